@@ -1,0 +1,3 @@
+"""Accounts and support endpoints beyond /me/ (Mini App auth, tickets…)."""
+
+urlpatterns: list = []

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Accounts and support")
+
+    def ready(self):
+        from portal.celery import ensure_broker_folders
+        from portal.schedule import sync_after_migrate
+
+        ensure_broker_folders()
+        # A fresh database gets the beat schedule as soon as it is migrated.
+        post_migrate.connect(sync_after_migrate, sender=self)

@@ -1,0 +1,40 @@
+"""Demo data for accounts: a staff account and a few users."""
+
+from portal.models import User
+
+DEMO_PASSWORD = "citydesk-demo"
+STAFF_EMAIL = "admin@citydesk.local"
+DEMO_USERS = [
+    ("anna@citydesk.local", "Анна", "Смирнова"),
+    ("ivan@citydesk.local", "Иван", "Петров"),
+    ("olga@citydesk.local", "Ольга", "Кузнецова"),
+]
+
+
+def _ensure_verified_email(user: User) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+
+
+def seed(stdout) -> dict:
+    staff, created = User.objects.get_or_create(
+        email=STAFF_EMAIL,
+        defaults={"first_name": "Администратор", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        staff.set_password(DEMO_PASSWORD)
+        staff.save()
+    _ensure_verified_email(staff)
+    users = []
+    for email, first, last in DEMO_USERS:
+        user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        _ensure_verified_email(user)
+        users.append(user)
+    stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD}")
+    for user in users:
+        stdout.write(f"  user:  {user.email} / {DEMO_PASSWORD}")
+    return {"staff": staff, "users": users}

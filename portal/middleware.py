@@ -1,0 +1,35 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+
+class BlockedUserMiddleware:
+    """End the session of a blocked user on their next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_blocked:
+            logout(request)
+            if not request.path.startswith("/api/"):
+                messages.error(request, _("Your account has been blocked. Please contact support."))
+                return redirect("account_login")
+        return self.get_response(request)
+
+
+class FrameAncestorsMiddleware:
+    """Allow only our own pages and the Mini App hosts to frame the site."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.header = "frame-ancestors " + " ".join(settings.FRAME_ANCESTORS)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.header)
+        return response

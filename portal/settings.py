@@ -1,0 +1,394 @@
+"""Citydesk settings: one module, read from the environment (django-environ).
+
+Every variable has a safe local default so `make run` works with no
+configuration; production (DJANGO_DEBUG off) refuses to start without the
+secrets it cannot guess.
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"  # local state for the embedded defaults (SQLite, media, broker)
+
+env = environ.Env()
+
+# --- Core -------------------------------------------------------------------
+# DJANGO_DEBUG: on by default for local work; production sets it to 0.
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# DJANGO_SECRET_KEY: required when DEBUG is off.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    SECRET_KEY = "insecure-local-development-key-citydesk-not-for-production"
+# DJANGO_ALLOWED_HOSTS: comma-separated.
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
+# SITE_URL: absolute base URL used in emails, bot messages and payment links.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django.contrib.sitemaps",
+    # third party
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "import_export",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.telegram",
+    "allauth.socialaccount.providers.vk",
+    "allauth.socialaccount.providers.yandex",
+    # ours
+    "portal",
+    "catalog",
+    "billing",
+    "bookings",
+    "referrals",
+    "mailings",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.BlockedUserMiddleware",
+    "portal.middleware.FrameAncestorsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+ASGI_APPLICATION = "portal.asgi.application"
+SITE_ID = 1
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "portal.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# DATABASE_URL: postgres://user:pass@host:5432/name; SQLite in var/ by default.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DATABASE_IS_POSTGRES:
+    # Persistent connections, checked before reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (REDIS_URL) ------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="citydesk"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "citydesk"}}
+
+# --- Auth and accounts ------------------------------------------------------
+AUTH_USER_MODEL = "portal.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_ADAPTER = "portal.allauth_adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.ReferralSignupForm"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+SOCIALACCOUNT_ADAPTER = "portal.allauth_adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {}  # filled in the Telegram/VK/Yandex sections below
+
+# --- Internationalisation ---------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Moscow"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media (django-storages S3 when AWS_STORAGE_BUCKET_NAME is set)
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+os.makedirs(STATIC_ROOT, exist_ok=True)  # whitenoise expects it to exist
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+AWS_S3_FILE_OVERWRITE = False
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Uploaded images (avatars, logos, photos): limits enforced with Pillow.
+IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=25_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Email (EMAIL_URL, DEFAULT_FROM_EMAIL) ----------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Citydesk <noreply@citydesk.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Django REST framework and the OpenAPI schema ---------------------------
+REST_FRAMEWORK = {
+    # The first class decides the WWW-Authenticate header, so a missing or bad
+    # credential is a 401 rather than a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.miniapp_auth.TelegramMiniAppAuthentication",
+        "portal.miniapp_auth.VKMiniAppAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+        "portal.api_permissions.NotBlocked",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "sensitive": env.str("API_THROTTLE_SENSITIVE", default="20/min"),
+        "referral_lookup": env.str("API_THROTTLE_REFERRAL_LOOKUP", default="10/min"),
+    },
+    "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Citydesk API",
+    "DESCRIPTION": "City services portal: catalog, bookings, billing, referrals, tickets.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------
+# With neither set, kombu's filesystem transport under var/celery needs no server.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_DIR = VAR_DIR / "celery"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Telegram (TELEGRAM_*) ---------------------------------------------------
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="citydesk_bot")
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_MINIAPP_URL = env.str("TELEGRAM_MINIAPP_URL", default=SITE_URL + "/")
+TELEGRAM_LOGIN_WIDGET_ENABLED = bool(TELEGRAM_BOT_TOKEN)
+if TELEGRAM_BOT_TOKEN:
+    SOCIALACCOUNT_PROVIDERS["telegram"] = {
+        "APP": {"client_id": TELEGRAM_BOT_USERNAME, "secret": TELEGRAM_BOT_TOKEN},
+        "AUTH_PARAMS": {"auth_date_validity": 30},
+    }
+MINIAPP_AUTH_MAX_AGE = env.int("MINIAPP_AUTH_MAX_AGE", default=86400)
+
+# --- VK (VK_*) ----------------------------------------------------------------
+VK_APP_ID = env.str("VK_APP_ID", default="")
+VK_APP_SECRET = env.str("VK_APP_SECRET", default="")  # Mini App launch-params key
+VK_GROUP_ID = env.str("VK_GROUP_ID", default="")
+VK_GROUP_TOKEN = env.str("VK_GROUP_TOKEN", default="")
+VK_CALLBACK_SECRET = env.str("VK_CALLBACK_SECRET", default="")
+VK_CONFIRMATION_CODE = env.str("VK_CONFIRMATION_CODE", default="")
+VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.ru/method/")
+# VK_OAUTH_CLIENT_ID / VK_OAUTH_SECRET: the website's "log in with VK" (allauth).
+VK_OAUTH_CLIENT_ID = env.str("VK_OAUTH_CLIENT_ID", default="")
+VK_OAUTH_SECRET = env.str("VK_OAUTH_SECRET", default="")
+if VK_OAUTH_CLIENT_ID and VK_OAUTH_SECRET:
+    SOCIALACCOUNT_PROVIDERS["vk"] = {"APP": {"client_id": VK_OAUTH_CLIENT_ID, "secret": VK_OAUTH_SECRET}}
+
+# --- Yandex (YANDEX_CLIENT_ID, YANDEX_SECRET) --------------------------------
+YANDEX_CLIENT_ID = env.str("YANDEX_CLIENT_ID", default="")
+YANDEX_SECRET = env.str("YANDEX_SECRET", default="")
+if YANDEX_CLIENT_ID and YANDEX_SECRET:
+    SOCIALACCOUNT_PROVIDERS["yandex"] = {"APP": {"client_id": YANDEX_CLIENT_ID, "secret": YANDEX_SECRET}}
+
+# --- Robokassa (ROBOKASSA_*) ---------------------------------------------------
+ROBOKASSA_LOGIN = env.str("ROBOKASSA_LOGIN", default="citydesk-demo")
+ROBOKASSA_PASSWORD1 = env.str("ROBOKASSA_PASSWORD1", default="demo-password-1")
+ROBOKASSA_PASSWORD2 = env.str("ROBOKASSA_PASSWORD2", default="demo-password-2")
+ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=True)
+ROBOKASSA_HASH = env.str("ROBOKASSA_HASH", default="md5").lower()
+if ROBOKASSA_HASH not in {"md5", "sha256", "sha512"}:
+    raise ImproperlyConfigured("ROBOKASSA_HASH must be one of md5, sha256, sha512.")
+if not DEBUG and (ROBOKASSA_PASSWORD1 == "demo-password-1" and not ROBOKASSA_IS_TEST):
+    raise ImproperlyConfigured("Set ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2 for a live Robokassa shop.")
+
+# --- Notifications -------------------------------------------------------------
+# Order in which notify() tries a user's channels; the first that can reach them wins.
+NOTIFY_CHANNELS = env.list("NOTIFY_CHANNELS", default=["telegram", "vk", "email"])
+
+# --- App settings (each app documents its own) --------------------------------
+# catalog
+CATALOG_IMPORT_ASYNC_THRESHOLD = env.int("CATALOG_IMPORT_ASYNC_THRESHOLD", default=2000)
+# billing
+TOPUP_MIN_AMOUNT = env.str("TOPUP_MIN_AMOUNT", default="100.00")
+TOPUP_MAX_AMOUNT = env.str("TOPUP_MAX_AMOUNT", default="100000.00")
+# bookings
+BOOKING_CANCEL_DEADLINE_HOURS = env.int("BOOKING_CANCEL_DEADLINE_HOURS", default=2)
+BOOKING_MAX_LENGTH_HOURS = env.int("BOOKING_MAX_LENGTH_HOURS", default=12)
+BOOKING_REMINDER_OFFSETS_MINUTES = env.list("BOOKING_REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 60])
+# referrals
+REFERRAL_BONUS_AMOUNT = env.str("REFERRAL_BONUS_AMOUNT", default="100.00")
+REFERRAL_CODE_MIN_DAYS = env.int("REFERRAL_CODE_MIN_DAYS", default=1)
+REFERRAL_CODE_MAX_DAYS = env.int("REFERRAL_CODE_MAX_DAYS", default=365)
+REFERRAL_CODE_DEFAULT_DAYS = env.int("REFERRAL_CODE_DEFAULT_DAYS", default=30)
+# mailings
+TELEGRAM_RATE_GLOBAL = env.str("TELEGRAM_RATE_GLOBAL", default="30/second")
+TELEGRAM_RATE_PER_CHAT = env.str("TELEGRAM_RATE_PER_CHAT", default="1/second")
+VK_RATE = env.str("VK_RATE", default="20/second")
+
+# --- Security (production) ------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+# Mini Apps load our pages in Telegram's and VK's web clients (iframes), so
+# instead of X-Frame-Options (all or nothing) a CSP frame-ancestors header
+# names the hosts allowed to frame us; clickjacking stays blocked elsewhere.
+FRAME_ANCESTORS = env.list(
+    "FRAME_ANCESTORS",
+    default=[
+        "'self'",
+        "https://web.telegram.org",
+        "https://*.telegram.org",
+        "https://vk.com",
+        "https://*.vk.com",
+        "https://vk.ru",
+        "https://*.vk.ru",
+    ],
+)
+SILENCED_SYSTEM_CHECKS = ["security.W002"]  # replaced by FrameAncestorsMiddleware above
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Mini Apps run the pages inside Telegram/VK webviews; the session cookie
+    # must survive that cross-site context.
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}
+
+# Tests: a per-process Redis key prefix keeps parallel test runs apart.
+if os.environ.get("PYTEST_XDIST_WORKER") and REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] += "-" + os.environ["PYTEST_XDIST_WORKER"]
