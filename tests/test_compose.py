@@ -1,0 +1,255 @@
+"""docker-compose.yml and the Dockerfile, checked by reading them.
+
+Docker does not run here, so these tests keep the production topology honest:
+every service exists, every command points at code that exists, every
+environment variable is one the settings read, and the image copies and runs
+files that are in the repository.
+"""
+
+import importlib
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from celery.app.utils import find_app
+from celery.utils.imports import symbol_by_name
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+APP_SERVICES = {name: svc for name, svc in SERVICES.items() if "build" in svc}
+
+REQUIRED_SERVICES = {"postgres", "redis", "web", "worker", "beat", "bot", "minio"}
+
+# The environment variables the SPEC names (docs: README "Configuration").
+SPEC_VARIABLES = {
+    "DJANGO_SECRET_KEY",
+    "DJANGO_DEBUG",
+    "DJANGO_ALLOWED_HOSTS",
+    "SITE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BOT_USERNAME",
+    "TELEGRAM_API_BASE_URL",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "VK_APP_ID",
+    "VK_APP_SECRET",
+    "VK_GROUP_ID",
+    "VK_GROUP_TOKEN",
+    "VK_CALLBACK_SECRET",
+    "VK_CONFIRMATION_CODE",
+    "VK_API_BASE_URL",
+    "MINIAPP_AUTH_MAX_AGE",
+    "ROBOKASSA_LOGIN",
+    "ROBOKASSA_PASSWORD1",
+    "ROBOKASSA_PASSWORD2",
+    "ROBOKASSA_IS_TEST",
+    "ROBOKASSA_HASH",
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable portal/settings.py reads (env.<cast>("NAME", …))."""
+    source = (ROOT / "portal" / "settings.py").read_text()
+    return set(re.findall(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+
+
+def command_of(service: dict) -> list[str]:
+    command = service.get("command")
+    if command is None:
+        return []
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def option(argv: list[str], name: str) -> str | None:
+    """The value of ``--name value`` or ``--name=value`` in argv."""
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def check_command(argv: list[str]) -> None:
+    """Fail unless argv runs something that exists in this project."""
+    program = argv[0]
+    if program == "gunicorn":
+        target = argv[1]  # gunicorn APP_MODULE [options]
+        module_name, _, attribute = target.partition(":")
+        module = importlib.import_module(module_name)
+        assert callable(getattr(module, attribute or "application")), target
+        config = option(argv, "--config") or option(argv, "-c")
+        if config:
+            assert (ROOT / config).is_file(), f"gunicorn config {config} is missing"
+    elif program == "celery":
+        app_name = option(argv, "-A") or option(argv, "--app")
+        app = find_app(app_name)
+        assert app.main == "citydesk"
+        subcommand = next(arg for arg in argv[3:] if not arg.startswith("-"))
+        assert subcommand in {"worker", "beat"}, subcommand
+        scheduler = option(argv, "--scheduler") or option(argv, "-S")
+        if subcommand == "beat":
+            assert scheduler, "beat must use the database scheduler"
+            assert symbol_by_name(scheduler).__name__ == "DatabaseScheduler"
+    elif program == "python" and argv[1:2] == ["manage.py"]:
+        command = argv[2]
+        assert command in get_commands(), f"manage.py {command} is not a management command"
+    else:
+        pytest.fail(f"unknown program in a compose command: {argv}")
+
+
+def test_all_required_services_exist():
+    assert set(SERVICES) >= REQUIRED_SERVICES
+
+
+@pytest.mark.parametrize("name", sorted(APP_SERVICES))
+def test_app_service_command_refers_to_real_code(name):
+    argv = command_of(APP_SERVICES[name])
+    assert argv, f"{name} has no command"
+    check_command(argv)
+
+
+def test_services_run_the_expected_programs():
+    assert command_of(SERVICES["web"])[:2] == ["gunicorn", "portal.wsgi:application"]
+    assert command_of(SERVICES["worker"])[:4] == ["celery", "-A", "portal", "worker"]
+    beat = command_of(SERVICES["beat"])
+    assert beat[:4] == ["celery", "-A", "portal", "beat"]
+    assert option(beat, "--scheduler") == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert command_of(SERVICES["bot"]) == ["python", "manage.py", "runbot"]
+    migrate = [argv for argv in map(command_of, APP_SERVICES.values()) if argv[1:3] == ["manage.py", "migrate"]]
+    assert migrate, "a service must apply migrations"
+
+
+def test_build_contexts_have_the_dockerfile():
+    for name, service in APP_SERVICES.items():
+        build = service["build"]
+        context = build if isinstance(build, str) else build.get("context", ".")
+        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        assert (ROOT / context / dockerfile).is_file(), name
+
+
+def test_app_services_read_only_known_settings():
+    known = SPEC_VARIABLES | settings_variables() | {"DJANGO_SETTINGS_MODULE"}
+    for name, service in APP_SERVICES.items():
+        env = service.get("environment") or {}
+        names = set(env) if isinstance(env, dict) else {item.split("=", 1)[0] for item in env}
+        assert names <= known, f"{name}: unknown variables {sorted(names - known)}"
+
+
+def test_app_services_set_every_spec_variable_for_production():
+    for name, service in APP_SERVICES.items():
+        env = service["environment"]
+        assert set(env) >= SPEC_VARIABLES, f"{name} misses {sorted(SPEC_VARIABLES - set(env))}"
+        assert env["DJANGO_DEBUG"] == "0"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["DATABASE_URL"]
+        assert env["REDIS_URL"].startswith("redis://redis:")
+        assert "minio:9000" in env["AWS_S3_ENDPOINT_URL"]
+        assert "${DJANGO_SECRET_KEY:?" in env["DJANGO_SECRET_KEY"], "the secret must be required, not defaulted"
+
+
+def test_spec_variables_are_all_read_by_settings():
+    assert settings_variables() >= SPEC_VARIABLES
+
+
+def test_dependencies_name_real_services_with_conditions():
+    allowed = {"service_started", "service_healthy", "service_completed_successfully"}
+    for name, service in SERVICES.items():
+        depends = service.get("depends_on") or {}
+        assert isinstance(depends, dict), f"{name}: use depends_on with conditions"
+        for other, spec in depends.items():
+            assert other in SERVICES, f"{name} depends on unknown {other}"
+            assert spec["condition"] in allowed
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in SERVICES[other], f"{other} needs a healthcheck"
+    for name in ("web", "worker", "beat", "bot"):
+        depends = SERVICES[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+    assert "healthcheck" in SERVICES["web"] and "/healthz" in str(SERVICES["web"]["healthcheck"]["test"])
+
+
+def test_named_volumes_are_declared():
+    declared = set(COMPOSE.get("volumes") or {})
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name}: volume {source} is not declared"
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    instructions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_dockerfile_base_user_and_entrypoint():
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    users = [rest for keyword, rest in instructions if keyword == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
+    assert "pip install -r requirements.txt" in runs
+    assert "collectstatic --noinput" in runs and "DJANGO_SECRET_KEY=" in runs
+    cmd = next(rest for keyword, rest in reversed(instructions) if keyword == "CMD")
+    check_command(json.loads(cmd))
+
+
+def test_dockerfile_copies_files_that_exist():
+    for keyword, rest in dockerfile_instructions():
+        if keyword != "COPY":
+            continue
+        parts = [part for part in rest.split() if not part.startswith("--")]
+        for source in parts[:-1]:
+            assert (ROOT / source).exists(), f"COPY {source}: missing"
+    dockerignore = (ROOT / ".dockerignore").read_text().splitlines()
+    for needed in ("manage.py", "portal", "requirements.txt", "templates", "static", "locale", "deploy"):
+        assert needed not in dockerignore, f".dockerignore drops {needed}"
+
+
+def test_production_settings_pass_the_deploy_check_with_compose_env(tmp_path):
+    """The compose environment (with secrets filled in) gives settings that load and pass check --deploy."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    for key, value in SERVICES["web"]["environment"].items():
+        # ${VAR:-default} → default; ${VAR:?msg} → a test value
+        value = re.sub(r"\$\{(\w+):-([^}]*)\}", r"\2", str(value))
+        value = re.sub(r"\$\{(\w+):\?[^}]*\}", "x" * 60, value)
+        env[key] = value
+    env.update(
+        DJANGO_SECRET_KEY="k" + "s3cr3t-" * 10,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CELERY_BROKER_URL="memory://",
+        REDIS_URL="",
+        SITE_URL="https://citydesk.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
