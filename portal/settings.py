@@ -250,7 +250,8 @@ SPECTACULAR_SETTINGS = {
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------
 # With neither set, kombu's filesystem transport under var/celery needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-CELERY_BROKER_DIR = VAR_DIR / "celery"
+# CELERY_BROKER_DIR: the filesystem broker's folder (tests point it elsewhere).
+CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
@@ -366,6 +367,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W002"]  # replaced by FrameAncestorsMiddlewa
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # The container healthcheck calls /healthz over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
