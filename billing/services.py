@@ -1,0 +1,679 @@
+"""Billing services: every balance change, payment, subscription and revenue write.
+
+Balance changes lock the user's Balance row (created on first use) and append
+one LedgerEntry in the same transaction, so the balance always equals the sum
+of the ledger and a CheckConstraint keeps it from going negative.
+"""
+
+import logging
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import robokassa
+from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueDay, Subscription
+from billing.signals import topup_paid
+from portal import errors
+
+logger = logging.getLogger(__name__)
+
+Kind = LedgerEntry.Kind
+CREDIT_KINDS = {Kind.TOPUP, Kind.GRANT, Kind.REFUND, Kind.REFERRAL_BONUS}
+DEBIT_KINDS = {Kind.SUBSCRIPTION_CHARGE, Kind.GRANT}
+CENT = Decimal("0.01")
+
+
+# --- Balance and ledger -------------------------------------------------------
+
+
+def money(value, *, field: str = "amount") -> Decimal:
+    """Parse a positive amount with at most 2 decimal places, or raise ValidationError."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError, TypeError):
+        raise errors.ValidationError(_("Enter a valid amount."), code="invalid_amount", extra={"field": field})
+    if not amount.is_finite():
+        raise errors.ValidationError(_("Enter a valid amount."), code="invalid_amount", extra={"field": field})
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise errors.ValidationError(_("Use at most 2 decimal places."), code="invalid_amount", extra={"field": field})
+    return amount.quantize(CENT)
+
+
+def _balance_locked(user_id: int) -> Balance:
+    """Lock (creating it if needed) the user's Balance row inside the current transaction."""
+    try:
+        return Balance.objects.select_for_update().get(user_id=user_id)
+    except Balance.DoesNotExist:
+        # INSERT … ON CONFLICT DO NOTHING: two first-time writers cannot both create it.
+        Balance.objects.bulk_create([Balance(user_id=user_id)], ignore_conflicts=True)
+        return Balance.objects.select_for_update().get(user_id=user_id)
+
+
+def _ledger_apply(
+    *,
+    user,
+    delta: Decimal,
+    kind: str,
+    reference: str,
+    description: str,
+    created_by,
+    idempotency_key: str | None,
+    content_object=None,
+) -> LedgerEntry:
+    if idempotency_key:
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    balance = _balance_locked(user.pk)
+    if idempotency_key:
+        # Re-check under the lock: a concurrent call with the same key has committed by now.
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    new_amount = balance.amount + delta
+    if new_amount < 0:
+        raise errors.InsufficientFunds(
+            _("Not enough money on the balance."),
+            extra={"balance": f"{balance.amount:.2f}", "required": f"{-delta:.2f}"},
+        )
+    balance.amount = new_amount
+    balance.save(update_fields=["amount", "updated_at"])
+    entry = LedgerEntry(
+        user=user,
+        kind=kind,
+        amount=delta,
+        balance_after=new_amount,
+        reference=reference[:200],
+        description=description[:500],
+        created_by=created_by,
+        idempotency_key=idempotency_key or None,
+    )
+    if content_object is not None:
+        entry.content_type = ContentType.objects.get_for_model(content_object)
+        entry.object_id = content_object.pk
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def balance_credit(
+    *,
+    user,
+    amount: Decimal,
+    kind: str,
+    reference: str = "",
+    description: str = "",
+    created_by=None,
+    idempotency_key: str | None = None,
+    content_object=None,
+) -> LedgerEntry:
+    """Add ``amount`` (> 0) to the user's balance and record it in the ledger.
+
+    ``kind``: topup, grant, refund or referral_bonus. A repeated call with the
+    same ``idempotency_key`` returns the existing entry and changes nothing.
+    """
+    if kind not in CREDIT_KINDS:
+        raise errors.ValidationError(_("This kind of entry cannot credit a balance."), code="invalid_kind")
+    amount = money(amount)
+    if amount <= 0:
+        raise errors.ValidationError(_("The amount must be positive."), code="invalid_amount")
+    return _ledger_apply(
+        user=user,
+        delta=amount,
+        kind=kind,
+        reference=reference,
+        description=description,
+        created_by=created_by,
+        idempotency_key=idempotency_key,
+        content_object=content_object,
+    )
+
+
+@transaction.atomic
+def balance_debit(
+    *,
+    user,
+    amount: Decimal,
+    kind: str,
+    reference: str = "",
+    description: str = "",
+    created_by=None,
+    idempotency_key: str | None = None,
+    content_object=None,
+) -> LedgerEntry:
+    """Take ``amount`` (> 0) from the user's balance; InsufficientFunds (409) if it would go negative.
+
+    ``kind``: subscription_charge or grant (a staff correction). Idempotent by key.
+    """
+    if kind not in DEBIT_KINDS:
+        raise errors.ValidationError(_("This kind of entry cannot debit a balance."), code="invalid_kind")
+    amount = money(amount)
+    if amount <= 0:
+        raise errors.ValidationError(_("The amount must be positive."), code="invalid_amount")
+    return _ledger_apply(
+        user=user,
+        delta=-amount,
+        kind=kind,
+        reference=reference,
+        description=description,
+        created_by=created_by,
+        idempotency_key=idempotency_key,
+        content_object=content_object,
+    )
+
+
+@transaction.atomic
+def balance_grant(*, user, amount: Decimal, reason: str, created_by) -> LedgerEntry:
+    """A staff grant: positive adds, negative corrects (never below zero). Recorded with the staff user."""
+    amount = money(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ValidationError(_("Give a reason for the grant."), code="reason_required")
+    if amount == 0:
+        raise errors.ValidationError(_("The amount cannot be zero."), code="invalid_amount")
+    if created_by is None or not created_by.is_staff:
+        raise errors.PermissionDenied(_("Only staff can grant balance."))
+    common = {"user": user, "kind": Kind.GRANT, "description": reason, "created_by": created_by}
+    if amount > 0:
+        return balance_credit(amount=amount, reference=f"grant:{created_by.pk}", **common)
+    return balance_debit(amount=-amount, reference=f"grant:{created_by.pk}", **common)
+
+
+# --- Robokassa payments -----------------------------------------------------------
+
+
+def topup_limits() -> tuple[Decimal, Decimal]:
+    return Decimal(str(settings.TOPUP_MIN_AMOUNT)), Decimal(str(settings.TOPUP_MAX_AMOUNT))
+
+
+def topup_amount_validate(value) -> Decimal:
+    amount = money(value)
+    low, high = topup_limits()
+    if amount < low or amount > high:
+        raise errors.ValidationError(
+            _("Top up between %(min)s and %(max)s ₽.") % {"min": f"{low:.2f}", "max": f"{high:.2f}"},
+            code="invalid_amount",
+            extra={"field": "amount"},
+        )
+    return amount
+
+
+@transaction.atomic
+def payment_create(*, user, amount) -> Payment:
+    """Create a pending Robokassa top-up; its pk is the InvId (see ``payment_url_for``)."""
+    amount = topup_amount_validate(amount)
+    return Payment.objects.create(user=user, amount=amount, description=_("Citydesk balance top-up"))
+
+
+def payment_url_for(payment: Payment) -> str:
+    return robokassa.payment_url(amount=payment.amount, inv_id=payment.pk, description=payment.description)
+
+
+def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None, is_valid=False, error=""):
+    PaymentCallback.objects.create(
+        payment=payment,
+        kind=kind,
+        params={str(k)[:64]: str(v)[:500] for k, v in list(params.items())[:50]},
+        remote_addr=(remote_addr or "")[:64],
+        is_valid=is_valid,
+        error=str(error)[:200],
+    )
+
+
+def _parse_callback(params: dict, *, password: int) -> tuple[str, int, str, dict]:
+    out_sum = str(params.get("OutSum") or "").strip()
+    inv_id_raw = str(params.get("InvId") or "").strip()
+    received = str(params.get("SignatureValue") or "").strip()
+    if not out_sum or not inv_id_raw or not received:
+        raise errors.ValidationError("missing OutSum, InvId or SignatureValue", code="bad_callback")
+    shp = robokassa.shp_params(params)
+    if password == 2:
+        expected = robokassa.result_signature(out_sum=out_sum, inv_id=inv_id_raw, shp=shp)
+    else:
+        expected = robokassa.success_signature(out_sum=out_sum, inv_id=inv_id_raw, shp=shp)
+    if not robokassa.signature_matches(expected, received):
+        raise errors.ValidationError("bad signature", code="bad_signature")
+    try:
+        inv_id = int(inv_id_raw)
+    except ValueError:
+        raise errors.ValidationError("bad InvId", code="bad_callback")
+    return out_sum, inv_id, received, shp
+
+
+def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
+    """Handle Robokassa's ResultURL callback: verify, then mark paid and credit exactly once.
+
+    Any problem (missing params, bad signature, unknown InvId, wrong amount)
+    raises ValidationError and changes nothing but the audit log. Repeated and
+    concurrent callbacks serialise on the Payment row lock; only the first one
+    credits, the others see ``paid`` and return the payment.
+    """
+    try:
+        with transaction.atomic():
+            out_sum, inv_id, _sig, _shp = _parse_callback(params, password=2)
+            try:
+                amount = Decimal(out_sum)
+            except InvalidOperation:
+                raise errors.ValidationError("bad OutSum", code="bad_callback")
+            payment = Payment.objects.select_for_update().filter(pk=inv_id).first()
+            if payment is None:
+                raise errors.ValidationError("unknown InvId", code="unknown_invoice")
+            if not amount.is_finite() or amount != payment.amount:
+                raise errors.ValidationError("amount mismatch", code="amount_mismatch")
+            _callback_record(kind="result", params=params, remote_addr=remote_addr, payment=payment, is_valid=True)
+            if payment.status == Payment.Status.PAID:
+                return payment
+            _payment_mark_paid(payment=payment)
+            return payment
+    except errors.DomainError as exc:
+        _callback_record(kind="result", params=params, remote_addr=remote_addr, error=exc.message)
+        raise
+
+
+def _payment_mark_paid(*, payment: Payment) -> None:
+    from billing.tasks import notify_staff_topup
+
+    entry = balance_credit(
+        user=payment.user,
+        amount=payment.amount,
+        kind=Kind.TOPUP,
+        reference=f"robokassa:{payment.pk}",
+        description=_("Top-up through Robokassa, invoice %(inv)s") % {"inv": payment.pk},
+        idempotency_key=f"topup:{payment.pk}",
+        content_object=payment,
+    )
+    is_first = not Payment.objects.filter(user_id=payment.user_id, status=Payment.Status.PAID).exists()
+    payment.status = Payment.Status.PAID
+    payment.paid_at = timezone.now()
+    payment.ledger_entry = entry
+    payment.save(update_fields=["status", "paid_at", "ledger_entry"])
+    topup_paid.send(sender=Payment, payment=payment, user=payment.user, is_first_topup=is_first)
+    _notify(
+        user=payment.user,
+        kind="topup_received",
+        context={"amount": f"{payment.amount:.2f}", "balance": f"{entry.balance_after:.2f}", "invoice_id": payment.pk},
+        dedupe_key=f"topup:{payment.pk}:user",
+    )
+    payment_id = payment.pk
+    transaction.on_commit(lambda: notify_staff_topup.delay(payment_id))
+
+
+def payment_success_check(*, params: dict) -> Payment | None:
+    """Verify the SuccessURL redirect (Password1 signature). Never credits anything."""
+    _out_sum, inv_id, _sig, _shp = _parse_callback(params, password=1)
+    return Payment.objects.filter(pk=inv_id).first()
+
+
+@transaction.atomic
+def payment_fail(*, user, inv_id) -> Payment | None:
+    """The user came back through FailURL: a still-pending payment of theirs becomes failed.
+
+    A later valid ResultURL callback still credits it (Robokassa has the final word).
+    """
+    try:
+        inv_id = int(inv_id)
+    except (TypeError, ValueError):
+        return None
+    payment = Payment.objects.select_for_update().filter(pk=inv_id, user_id=user.pk).first()
+    if payment and payment.status == Payment.Status.PENDING:
+        payment.status = Payment.Status.FAILED
+        payment.save(update_fields=["status"])
+    return payment
+
+
+def payment_notify_staff(*, payment_id: int) -> None:
+    payment = Payment.objects.select_related("user").get(pk=payment_id)
+    if payment.status != Payment.Status.PAID:
+        return
+    from mailings.services import notify_staff
+
+    notify_staff(
+        kind="topup_paid",
+        context={
+            "invoice_id": payment.pk,
+            "amount": f"{payment.amount:.2f}",
+            "user_email": payment.user.email,
+            "user_id": payment.user_id,
+        },
+        dedupe_key=f"topup:{payment.pk}",
+    )
+
+
+def _notify(*, user, kind: str, context: dict, dedupe_key: str) -> None:
+    from mailings.services import notify
+
+    notify(user=user, kind=kind, context=context, dedupe_key=dedupe_key)
+
+
+# --- Plans and subscriptions -------------------------------------------------------
+
+
+def _org_model():
+    from catalog.models import Organization
+
+    return Organization
+
+
+def _listing_extend(*, organization, until: datetime) -> None:
+    from catalog.services import listing_extend
+
+    listing_extend(organization=organization, until=until)
+
+
+@transaction.atomic
+def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscription:
+    """Buy ``plan`` for the user's organization: charge the balance and extend the listing.
+
+    Another user's organization → NotFound; an active subscription already →
+    Conflict; not enough money → InsufficientFunds (nothing changes). A paid
+    period left over from a cancelled subscription is not lost: the new one
+    starts when it ends.
+    """
+    organization = _org_model().objects.select_for_update().filter(pk=organization_id, owner_id=user.pk).first()
+    if organization is None:
+        raise errors.NotFound(_("Organization not found."))
+    plan = Plan.objects.filter(pk=plan_id, is_active=True).first()
+    if plan is None:
+        raise errors.ValidationError(_("Choose an available plan."), code="invalid_plan", extra={"field": "plan"})
+    if Subscription.objects.filter(organization=organization, status=Subscription.Status.ACTIVE).exists():
+        raise errors.Conflict(_("This organization already has an active subscription."), code="already_subscribed")
+    now = timezone.now()
+    start = now
+    paid_until = (
+        Subscription.objects.in_force(now=now)
+        .filter(organization=organization)
+        .order_by("-current_period_end")
+        .values_list("current_period_end", flat=True)
+        .first()
+    )
+    if paid_until and paid_until > start:
+        start = paid_until
+    subscription = Subscription.objects.create(
+        organization=organization,
+        plan=plan,
+        current_period_start=start,
+        current_period_end=plan.period_end(start),
+        created_by=user,
+        created_at=now,
+    )
+    balance_debit(
+        user=user,
+        amount=plan.price,
+        kind=Kind.SUBSCRIPTION_CHARGE,
+        reference=f"subscription:{subscription.pk}",
+        description=_("Subscription «%(plan)s» for «%(org)s»") % {"plan": plan.name, "org": organization.name},
+        idempotency_key=f"subscription:{subscription.pk}:period:{start.isoformat()}",
+        content_object=subscription,
+    )
+    _listing_extend(organization=organization, until=subscription.current_period_end)
+    return subscription
+
+
+@transaction.atomic
+def subscription_cancel(*, user, subscription_id: int) -> Subscription:
+    """Turn off renewal; the organization stays listed until the paid period ends."""
+    subscription = (
+        Subscription.objects.select_for_update()
+        .filter(pk=subscription_id, organization__owner_id=user.pk)
+        .select_related("organization")
+        .first()
+    )
+    if subscription is None:
+        raise errors.NotFound(_("Subscription not found."))
+    if subscription.status != Subscription.Status.ACTIVE:
+        raise errors.Conflict(_("This subscription is not active."), code="not_active")
+    subscription.status = Subscription.Status.CANCELLED
+    subscription.auto_renew = False
+    subscription.cancelled_at = timezone.now()
+    subscription.save(update_fields=["status", "auto_renew", "cancelled_at"])
+    return subscription
+
+
+def subscriptions_due_ids(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Subscription.objects.filter(status=Subscription.Status.ACTIVE, current_period_end__lte=now)
+        .order_by("current_period_end", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> str:
+    """Renew one due subscription (charge + extend) or expire it. Returns what happened.
+
+    The organization row, then the subscription row, are locked and the state
+    re-checked, and the charge carries a key made of the period it pays for, so
+    two overlapping runs charge once.
+    """
+    now = now or timezone.now()
+    org_id = Subscription.objects.filter(pk=subscription_id).values_list("organization_id", flat=True).first()
+    if org_id is None:
+        return "missing"
+    _org_model().objects.select_for_update().filter(pk=org_id).first()
+    subscription = (
+        Subscription.objects.select_for_update()
+        .select_related("plan", "organization", "organization__owner")
+        .get(pk=subscription_id)
+    )
+    if subscription.status != Subscription.Status.ACTIVE or subscription.current_period_end > now:
+        return "skipped"
+    organization = subscription.organization
+    owner = organization.owner
+    plan = subscription.plan
+    old_end = subscription.current_period_end
+    if subscription.auto_renew and not owner.is_blocked:
+        new_start = old_end
+        new_end = plan.period_end(new_start)
+        if new_end <= now:  # the renewal is very late: start the new period now
+            new_start, new_end = now, plan.period_end(now)
+        try:
+            with transaction.atomic():
+                balance_debit(
+                    user=owner,
+                    amount=plan.price,
+                    kind=Kind.SUBSCRIPTION_CHARGE,
+                    reference=f"subscription:{subscription.pk}",
+                    description=_("Renewal of «%(plan)s» for «%(org)s»")
+                    % {"plan": plan.name, "org": organization.name},
+                    idempotency_key=f"subscription:{subscription.pk}:renew:{old_end.isoformat()}",
+                    content_object=subscription,
+                )
+        except errors.InsufficientFunds:
+            pass
+        else:
+            subscription.current_period_start = new_start
+            subscription.current_period_end = new_end
+            subscription.save(update_fields=["current_period_start", "current_period_end"])
+            _listing_extend(organization=organization, until=new_end)
+            _notify(
+                user=owner,
+                kind="subscription_renewed",
+                context={
+                    "organization": organization.name,
+                    "plan": plan.name,
+                    "price": f"{plan.price:.2f}",
+                    "until": new_end.isoformat(),
+                },
+                dedupe_key=f"subscription:{subscription.pk}:renewed:{old_end.isoformat()}",
+            )
+            return "renewed"
+    subscription.status = Subscription.Status.EXPIRED
+    subscription.expired_at = now
+    subscription.save(update_fields=["status", "expired_at"])
+    _notify(
+        user=owner,
+        kind="subscription_expired",
+        context={
+            "organization": organization.name,
+            "organization_id": organization.pk,
+            "plan": plan.name,
+            "price": f"{plan.price:.2f}",
+            "auto_renew": subscription.auto_renew,
+        },
+        dedupe_key=f"subscription:{subscription.pk}:expired:{old_end.isoformat()}",
+    )
+    return "expired"
+
+
+def subscriptions_renew_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Renew or expire every due subscription (each in its own transaction)."""
+    counts: dict[str, int] = {}
+    for pk in subscriptions_due_ids(now=now):
+        result = subscription_renew(subscription_id=pk, now=now)
+        counts[result] = counts.get(result, 0) + 1
+    return counts
+
+
+REMINDER_DAYS = (1, 3)
+
+
+def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
+    """Remind owners 3 days and 1 day before a period ends when it will not renew.
+
+    "Will not renew": auto-renew is off (or cancelled) or the balance is short
+    of the plan's price. Each reminder has a dedupe key per period, so a second
+    run (or a second beat) sends nothing.
+    """
+    from billing.selectors import balance_get
+
+    now = now or timezone.now()
+    horizon = now + timedelta(days=max(REMINDER_DAYS))
+    sent = 0
+    subscriptions = (
+        Subscription.objects.in_force(now=now)
+        .filter(current_period_end__lte=horizon)
+        .select_related("plan", "organization", "organization__owner")
+        .order_by("pk")
+    )
+    for subscription in subscriptions:
+        left = subscription.current_period_end - now
+        days = next(d for d in REMINDER_DAYS if left <= timedelta(days=d))
+        owner = subscription.organization.owner
+        will_renew = (
+            subscription.status == Subscription.Status.ACTIVE
+            and subscription.auto_renew
+            and balance_get(user=owner) >= subscription.plan.price
+        )
+        if will_renew:
+            continue
+        with transaction.atomic():
+            from mailings.services import notify
+
+            created = notify(
+                user=owner,
+                kind="subscription_expiring",
+                context={
+                    "organization": subscription.organization.name,
+                    "organization_id": subscription.organization_id,
+                    "plan": subscription.plan.name,
+                    "price": f"{subscription.plan.price:.2f}",
+                    "until": subscription.current_period_end.isoformat(),
+                    "days": days,
+                    "auto_renew": subscription.status == Subscription.Status.ACTIVE and subscription.auto_renew,
+                },
+                dedupe_key=(
+                    f"subscription:{subscription.pk}:remind:{subscription.current_period_end.isoformat()}:{days}d"
+                ),
+            )
+        sent += bool(created)
+    return sent
+
+
+# --- Revenue -------------------------------------------------------------------------
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
+def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict]:
+    """Per-day revenue straight from the ledger for [start, end) (Moscow days)."""
+    tz = timezone.get_default_timezone()
+    days: dict[date, dict] = {}
+
+    def row(day):
+        return days.setdefault(
+            day,
+            {
+                "topups": Decimal(0),
+                "topups_count": 0,
+                "charges": Decimal(0),
+                "charges_count": 0,
+                "grants": Decimal(0),
+                "refunds": Decimal(0),
+                "referral_bonuses": Decimal(0),
+                "new_subscriptions": 0,
+            },
+        )
+
+    ledger = (
+        LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "kind")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by()
+    )
+    for item in ledger:
+        values = row(item["day"])
+        total = item["total"] or Decimal(0)
+        if item["kind"] == Kind.TOPUP:
+            values["topups"] += total
+            values["topups_count"] += item["n"]
+        elif item["kind"] == Kind.SUBSCRIPTION_CHARGE:
+            values["charges"] += -total
+            values["charges_count"] += item["n"]
+        elif item["kind"] == Kind.GRANT:
+            values["grants"] += total
+        elif item["kind"] == Kind.REFUND:
+            values["refunds"] += total
+        elif item["kind"] == Kind.REFERRAL_BONUS:
+            values["referral_bonuses"] += total
+    subscriptions = (
+        Subscription.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for item in subscriptions:
+        row(item["day"])["new_subscriptions"] += item["n"]
+    return days
+
+
+def revenue_snapshot(*, since: date | None = None, until: date | None = None) -> int:
+    """Write RevenueDay rows for ``since``..``until`` (default: from the last snapshot, or the
+    first ledger entry, to today). Re-running rewrites the same rows. Returns rows written."""
+    today = timezone.localdate()
+    until = until or today
+    if since is None:
+        last = RevenueDay.objects.order_by("-date").values_list("date", flat=True).first()
+        if last is not None:
+            since = min(last, until - timedelta(days=1))
+        else:
+            first = LedgerEntry.objects.order_by("created_at").values_list("created_at", flat=True).first()
+            since = timezone.localtime(first).date() if first else until
+    start, _ = _day_bounds(since)
+    _, end = _day_bounds(until)
+    figures = revenue_figures(start=start, end=end)
+    written = 0
+    day = since
+    while day <= until:
+        values = figures.get(day)
+        if values is None:
+            # Only days with activity get a row, but a day that lost its activity is cleared.
+            RevenueDay.objects.filter(date=day).delete()
+        else:
+            RevenueDay.objects.update_or_create(date=day, defaults=values)
+            written += 1
+        day += timedelta(days=1)
+    return written

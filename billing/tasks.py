@@ -1,23 +1,37 @@
-"""Thin Celery tasks for billing."""
+"""Thin Celery tasks for billing: each calls one service and is safe to run twice."""
 
 from celery import shared_task
 
-
-@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
-def renew_subscriptions() -> None:
-    """Renew or expire due subscriptions (billing feature)."""
+from billing import services
 
 
-@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
-def remind_expiring_subscriptions() -> None:
-    """Remind owners of subscriptions that will lapse (billing feature)."""
+@shared_task(
+    acks_late=True, time_limit=600, soft_time_limit=540, autoretry_for=(Exception,), max_retries=3, retry_backoff=True
+)
+def renew_subscriptions() -> dict:
+    """Renew (charge + extend) or expire due subscriptions; a period is charged once."""
+    return services.subscriptions_renew_due()
 
 
-@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
-def snapshot_revenue() -> None:
-    """Refresh the daily revenue summary (billing feature)."""
+@shared_task(
+    acks_late=True, time_limit=600, soft_time_limit=540, autoretry_for=(Exception,), max_retries=3, retry_backoff=True
+)
+def remind_expiring_subscriptions() -> int:
+    """Remind owners 3 days and 1 day before a subscription that will not renew ends."""
+    return services.subscriptions_remind_expiring()
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(
+    acks_late=True, time_limit=600, soft_time_limit=540, autoretry_for=(Exception,), max_retries=3, retry_backoff=True
+)
+def snapshot_revenue() -> int:
+    """Refresh the daily revenue summary (yesterday and today; the whole history the first time)."""
+    return services.revenue_snapshot()
+
+
+@shared_task(
+    acks_late=True, time_limit=60, soft_time_limit=50, autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+)
 def notify_staff_topup(payment_id: int) -> None:
-    """Tell staff about a paid top-up (billing feature)."""
+    """Tell staff about a paid top-up (deduplicated per payment)."""
+    services.payment_notify_staff(payment_id=payment_id)

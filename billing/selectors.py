@@ -1,0 +1,173 @@
+"""Billing reads used by pages, the API, the admin and other apps."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from billing.models import Balance, LedgerEntry, Payment, Plan, RevenueDay, Subscription
+
+
+def balance_get(*, user) -> Decimal:
+    """The user's balance (0.00 when they never had one)."""
+    amount = Balance.objects.filter(user_id=user.pk).values_list("amount", flat=True).first()
+    return amount if amount is not None else Decimal("0.00")
+
+
+def ledger_sum(*, user) -> Decimal:
+    return LedgerEntry.objects.filter(user_id=user.pk).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+
+
+def ledger_list(*, user) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def plans_active() -> QuerySet[Plan]:
+    return Plan.objects.filter(is_active=True).order_by("position", "price", "pk")
+
+
+def subscription_list(*, user) -> QuerySet[Subscription]:
+    """Subscriptions of the user's organizations, newest first."""
+    return (
+        Subscription.objects.filter(organization__owner_id=user.pk)
+        .select_related("plan", "organization", "organization__city")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def payment_list(*, user) -> QuerySet[Payment]:
+    return Payment.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def users_with_active_subscription() -> QuerySet:
+    """Owners of organizations with a paid-up subscription (active, or cancelled but in its period)."""
+    User = get_user_model()
+    owner_ids = Subscription.objects.in_force().values("organization__owner_id")
+    return User.objects.filter(pk__in=owner_ids)
+
+
+def organization_subscription(*, organization) -> Subscription | None:
+    """The organization's current subscription, if it is paid up."""
+    return (
+        Subscription.objects.in_force()
+        .filter(organization_id=organization.pk)
+        .select_related("plan")
+        .order_by("-current_period_end")
+        .first()
+    )
+
+
+# --- Revenue dashboard ---------------------------------------------------------
+
+FIELDS = ("topups", "charges", "grants")
+
+
+def _live_today() -> dict:
+    from billing.services import _day_bounds, revenue_figures
+
+    today = timezone.localdate()
+    start, end = _day_bounds(today)
+    return revenue_figures(start=start, end=end).get(today, {})
+
+
+def revenue_dashboard(*, today: date | None = None) -> dict:
+    """Figures for the admin dashboard, read from the daily summary (≤ ~100 rows) plus today live."""
+    today = today or timezone.localdate()
+    day_from = today - timedelta(days=89)
+    rows = {
+        row.date: row
+        for row in RevenueDay.objects.filter(date__gte=day_from, date__lt=today).only(
+            "date", "topups", "topups_count", "charges", "charges_count", "grants", "new_subscriptions"
+        )
+    }
+    live = _live_today()
+    daily = []
+    for offset in range(90):
+        day = day_from + timedelta(days=offset)
+        if day == today:
+            values = {f: live.get(f, Decimal(0)) for f in FIELDS}
+            values["new_subscriptions"] = live.get("new_subscriptions", 0)
+            values["topups_count"] = live.get("topups_count", 0)
+        else:
+            row = rows.get(day)
+            values = {f: getattr(row, f) if row else Decimal(0) for f in FIELDS}
+            values["new_subscriptions"] = row.new_subscriptions if row else 0
+            values["topups_count"] = row.topups_count if row else 0
+        daily.append({"date": day, **values})
+
+    month_from = today.replace(day=1) - relativedelta(months=11)
+    monthly_rows = (
+        RevenueDay.objects.filter(date__gte=month_from, date__lt=today)
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(
+            topups=Sum("topups"),
+            charges=Sum("charges"),
+            grants=Sum("grants"),
+            topups_count=Sum("topups_count"),
+            new_subscriptions=Sum("new_subscriptions"),
+        )
+        .order_by("month")
+    )
+    by_month = {row["month"]: row for row in monthly_rows}
+    monthly = []
+    month = month_from
+    for _ in range(12):
+        row = by_month.get(month) or {}
+        values = {f: row.get(f) or Decimal(0) for f in FIELDS}
+        values["topups_count"] = row.get("topups_count") or 0
+        values["new_subscriptions"] = row.get("new_subscriptions") or 0
+        if month == today.replace(day=1):
+            for f in FIELDS:
+                values[f] += live.get(f, Decimal(0))
+            values["topups_count"] += live.get("topups_count", 0)
+            values["new_subscriptions"] += live.get("new_subscriptions", 0)
+        monthly.append({"month": month, **values})
+        month = month + relativedelta(months=1)
+
+    totals = RevenueDay.objects.aggregate(
+        topups=Sum("topups"),
+        charges=Sum("charges"),
+        grants=Sum("grants"),
+        topups_count=Sum("topups_count"),
+        new_subscriptions=Sum("new_subscriptions"),
+    )
+    # The summary may already hold today's partial row: replace it by the live figures.
+    today_row = RevenueDay.objects.filter(date=today).first()
+    total = {}
+    for f in (*FIELDS, "topups_count", "new_subscriptions"):
+        value = totals.get(f) or 0
+        if today_row is not None:
+            value -= getattr(today_row, f)
+        total[f] = value + live.get(f, 0)
+    total["average_check"] = (
+        (Decimal(total["topups"]) / total["topups_count"]).quantize(Decimal("0.01")) if total["topups_count"] else None
+    )
+    period_90 = {f: sum((d[f] for d in daily), Decimal(0)) for f in FIELDS}
+    period_90["new_subscriptions"] = sum(d["new_subscriptions"] for d in daily)
+    period_90["topups_count"] = sum(d["topups_count"] for d in daily)
+    period_90["average_check"] = (
+        (period_90["topups"] / period_90["topups_count"]).quantize(Decimal("0.01"))
+        if period_90["topups_count"]
+        else None
+    )
+    return {
+        "today": today,
+        "daily": daily,
+        "monthly": monthly,
+        "total": total,
+        "period_90": period_90,
+        "active_subscriptions": Subscription.objects.filter(
+            status=Subscription.Status.ACTIVE, current_period_end__gt=timezone.now()
+        ).count(),
+        "subscriptions_by_plan": list(
+            Subscription.objects.filter(status=Subscription.Status.ACTIVE, current_period_end__gt=timezone.now())
+            .values("plan__name")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+        ),
+    }
