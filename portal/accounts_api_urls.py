@@ -1,3 +1,13 @@
-"""Accounts and support endpoints beyond /me/ (Mini App auth, tickets…)."""
+"""Accounts and support endpoints beyond /me/ (Mini App auth, avatar, linking, tickets)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from portal import api
+
+urlpatterns = [
+    path("auth/miniapp/", api.MiniAppSessionView.as_view(), name="auth-miniapp"),
+    path("me/avatar/", api.MeAvatarView.as_view(), name="me-avatar"),
+    path("me/telegram-link/", api.TelegramLinkView.as_view(), name="me-telegram-link"),
+    path("tickets/", api.TicketListCreateView.as_view(), name="ticket-list"),
+    path("tickets/<int:pk>/", api.TicketDetailView.as_view(), name="ticket-detail"),
+]

@@ -1,31 +1,230 @@
 """DRF authentication for Telegram and VK Mini Apps.
 
-Placeholder classes: they authenticate nobody yet (the accounts feature
-implements the signed launch-data checks). They are listed first in
-REST_FRAMEWORK so that a missing credential is answered with 401.
+``Authorization: tma <initData>``
+    Telegram's raw ``initData`` query string. The data-check-string is every
+    field except ``hash`` (``signature`` included), sorted by key, ``key=value``
+    with URL-decoded values, joined by ``\\n``; the secret key is
+    ``HMAC_SHA256(key="WebAppData", msg=bot_token)``; ``hash`` must equal the hex
+    ``HMAC_SHA256(key=secret, msg=data_check_string)``.
+
+``Authorization: vk <launch params>``
+    VK's launch query string. The ``vk_*`` parameters (not ``sign``), sorted by
+    key, URL-encoded ``key=value`` joined by ``&``, signed with
+    ``HMAC_SHA256(key=VK_APP_SECRET)`` and written as url-safe base64 without
+    padding, must equal ``sign``.
+
+Both timestamps (``auth_date``, ``vk_ts``) must be at most
+``MINIAPP_AUTH_MAX_AGE`` seconds old and not in the future. Any failure is an
+``AuthenticationFailed`` (401) with a clear ``detail`` and a specific ``code``;
+the header content can never cause a 500. A blocked user gets 403
+``user_blocked``.
 """
 
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
+logger = logging.getLogger(__name__)
 
-class TelegramMiniAppAuthentication(BaseAuthentication):
+# Launch data longer than this is not something Telegram or VK produce.
+MAX_HEADER_LENGTH = 8192
+# Clocks drift a little between the platform and us; allow this much "future".
+CLOCK_SKEW_SECONDS = 30
+
+
+class MiniAppAuthError(Exception):
+    """Launch data failed a check; ``code`` says which (used as the API error code)."""
+
+    def __init__(self, message, code: str):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+class MiniAppAuthFailed(exceptions.AuthenticationFailed):
+    pass
+
+
+def _parse_query(raw: str) -> dict[str, str]:
+    """Parse a launch query string strictly: ASCII, well-formed, no duplicate keys."""
+    if not raw or len(raw) > MAX_HEADER_LENGTH:
+        raise MiniAppAuthError(_("The launch data is missing or too long."), "miniapp_malformed")
+    if not raw.isascii() or not raw.isprintable():
+        raise MiniAppAuthError(_("The launch data contains invalid characters."), "miniapp_malformed")
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise MiniAppAuthError(_("The launch data is not a valid query string."), "miniapp_malformed")
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            raise MiniAppAuthError(_("The launch data repeats a parameter."), "miniapp_malformed")
+        params[key] = value
+    return params
+
+
+def _check_timestamp(value: str | None, *, max_age: int | None, now: float | None, field: str) -> int:
+    if value is None or not value.isdigit() or len(value) > 12:
+        raise MiniAppAuthError(_("The launch data has no valid %(field)s.") % {"field": field}, "miniapp_malformed")
+    stamp = int(value)
+    if max_age is None:
+        return stamp
+    now = time.time() if now is None else now
+    if stamp > now + CLOCK_SKEW_SECONDS:
+        raise MiniAppAuthError(_("The launch data is dated in the future."), "miniapp_future")
+    if now - stamp > max_age:
+        raise MiniAppAuthError(_("The launch data has expired; reopen the Mini App."), "miniapp_expired")
+    return stamp
+
+
+def telegram_init_data_verify(
+    init_data: str, *, bot_token: str, max_age: int | None, now: float | None = None
+) -> dict[str, str]:
+    """Verify Telegram Mini App ``initData``; return its fields (``user`` still JSON text).
+
+    ``max_age=None`` skips the age check (for checking a published example).
+    Raises ``MiniAppAuthError``.
+    """
+    if not bot_token:
+        raise MiniAppAuthError(_("Telegram sign-in is not configured."), "miniapp_not_configured")
+    params = _parse_query(init_data)
+    received_hash = params.pop("hash", "")
+    if not received_hash:
+        raise MiniAppAuthError(_("The launch data is not signed."), "miniapp_malformed")
+    data_check_string = "\n".join(f"{key}={params[key]}" for key in sorted(params))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    expected = hmac.new(secret, data_check_string.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, received_hash.lower()):
+        raise MiniAppAuthError(_("The launch data signature is invalid."), "miniapp_bad_signature")
+    _check_timestamp(params.get("auth_date"), max_age=max_age, now=now, field="auth_date")
+    return params
+
+
+def telegram_user_from_init_data(params: dict[str, str]) -> dict:
+    """The ``user`` object of verified initData; it must carry a positive integer ``id``."""
+    try:
+        user = json.loads(params.get("user", ""))
+    except (ValueError, TypeError):
+        user = None
+    if not isinstance(user, dict):
+        raise MiniAppAuthError(_("The launch data has no user."), "miniapp_malformed")
+    user_id = user.get("id")
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id <= 0:
+        raise MiniAppAuthError(_("The launch data has no valid user id."), "miniapp_malformed")
+    return user
+
+
+def vk_sign(params: dict[str, str], *, secret: str) -> str:
+    """VK's launch-params signature of the ``vk_*`` parameters."""
+    message = urlencode(sorted((key, value) for key, value in params.items() if key.startswith("vk_")))
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def vk_launch_params_verify(
+    query: str, *, secret: str, max_age: int | None, now: float | None = None
+) -> dict[str, str]:
+    """Verify VK Mini App launch params; return them (without ``sign``).
+
+    ``max_age=None`` skips the ``vk_ts`` check. Raises ``MiniAppAuthError``.
+    """
+    if not secret:
+        raise MiniAppAuthError(_("VK sign-in is not configured."), "miniapp_not_configured")
+    params = _parse_query(query)
+    received = params.pop("sign", "")
+    if not received:
+        raise MiniAppAuthError(_("The launch data is not signed."), "miniapp_malformed")
+    if not hmac.compare_digest(vk_sign(params, secret=secret), received):
+        raise MiniAppAuthError(_("The launch data signature is invalid."), "miniapp_bad_signature")
+    if max_age is not None:
+        _check_timestamp(params.get("vk_ts"), max_age=max_age, now=now, field="vk_ts")
+    user_id = params.get("vk_user_id", "")
+    if not user_id.isdigit() or int(user_id) <= 0:
+        raise MiniAppAuthError(_("The launch data has no valid user id."), "miniapp_malformed")
+    return params
+
+
+def _header_credentials(request, keyword: str) -> str | None:
+    """The credentials after ``<keyword> `` in Authorization, or None when the scheme is another."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not isinstance(header, str) or not header:
+        return None
+    scheme, _sep, rest = header.partition(" ")
+    if scheme.lower() != keyword:
+        return None
+    return rest.strip()
+
+
+def _ensure_not_blocked(user):
+    if user.is_blocked or not user.is_active:
+        from portal.api_permissions import UserBlockedError
+
+        raise UserBlockedError()
+
+
+class _MiniAppAuthentication(BaseAuthentication):
+    keyword = ""
+
+    def authenticate(self, request):
+        credentials = _header_credentials(request, self.keyword)
+        if credentials is None:
+            return None
+        try:
+            user = self.authenticate_launch_data(credentials)
+        except MiniAppAuthError as exc:
+            raise MiniAppAuthFailed(detail=str(exc.message), code=exc.code)
+        _ensure_not_blocked(user)
+        return user, None
+
+    def authenticate_launch_data(self, credentials: str):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class TelegramMiniAppAuthentication(_MiniAppAuthentication):
+    """``Authorization: tma <initData>``: finds or creates the user of a Telegram identity."""
+
     keyword = "tma"
 
-    def authenticate(self, request):
-        return None
+    def authenticate_launch_data(self, credentials: str):
+        from portal.services import telegram_user_get_or_create
 
-    def authenticate_header(self, request):
-        return self.keyword
+        params = telegram_init_data_verify(
+            credentials, bot_token=settings.TELEGRAM_BOT_TOKEN, max_age=settings.MINIAPP_AUTH_MAX_AGE
+        )
+        telegram_user = telegram_user_from_init_data(params)
+        user, _created = telegram_user_get_or_create(
+            telegram_user=telegram_user, start_param=params.get("start_param", "")
+        )
+        return user
 
 
-class VKMiniAppAuthentication(BaseAuthentication):
+class VKMiniAppAuthentication(_MiniAppAuthentication):
+    """``Authorization: vk <launch params>``: finds or creates the user of a VK identity."""
+
     keyword = "vk"
 
-    def authenticate(self, request):
-        return None
+    def authenticate_launch_data(self, credentials: str):
+        from portal.services import vk_user_get_or_create
 
-    def authenticate_header(self, request):
-        return self.keyword
+        params = vk_launch_params_verify(
+            credentials, secret=settings.VK_APP_SECRET, max_age=settings.MINIAPP_AUTH_MAX_AGE
+        )
+        user, _created = vk_user_get_or_create(vk_user_id=params["vk_user_id"], launch_params=params)
+        return user
 
 
 try:  # describe the Mini App schemes in the OpenAPI schema

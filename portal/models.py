@@ -84,3 +84,87 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or (self.email or "")
+
+
+class TelegramLinkToken(models.Model):
+    """A one-time token that links a Telegram chat to a site account.
+
+    Only a SHA-256 digest of the token is stored: the token itself travels in the
+    deep link ``https://t.me/<bot>?start=link_<token>`` and is never kept.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="telegram_link_tokens"
+    )
+    token_hash = models.CharField(_("token digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    telegram_id = models.CharField(_("Telegram user id"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("Telegram link token")
+        verbose_name_plural = _("Telegram link tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Ticket(models.Model):
+    """A support request; its status moves along portal.services.TICKET_TRANSITIONS."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        IN_PROGRESS = "in_progress", _("in progress")
+        RESOLVED = "resolved", _("resolved")
+        REJECTED = "rejected", _("rejected")
+        CLOSED = "closed", _("closed")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="tickets")
+    subject = models.CharField(_("subject"), max_length=200)
+    text = models.TextField(_("text"))
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        verbose_name=_("booking"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("support ticket")
+        verbose_name_plural = _("support tickets")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="portal_ticket_user_created"),
+            models.Index(fields=["status", "-created_at"], name="portal_ticket_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class TicketStatusChange(models.Model):
+    """One step of a ticket's history: who moved it from which status to which, and why."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="history")
+    changed_by = models.ForeignKey(
+        User, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_status = models.CharField(_("from status"), max_length=16, choices=Ticket.Status.choices)
+    to_status = models.CharField(_("to status"), max_length=16, choices=Ticket.Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket status change")
+        verbose_name_plural = _("ticket status changes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id}: {self.from_status} → {self.to_status}"

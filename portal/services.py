@@ -1,10 +1,24 @@
-"""Account services: blocking and verification (staff actions)."""
+"""Account services: blocking and verification, Mini App identities, account
+linking, the profile and support tickets."""
 
-from django.db import transaction
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from portal.errors import ValidationError
-from portal.models import User
+from portal.errors import Conflict, DomainError, NotFound, UserBlocked, ValidationError
+from portal.images import image_validate_and_normalize
+from portal.models import TelegramLinkToken, Ticket, TicketStatusChange, User
+from portal.phones import phone_normalize
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -12,7 +26,7 @@ def user_block(*, user: User, reason: str, by: User | None = None) -> User:
     """Block a user: no login, 403 on the API, no mailings, listings hidden."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("A reason is required to block a user.", code="reason_required")
+        raise ValidationError(_("A reason is required to block a user."), code="reason_required")
     user = User.objects.select_for_update().get(pk=user.pk)
     user.is_blocked = True
     user.blocked_reason = reason
@@ -55,3 +69,328 @@ def user_unverify(*, user: User, by: User | None = None) -> User:
     user.verified_by = None
     user.save(update_fields=["is_verified", "verified_at", "verified_by"])
     return user
+
+
+# --- Mini App and bot identities ---------------------------------------------------
+
+TELEGRAM_PROVIDER = "telegram"
+VK_PROVIDER = "vk"
+
+
+def _social_user_get_or_create(*, provider: str, uid: str, names: dict, extra_data: dict) -> tuple[User, bool]:
+    """Find the user of a platform identity, or create the user and the SocialAccount.
+
+    Concurrent first requests race to insert the SocialAccount; allauth's unique
+    (provider, uid) constraint lets exactly one win. The loser's savepoint
+    (with its freshly created user) is rolled back and it re-reads the winner's row.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    account = SocialAccount.objects.select_related("user").filter(provider=provider, uid=uid).first()
+    if account is not None:
+        return account.user, False
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=None, password=None, **names)
+            SocialAccount.objects.create(user=user, provider=provider, uid=uid, extra_data=extra_data)
+    except IntegrityError:
+        account = SocialAccount.objects.select_related("user").get(provider=provider, uid=uid)
+        return account.user, False
+    return user, True
+
+
+def _name_part(value, limit: int = 150) -> str:
+    return str(value or "").strip()[:limit]
+
+
+def _telegram_uid(telegram_user: dict) -> str:
+    user_id = telegram_user.get("id") if isinstance(telegram_user, dict) else None
+    if isinstance(user_id, bool) or not isinstance(user_id, int | str) or not str(user_id).isdigit():
+        raise ValidationError(_("A Telegram user needs a numeric id."), code="telegram_user_invalid")
+    return str(int(user_id))
+
+
+def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -> tuple[User, bool]:
+    """The user of a Telegram identity (Telegram's ``user`` dict: ``id``, ``first_name``…).
+
+    Creates the user and the ``telegram`` SocialAccount (uid = Telegram id) on the
+    first visit; exactly one user even under concurrent first requests. Used by
+    the Mini App authentication and the Telegram bot. On the first sign-in a
+    ``start_param`` of ``ref_<code>`` applies that referral code (a refusal is
+    logged; the sign-up still succeeds). The start_param is kept in the
+    SocialAccount's ``extra_data``.
+    """
+    uid = _telegram_uid(telegram_user)
+    start_param = str(start_param or "")[:512]
+    extra_data = dict(telegram_user)
+    if start_param:
+        extra_data["start_param"] = start_param
+    names = {
+        "first_name": _name_part(telegram_user.get("first_name")),
+        "last_name": _name_part(telegram_user.get("last_name")),
+    }
+    user, created = _social_user_get_or_create(provider=TELEGRAM_PROVIDER, uid=uid, names=names, extra_data=extra_data)
+    if created and start_param.startswith("ref_"):
+        _referral_apply_quietly(user=user, code=start_param[4:], source="miniapp")
+    return user, created
+
+
+def vk_user_get_or_create(
+    *, vk_user_id: str, first_name: str = "", last_name: str = "", launch_params: dict | None = None
+) -> tuple[User, bool]:
+    """The user of a VK identity (``vk`` SocialAccount, uid = VK user id), created on first use.
+
+    Used by the VK Mini App authentication and the VK bot; exactly one user even
+    under concurrent first requests. ``launch_params`` (without ``sign``) are kept
+    in the SocialAccount's ``extra_data``.
+    """
+    uid = str(vk_user_id or "").strip()
+    if not uid.isdigit():
+        raise ValidationError(_("A VK user needs a numeric id."), code="vk_user_invalid")
+    uid = str(int(uid))
+    names = {"first_name": _name_part(first_name), "last_name": _name_part(last_name)}
+    extra_data = {"id": int(uid), **(launch_params or {})}
+    return _social_user_get_or_create(provider=VK_PROVIDER, uid=uid, names=names, extra_data=extra_data)
+
+
+def _referral_apply_quietly(*, user: User, code: str, source: str) -> None:
+    from referrals.services import referral_apply
+
+    try:
+        with transaction.atomic():
+            referral_apply(user=user, code=code, source=source)
+    except DomainError as exc:
+        logger.info("referral code %r not applied for user %s: %s", code, user.pk, exc)
+
+
+# --- Account linking (Telegram deep link) --------------------------------------------
+
+TELEGRAM_LINK_TTL = timedelta(minutes=10)
+TELEGRAM_LINK_PREFIX = "link_"
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def telegram_link_create(*, user: User) -> tuple[str, str, datetime]:
+    """A one-time token (10 minutes) and the bot deep link that links a Telegram chat to ``user``.
+
+    Returns ``(token, deep_link, expires_at)``; the deep link is
+    ``https://t.me/<TELEGRAM_BOT_USERNAME>?start=link_<token>``.
+    """
+    if user.is_blocked:
+        raise UserBlocked(_("Your account has been blocked."))
+    token = secrets.token_urlsafe(24)  # 32 URL-safe characters: fits Telegram's 64-char start payload
+    expires_at = timezone.now() + TELEGRAM_LINK_TTL
+    TelegramLinkToken.objects.create(user=user, token_hash=_token_digest(token), expires_at=expires_at)
+    deep_link = f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={TELEGRAM_LINK_PREFIX}{token}"
+    return token, deep_link, expires_at
+
+
+@transaction.atomic
+def telegram_link_consume(*, token: str, telegram_user: dict) -> User:
+    """Link the Telegram identity ``telegram_user`` (Telegram's user dict) to the token's user.
+
+    Single use, valid for 10 minutes. Accepts the bare token or ``link_<token>``.
+    Refuses (portal.errors): an unknown token (ValidationError ``link_token_invalid``),
+    an expired one (``link_token_expired``), a used one (Conflict ``link_token_used``),
+    a Telegram identity already linked to another user (Conflict ``telegram_already_linked``),
+    a user already linked to another Telegram identity (Conflict ``user_has_other_telegram``)
+    and a blocked user (UserBlocked).
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    token = str(token or "").strip()
+    if token.startswith(TELEGRAM_LINK_PREFIX):
+        token = token[len(TELEGRAM_LINK_PREFIX) :]
+    uid = _telegram_uid(telegram_user)
+    link = (
+        TelegramLinkToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=_token_digest(token))
+        .first()
+        if token
+        else None
+    )
+    if link is None:
+        raise ValidationError(_("This link is not valid. Ask for a new one on the site."), code="link_token_invalid")
+    if link.used_at is not None:
+        raise Conflict(_("This link has already been used."), code="link_token_used")
+    if link.expires_at <= timezone.now():
+        raise ValidationError(_("This link has expired. Ask for a new one on the site."), code="link_token_expired")
+    user = User.objects.select_for_update().get(pk=link.user_id)
+    if user.is_blocked:
+        raise UserBlocked(_("This account has been blocked."))
+
+    existing = SocialAccount.objects.filter(provider=TELEGRAM_PROVIDER, uid=uid).first()
+    if existing is not None and existing.user_id != user.pk:
+        raise Conflict(_("This Telegram account is already linked to another user."), code="telegram_already_linked")
+    other = SocialAccount.objects.filter(provider=TELEGRAM_PROVIDER, user=user).exclude(uid=uid).first()
+    if other is not None:
+        raise Conflict(_("Your account is already linked to another Telegram account."), code="user_has_other_telegram")
+    if existing is None:
+        try:
+            with transaction.atomic():
+                SocialAccount.objects.create(
+                    user=user, provider=TELEGRAM_PROVIDER, uid=uid, extra_data=dict(telegram_user)
+                )
+        except IntegrityError:  # linked by someone else a moment ago
+            raise Conflict(
+                _("This Telegram account is already linked to another user."), code="telegram_already_linked"
+            )
+    link.used_at = timezone.now()
+    link.telegram_id = uid
+    link.save(update_fields=["used_at", "telegram_id"])
+    return user
+
+
+# --- Profile ---------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "city")
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, **fields) -> User:
+    """Change profile fields (any of first_name, last_name, phone, city); the phone is normalised."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.", code="invalid")
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"])
+    for name in ("first_name", "last_name"):
+        if name in fields:
+            fields[name] = _name_part(fields[name])
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if fields:
+        user.save(update_fields=list(fields))
+    return user
+
+
+def user_avatar_set(*, user: User, file) -> User:
+    """Validate, re-encode and store a new avatar (and its square thumbnail); the old files are deleted.
+
+    Raises ValidationError (see portal.images) and changes nothing on bad input.
+    """
+    normalized = image_validate_and_normalize(file, max_side=1024, thumbnail_crop=True)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        old = [f.name for f in (user.avatar, user.avatar_thumbnail) if f]
+        user.avatar.save(normalized.image.name, normalized.image, save=False)
+        user.avatar_thumbnail.save(normalized.thumbnail.name, normalized.thumbnail, save=False)
+        user.save(update_fields=["avatar", "avatar_thumbnail"])
+        transaction.on_commit(lambda: _delete_files(old))
+    return user
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # a leftover file is harmless; a failed request is not
+            logger.warning("could not delete old file %s", name, exc_info=True)
+
+
+# --- Support tickets ------------------------------------------------------------------
+#
+# Who may move a ticket where (documented in docs/api.md):
+#
+#   from \ to     open   in_progress  resolved  rejected  closed
+#   open           -      staff        staff     staff     owner, staff
+#   in_progress   staff    -           staff     staff     owner, staff
+#   resolved       -      staff         -         -        owner, staff
+#   rejected       -      staff         -         -        owner, staff
+#   closed         -       -            -         -         -
+#
+# Staff work a ticket; its author may only close it. Closed is final.
+
+_S = Ticket.Status
+TICKET_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    "staff": {
+        _S.OPEN: frozenset({_S.IN_PROGRESS, _S.RESOLVED, _S.REJECTED, _S.CLOSED}),
+        _S.IN_PROGRESS: frozenset({_S.OPEN, _S.RESOLVED, _S.REJECTED, _S.CLOSED}),
+        _S.RESOLVED: frozenset({_S.IN_PROGRESS, _S.CLOSED}),
+        _S.REJECTED: frozenset({_S.IN_PROGRESS, _S.CLOSED}),
+        _S.CLOSED: frozenset(),
+    },
+    "owner": {
+        _S.OPEN: frozenset({_S.CLOSED}),
+        _S.IN_PROGRESS: frozenset({_S.CLOSED}),
+        _S.RESOLVED: frozenset({_S.CLOSED}),
+        _S.REJECTED: frozenset({_S.CLOSED}),
+        _S.CLOSED: frozenset(),
+    },
+}
+
+
+def ticket_allowed_statuses(*, ticket: Ticket, actor: User) -> list[str]:
+    """The statuses ``actor`` may move ``ticket`` to now, in the order of Ticket.Status."""
+    allowed: set[str] = set()
+    if actor.is_staff:
+        allowed |= TICKET_TRANSITIONS["staff"][ticket.status]
+    if actor.pk == ticket.user_id:
+        allowed |= TICKET_TRANSITIONS["owner"][ticket.status]
+    return [value for value in Ticket.Status.values if value in allowed]
+
+
+@transaction.atomic
+def ticket_create(*, user: User, subject: str, text: str, booking=None) -> Ticket:
+    """Open a support ticket; ``booking`` (optional) must be the user's own."""
+    if user.is_blocked:
+        raise UserBlocked(_("Your account has been blocked."))
+    subject = (subject or "").strip()
+    text = (text or "").strip()
+    if not subject:
+        raise ValidationError(_("Enter a subject."), code="subject_required")
+    if len(subject) > 200:
+        raise ValidationError(_("The subject is too long (200 characters at most)."), code="subject_too_long")
+    if not text:
+        raise ValidationError(_("Describe the problem."), code="text_required")
+    if booking is not None and booking.user_id != user.pk:
+        raise ValidationError(_("Choose one of your own bookings."), code="booking_not_yours")
+    return Ticket.objects.create(user=user, subject=subject, text=text, booking=booking)
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str = "") -> TicketStatusChange:
+    """Move ``ticket`` to ``status`` as ``by``, record the change and notify the ticket's author.
+
+    Staff follow TICKET_TRANSITIONS["staff"]; the author may only close their own
+    ticket. Raises ValidationError (unknown status), NotFound (someone else's
+    ticket for a non-staff user), Conflict ``ticket_transition_not_allowed``.
+    The notification's dedupe key is ``ticket:<id>:change:<change id>``.
+    """
+    from mailings.services import notify
+
+    if status not in Ticket.Status.values:
+        raise ValidationError(_("Unknown ticket status."), code="ticket_status_invalid")
+    ticket = Ticket.objects.select_for_update().select_related("user").get(pk=ticket.pk)
+    if not by.is_staff and by.pk != ticket.user_id:
+        raise NotFound(_("No such ticket."))
+    if status not in ticket_allowed_statuses(ticket=ticket, actor=by):
+        raise Conflict(
+            f"A ticket cannot go from “{Ticket.Status(ticket.status).label}” to “{Ticket.Status(status).label}”.",
+            code="ticket_transition_not_allowed",
+        )
+    change = TicketStatusChange.objects.create(
+        ticket=ticket, changed_by=by, from_status=ticket.status, to_status=status, comment=(comment or "").strip()
+    )
+    ticket.status = status
+    ticket.save(update_fields=["status", "updated_at"])
+    notify(
+        user=ticket.user,
+        kind="ticket_status",
+        context={
+            "ticket_id": ticket.pk,
+            "subject": ticket.subject,
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "comment": change.comment,
+            "url": settings.SITE_URL + reverse("portal:ticket_detail", args=[ticket.pk]),
+        },
+        dedupe_key=f"ticket:{ticket.pk}:change:{change.pk}",
+    )
+    return change

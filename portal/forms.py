@@ -1,0 +1,61 @@
+"""Forms of the accounts and support pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal import errors
+from portal.models import Ticket, User
+from portal.phones import phone_normalize
+
+
+class ProfileForm(forms.ModelForm):
+    avatar_upload = forms.FileField(
+        label=_("New avatar"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "phone", "city"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 999 123-45-67"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["city"].empty_label = _("Not chosen")
+
+    def clean_phone(self):
+        try:
+            return phone_normalize(self.cleaned_data.get("phone", ""))
+        except errors.ValidationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code)
+
+
+class TicketForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    text = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 6}))
+    booking = forms.ModelChoiceField(
+        label=_("Booking"),
+        queryset=None,
+        required=False,
+        empty_label=_("No booking"),
+        help_text=_("Choose a booking if the question is about one."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        from bookings.models import Booking
+
+        super().__init__(*args, **kwargs)
+        self.fields["booking"].queryset = Booking.objects.filter(user=user).select_related("resource")
+
+
+class TicketStatusForm(forms.Form):
+    """Staff: move a ticket to another status with a comment (admin change page)."""
+
+    status = forms.ChoiceField(label=_("New status"), choices=Ticket.Status.choices)
+    comment = forms.CharField(label=_("Comment for the user"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
