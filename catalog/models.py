@@ -1,6 +1,7 @@
 """Catalog: cities, categories, organizations and their services."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +40,9 @@ class Category(models.Model):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
         ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="category_not_own_parent"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -56,6 +60,12 @@ class OrganizationQuerySet(models.QuerySet):
             owner__is_blocked=False,
             listed_until__gt=now,
         )
+
+    def owned_by(self, user):
+        """Everything ``user`` owns, whatever its status (the owner's pages and API)."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
 
 
 class Organization(models.Model):
@@ -81,8 +91,15 @@ class Organization(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     listed_until = models.DateTimeField(_("listed until"), null=True, blank=True, db_index=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
+    # Set by staff when they hide an organization in moderation: the owner cannot publish it again.
+    hidden_by_staff = models.BooleanField(_("hidden by moderators"), default=False)
+    moderation_note = models.TextField(_("moderation note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Maintained by a PostgreSQL trigger from name (weight A), description (B) and
+    # address (C) with the "russian" configuration and GIN-indexed (migration 0003);
+    # always NULL on SQLite, where search falls back to icontains.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -92,14 +109,61 @@ class Organization(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["city", "slug"], name="organization_unique_slug_per_city"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "hidden"]), name="organization_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="organization_name_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "listed_until"], name="organization_visible_idx"),
+            models.Index(fields=["city", "status", "listed_until"], name="organization_city_visible_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("catalog:detail", kwargs={"pk": self.pk})
+
+    @property
+    def missing_for_publishing(self) -> list[str]:
+        """Names of the fields an owner must fill before publishing (empty when ready)."""
+        from catalog.services import organization_missing_fields
+
+        return organization_missing_fields(organization=self)
+
     @property
     def is_listed(self) -> bool:
         return bool(self.listed_until and self.listed_until > timezone.now())
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    return f"organizations/{instance.organization_id}/{filename}"
+
+
+class OrganizationPhoto(models.Model):
+    """One picture of an organization's ordered gallery (lowest position first)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("image"), upload_to=photo_upload_to, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["organization", "position", "pk"]
+        indexes = [models.Index(fields=["organization", "position"], name="photo_gallery_order_idx")]
+
+    def __str__(self) -> str:
+        return self.caption or f"{self.organization} #{self.position}"
 
 
 class Service(models.Model):
@@ -123,3 +187,58 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportJob(models.Model):
+    """One CSV import of organizations: its options, progress and row errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file = models.FileField(_("file"), upload_to="catalog_imports/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    all_or_nothing = models.BooleanField(_("all or nothing"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    skipped_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_rows__lte=models.F("total_rows")) | Q(total_rows=0),
+                name="importjob_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.file.name} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))

@@ -1,10 +1,27 @@
-"""Catalog services (writes with business rules)."""
+"""Catalog services (writes with business rules).
+
+Owners manage their own organizations, services and photos; staff may act on
+any. Somebody else's organization is reported as not found, never as
+forbidden, so its existence does not leak.
+"""
 
 from datetime import datetime
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Max, ProtectedError
+from django.utils.translation import gettext as _
 
-from catalog.models import Organization
+from catalog.cache import catalog_changed
+from catalog.images import validate_and_reencode
+from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from catalog.slugs import make_slug
+from catalog.validators import normalize_phone, normalize_website
+from portal.errors import NotFound, PermissionDenied, UserBlocked, ValidationError
+
+MAX_PHOTOS = 20
+ORGANIZATION_FIELDS = ("name", "city", "description", "address", "phone", "website")
 
 
 @transaction.atomic
@@ -18,3 +35,326 @@ def listing_extend(*, organization: Organization, until: datetime) -> Organizati
         organization.listed_until = until
         organization.save(update_fields=["listed_until", "updated_at"])
     return organization
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _check_actor(by) -> None:
+    if by is None or not by.is_authenticated:
+        raise PermissionDenied(_("Log in to manage organizations."), code="not_authenticated")
+    if getattr(by, "is_blocked", False):
+        raise UserBlocked(_("Your account has been blocked."))
+
+
+def _lock_own(organization: Organization | int, by) -> Organization:
+    """Lock and return the organization if ``by`` owns it (or is staff); NotFound otherwise."""
+    _check_actor(by)
+    pk = organization.pk if isinstance(organization, Organization) else organization
+    qs = Organization.objects.select_for_update()
+    if not by.is_staff:
+        qs = qs.filter(owner=by)
+    try:
+        return qs.get(pk=pk)
+    except Organization.DoesNotExist:
+        raise NotFound(_("Organization not found."))
+
+
+def _unique_slug(*, name: str, city: City, exclude_pk: int | None = None) -> str:
+    base = make_slug(name)
+    taken = set(
+        Organization.objects.filter(city=city, slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def _clean_fields(data: dict) -> dict:
+    """Normalise and validate organization fields; raise ValidationError with a field map."""
+    cleaned = dict(data)
+    errors: dict[str, list[str]] = {}
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors["name"] = [_("Enter the name.")]
+    for field, normalize in (("phone", normalize_phone), ("website", normalize_website)):
+        if field in cleaned:
+            try:
+                cleaned[field] = normalize(cleaned[field] or "")
+            except DjangoValidationError as exc:
+                errors[field] = list(exc.messages)
+    for field in ("description", "address"):
+        if field in cleaned:
+            cleaned[field] = (cleaned[field] or "").strip()
+    if "city" in cleaned and not isinstance(cleaned["city"], City):
+        errors["city"] = [_("Choose a city.")]
+    if errors:
+        raise ValidationError(_("Check the highlighted fields."), code="invalid", extra={"errors": errors})
+    return cleaned
+
+
+def organization_missing_fields(*, organization: Organization) -> list[str]:
+    """The fields an owner must fill before publishing; empty when it can be published."""
+    missing = [f for f in ("name", "description", "address") if not getattr(organization, f)]
+    if not (organization.phone or organization.website):
+        missing.append("phone")
+    # Slicing .all() uses prefetched categories when there are any (no query per card).
+    if organization.pk is None or not organization.categories.all()[:1]:
+        missing.append("categories")
+    return missing
+
+
+# --- organizations ----------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    owner,
+    name: str,
+    city: City,
+    categories: list[Category] | None = None,
+    description: str = "",
+    address: str = "",
+    phone: str = "",
+    website: str = "",
+    logo=None,
+) -> Organization:
+    """Create a draft organization owned by ``owner`` (it is published separately)."""
+    _check_actor(owner)
+    data = _clean_fields(
+        {"name": name, "city": city, "description": description, "address": address, "phone": phone,
+         "website": website}
+    )  # fmt: skip
+    organization = Organization(owner=owner, status=Organization.Status.DRAFT, **data)
+    organization.slug = _unique_slug(name=data["name"], city=city)
+    if logo:
+        organization.logo = validate_and_reencode(logo, max_side=512)
+    organization.save()
+    if categories:
+        organization.categories.set(categories)
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization | int, by, categories=None, logo=None, **fields) -> Organization:
+    """Change an organization's details. Unknown fields are refused."""
+    organization = _lock_own(organization, by)
+    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
+    data = _clean_fields(fields)
+    city_changed = "city" in data and data["city"].pk != organization.city_id
+    name_changed = "name" in data and data["name"] != organization.name
+    for field, value in data.items():
+        setattr(organization, field, value)
+    if city_changed or name_changed:
+        organization.slug = _unique_slug(name=organization.name, city=organization.city, exclude_pk=organization.pk)
+    if logo:
+        organization.logo = validate_and_reencode(logo, max_side=512)
+    organization.save()
+    if categories is not None:
+        organization.categories.set(categories)
+    if organization.status == Organization.Status.PUBLISHED and organization_missing_fields(organization=organization):
+        raise ValidationError(
+            _("A published organization needs a description, an address, a phone or website and a category."),
+            code="incomplete",
+        )
+    return organization
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization | int, by) -> None:
+    """Delete an organization with its services and photos."""
+    organization = _lock_own(organization, by)
+    try:
+        organization.delete()
+    except ProtectedError:
+        from portal.errors import Conflict
+
+        raise Conflict(_("The organization has bookings; hide it instead of deleting."), code="has_bookings")
+
+
+@transaction.atomic
+def organization_publish(*, organization: Organization | int, by) -> Organization:
+    """Publish an organization once its required fields are filled.
+
+    Owners cannot re-publish what moderators hid; staff publishing clears that mark.
+    Being visible in the catalog also needs a paid listing (``listed_until``).
+    """
+    organization = _lock_own(organization, by)
+    if organization.hidden_by_staff and not by.is_staff:
+        raise PermissionDenied(_("Moderators hid this organization; contact support."), code="hidden_by_staff")
+    missing = organization_missing_fields(organization=organization)
+    if missing:
+        raise ValidationError(
+            _("Fill in before publishing: %s.") % ", ".join(missing), code="incomplete", extra={"missing": missing}
+        )
+    if organization.status != Organization.Status.PUBLISHED or organization.hidden_by_staff:
+        organization.status = Organization.Status.PUBLISHED
+        organization.hidden_by_staff = False
+        organization.save(update_fields=["status", "hidden_by_staff", "updated_at"])
+    return organization
+
+
+@transaction.atomic
+def organization_hide(*, organization: Organization | int, by, note: str = "") -> Organization:
+    """Hide an organization from the catalog (owner, or staff in moderation)."""
+    organization = _lock_own(organization, by)
+    organization.status = Organization.Status.HIDDEN
+    fields = ["status", "updated_at"]
+    if by.is_staff and organization.owner_id != by.pk:
+        organization.hidden_by_staff = True
+        organization.moderation_note = note or organization.moderation_note
+        fields += ["hidden_by_staff", "moderation_note"]
+    organization.save(update_fields=fields)
+    return organization
+
+
+# --- photos ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def photo_add(*, organization: Organization | int, by, image, caption: str = "") -> OrganizationPhoto:
+    """Validate (Pillow) and append a photo at the end of the gallery."""
+    organization = _lock_own(organization, by)
+    if organization.photos.count() >= MAX_PHOTOS:
+        raise ValidationError(_("At most %(n)s photos per organization.") % {"n": MAX_PHOTOS}, code="too_many_photos")
+    clean = validate_and_reencode(image)
+    last = organization.photos.aggregate(m=Max("position"))["m"]
+    photo = OrganizationPhoto(organization=organization, caption=(caption or "").strip()[:200])
+    photo.position = 0 if last is None else last + 1
+    photo.image.save(clean.name, clean, save=False)
+    photo.save()
+    return photo
+
+
+def _own_photo(photo_id: int, organization: Organization | int, by) -> tuple[Organization, OrganizationPhoto]:
+    organization = _lock_own(organization, by)
+    try:
+        return organization, organization.photos.select_for_update().get(pk=photo_id)
+    except OrganizationPhoto.DoesNotExist:
+        raise NotFound(_("Photo not found."))
+
+
+@transaction.atomic
+def photo_delete(*, organization: Organization | int, photo_id: int, by) -> None:
+    _organization, photo = _own_photo(photo_id, organization, by)
+    storage, name = photo.image.storage, photo.image.name
+    photo.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def photo_move(*, organization: Organization | int, photo_id: int, by, position: int) -> OrganizationPhoto:
+    """Move a photo to ``position`` (0 = first) and renumber the gallery 0..n-1."""
+    organization, photo = _own_photo(photo_id, organization, by)
+    photos = [p for p in organization.photos.select_for_update().order_by("position", "pk") if p.pk != photo.pk]
+    position = max(0, min(int(position), len(photos)))
+    photos.insert(position, photo)
+    for index, item in enumerate(photos):
+        if item.position != index:
+            item.position = index
+            item.save(update_fields=["position"])
+    photo.refresh_from_db()
+    return photo
+
+
+# --- services ------------------------------------------------------------------------
+
+SERVICE_FIELDS = ("name", "description", "price", "duration_minutes", "is_active")
+
+
+def _clean_service(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(data)
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors["name"] = [_("Enter the name.")]
+    if "price" in cleaned:
+        try:
+            price = Decimal(str(cleaned["price"])).quantize(Decimal("0.01"))
+        except Exception:
+            price = None
+        if price is None or price < 0 or price >= Decimal("100000000"):
+            errors["price"] = [_("Enter a price from 0 ₽.")]
+        cleaned["price"] = price
+    if "duration_minutes" in cleaned:
+        try:
+            minutes = int(cleaned["duration_minutes"])
+        except (TypeError, ValueError):
+            minutes = 0
+        if not 0 < minutes <= 24 * 60:
+            errors["duration_minutes"] = [_("Enter a duration from 1 to 1440 minutes.")]
+        cleaned["duration_minutes"] = minutes
+    if errors:
+        raise ValidationError(_("Check the highlighted fields."), code="invalid", extra={"errors": errors})
+    return cleaned
+
+
+@transaction.atomic
+def service_create(
+    *,
+    organization: Organization | int,
+    by,
+    name: str,
+    price,
+    duration_minutes: int,
+    description: str = "",
+    is_active: bool = True,
+) -> Service:
+    """Add a service (name, price in RUB, duration) to the owner's organization."""
+    organization = _lock_own(organization, by)
+    data = _clean_service(
+        {"name": name, "price": price, "duration_minutes": duration_minutes, "description": description or "",
+         "is_active": bool(is_active)}
+    )  # fmt: skip
+    return Service.objects.create(organization=organization, **data)
+
+
+def _own_service(service_id: int, by) -> Service:
+    _check_actor(by)
+    qs = Service.objects.select_for_update().select_related("organization")
+    if not by.is_staff:
+        qs = qs.filter(organization__owner=by)
+    try:
+        return qs.get(pk=service_id)
+    except Service.DoesNotExist:
+        raise NotFound(_("Service not found."))
+
+
+@transaction.atomic
+def service_update(*, service: Service | int, by, **fields) -> Service:
+    service = _own_service(service.pk if isinstance(service, Service) else service, by)
+    unknown = set(fields) - set(SERVICE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
+    for field, value in _clean_service(fields).items():
+        setattr(service, field, value)
+    service.save()
+    return service
+
+
+@transaction.atomic
+def service_delete(*, service: Service | int, by) -> bool:
+    """Delete a service; one that bookings refer to is deactivated instead. Returns True if deleted."""
+    service = _own_service(service.pk if isinstance(service, Service) else service, by)
+    try:
+        with transaction.atomic():
+            service.delete()
+        return True
+    except ProtectedError:
+        service.is_active = False
+        service.save(update_fields=["is_active"])
+        return False
+
+
+def catalog_invalidate() -> None:
+    """Drop every cached public list (after writes that bypass model signals)."""
+    catalog_changed()

@@ -1,0 +1,505 @@
+"""Catalog API (/api/v1/): cities, categories, organizations, photos, services.
+
+Public reads show the visible catalog only. Owners manage their own
+organizations; anybody else's organization answers 404 on every write and on
+reads of what is not visible. ``GET /organizations/mine/`` lists the owner's
+organizations in every status.
+"""
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound as DRFNotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.cache import cache_seconds, list_cache_key
+from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from catalog.validators import normalize_phone, normalize_website
+from portal.errors import DomainError
+
+# --- serializers -------------------------------------------------------------------------
+
+
+class CitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["id", "name", "slug", "timezone"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "position"]
+
+
+class CityBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["id", "name", "slug"]
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganizationPhoto
+        fields = ["id", "image", "width", "height", "caption", "position"]
+        read_only_fields = ["id", "image", "width", "height"]
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    image = serializers.ImageField()
+    caption = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class PhotoMoveSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=0)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "description", "price", "duration_minutes", "is_active"]
+        read_only_fields = ["id"]
+
+
+class OrganizationCardSerializer(serializers.ModelSerializer):
+    """One organization in the public list."""
+
+    city = CityBriefSerializer()
+    categories = CategoryBriefSerializer(many=True)
+    min_price = serializers.SerializerMethodField()
+    cover = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "city",
+            "categories",
+            "address",
+            "phone",
+            "website",
+            "min_price",
+            "cover",
+            "url",
+        ]
+
+    def get_min_price(self, obj) -> str | None:
+        price = selectors.card_min_price(obj)
+        return None if price is None else f"{price:.2f}"
+
+    def get_cover(self, obj) -> str | None:
+        photo = selectors.card_cover(obj)
+        return photo.image.url if photo else None
+
+    def get_url(self, obj) -> str:
+        return obj.get_absolute_url()
+
+
+class OrganizationDetailSerializer(OrganizationCardSerializer):
+    """An organization's page: gallery, active services, contacts."""
+
+    photos = serializers.SerializerMethodField()
+    services = serializers.SerializerMethodField()
+    logo = serializers.ImageField(read_only=True)
+
+    class Meta(OrganizationCardSerializer.Meta):
+        fields = [*OrganizationCardSerializer.Meta.fields, "description", "logo", "photos", "services"]
+
+    def get_photos(self, obj) -> list[dict]:
+        gallery = getattr(obj, "gallery", None)
+        if gallery is None:
+            gallery = list(obj.photos.order_by("position", "pk"))
+        return PhotoSerializer(gallery, many=True, context=self.context).data
+
+    def get_services(self, obj) -> list[dict]:
+        active = getattr(obj, "active_services", None)
+        if active is None:
+            active = list(obj.services.filter(is_active=True).order_by("price", "name"))
+        return ServiceSerializer(active, many=True).data
+
+
+class OwnerOrganizationSerializer(OrganizationDetailSerializer):
+    """The owner's view: adds the status and the listing state."""
+
+    is_listed = serializers.BooleanField(read_only=True)
+    missing_for_publishing = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(OrganizationDetailSerializer.Meta):
+        fields = [
+            *OrganizationDetailSerializer.Meta.fields,
+            "status",
+            "listed_until",
+            "is_listed",
+            "hidden_by_staff",
+            "missing_for_publishing",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class OrganizationWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
+    categories = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), many=True, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    website = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError(_("Enter the name."))
+        return value
+
+    def validate_phone(self, value):
+        try:
+            return normalize_phone(value)
+        except Exception as exc:
+            raise serializers.ValidationError(list(getattr(exc, "messages", [str(exc)])))
+
+    def validate_website(self, value):
+        try:
+            return normalize_website(value)
+        except Exception as exc:
+            raise serializers.ValidationError(list(getattr(exc, "messages", [str(exc)])))
+
+
+def _domain_to_drf(exc: DomainError):
+    """Field errors collected by a service become DRF's field map; others go to the handler."""
+    if "errors" in exc.extra:
+        return DRFValidationError(exc.extra["errors"])
+    return exc
+
+
+# --- cities and categories -------------------------------------------------------------------
+
+
+class CityListView(generics.ListAPIView):
+    """Cities of the catalog, by name."""
+
+    serializer_class = CitySerializer
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.cities()
+
+
+class CategoryListView(generics.ListAPIView):
+    """Categories (``parent`` is the id of the parent category or null), in display order."""
+
+    serializer_class = CategorySerializer
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.categories()
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+LIST_PARAMETERS = [
+    OpenApiParameter("city", str, description="City slug or id"),
+    OpenApiParameter("category", str, description="Category slug or id (subcategories included)"),
+    OpenApiParameter("q", str, description="Full-text search (Russian morphology on PostgreSQL)"),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(selectors.ORDERINGS),
+        description="Default: relevance when searching, name otherwise",
+    ),
+]
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=LIST_PARAMETERS, responses=OrganizationCardSerializer(many=True)),
+    post=extend_schema(request=OrganizationWriteSerializer, responses={201: OwnerOrganizationSerializer}),
+)
+class OrganizationListView(generics.ListCreateAPIView):
+    """The public catalog (visible organizations; cached briefly) and creating a draft organization."""
+
+    serializer_class = OrganizationCardSerializer
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), *super().get_permissions()]
+        return [AllowAny(), *super().get_permissions()]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        ordering = params.get("ordering") or None
+        if ordering and ordering not in selectors.ORDERINGS:
+            raise DRFValidationError({"ordering": [_("Unknown ordering.")]})
+        return selectors.organization_list(
+            city=params.get("city"), category=params.get("category"), q=params.get("q"), ordering=ordering
+        )
+
+    _cache_key = None
+
+    def list(self, request, *args, **kwargs):
+        # The public list is the same for everybody: answer from the cache when we can.
+        if cache_seconds() > 0 and getattr(request.accepted_renderer, "format", "") == "json":
+            items = sorted(request.query_params.lists())
+            key = list_cache_key("api", f"{request.get_host()}|{items}|{request.LANGUAGE_CODE}")
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
+            self._cache_key = key
+        return super().list(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._cache_key and response.status_code == 200 and isinstance(response, Response):
+            response.render()
+            cache.set(self._cache_key, response.content, cache_seconds())
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = OrganizationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            organization = services.organization_create(owner=request.user, **serializer.validated_data)
+        except DomainError as exc:
+            raise _domain_to_drf(exc)
+        organization = _owner_queryset(request.user).get(pk=organization.pk)
+        return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data, status=201)
+
+
+def _owner_queryset(user):
+    return Organization.objects.owned_by(user).select_related("city").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
+        Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
+        Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),
+                 to_attr="active_services"),
+        Prefetch("services", queryset=Service.objects.filter(is_active=True).only("id", "organization_id", "price"),
+                 to_attr="active_service_prices"),
+    )  # fmt: skip
+
+
+class MyOrganizationListView(generics.ListAPIView):
+    """The requesting owner's organizations in every status, with their listing state."""
+
+    serializer_class = OwnerOrganizationSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return _owner_queryset(self.request.user).order_by("-created_at", "pk")
+
+
+@extend_schema_view(
+    get=extend_schema(responses=OrganizationDetailSerializer),
+    put=extend_schema(request=OrganizationWriteSerializer, responses=OwnerOrganizationSerializer),
+    patch=extend_schema(request=OrganizationWriteSerializer, responses=OwnerOrganizationSerializer),
+)
+class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
+    """A visible organization (or one of your own); owners update and delete their own."""
+
+    serializer_class = OrganizationDetailSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.request.method == "GET":
+            return selectors.organization_detail_queryset(user=self.request.user)
+        return _owner_queryset(self.request.user)
+
+    def get_serializer_class(self):
+        obj = getattr(self, "_object", None)
+        if obj is not None and self.request.user.is_authenticated and obj.owner_id == self.request.user.pk:
+            return OwnerOrganizationSerializer
+        return OrganizationDetailSerializer
+
+    def get_object(self):
+        self._object = super().get_object()
+        return self._object
+
+    def update(self, request, *args, **kwargs):
+        organization = self.get_object()
+        partial = kwargs.get("partial", False)
+        serializer = OrganizationWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.organization_update(organization=organization, by=request.user, **serializer.validated_data)
+        except DomainError as exc:
+            raise _domain_to_drf(exc)
+        organization = _owner_queryset(request.user).get(pk=organization.pk)
+        return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data)
+
+    def destroy(self, request, *args, **kwargs):
+        organization = self.get_object()
+        services.organization_delete(organization=organization, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _OwnerActionView(APIView):
+    permission_classes = [IsAuthenticated]
+    action = None
+
+    @extend_schema(request=None, responses=OwnerOrganizationSerializer)
+    def post(self, request, pk: int):
+        organization = type(self).action(organization=pk, by=_owner_only(request.user, pk))
+        organization = _owner_queryset(request.user).get(pk=organization.pk)
+        return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data)
+
+
+def _owner_only(user, pk: int):
+    """The API acts for owners only (staff moderate in the admin): another owner's organization is a 404."""
+    if not Organization.objects.owned_by(user).filter(pk=pk).exists():
+        raise DRFNotFound()
+    return user
+
+
+class OrganizationPublishView(_OwnerActionView):
+    """Publish your organization (needs description, address, phone or website, a category)."""
+
+    action = staticmethod(services.organization_publish)
+
+
+class OrganizationHideView(_OwnerActionView):
+    """Hide your organization from the catalog."""
+
+    action = staticmethod(services.organization_hide)
+
+
+class OrganizationPhotoListView(APIView):
+    """Upload a photo to your organization's gallery (JPEG/PNG/WebP, appended at the end)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "sensitive"
+
+    @extend_schema(request=PhotoUploadSerializer, responses={201: PhotoSerializer})
+    def post(self, request, pk: int):
+        serializer = PhotoUploadSerializer(data=request.data)
+        if not serializer.is_valid():
+            if "image" in serializer.errors:
+                raise DRFValidationError({"image": [_("Upload a JPEG, PNG or WebP image.")]})
+            raise DRFValidationError(serializer.errors)
+        try:
+            photo = services.photo_add(
+                organization=pk,
+                by=_owner_only(request.user, pk),
+                image=serializer.validated_data["image"],
+                caption=serializer.validated_data.get("caption", ""),
+            )
+        except DomainError as exc:
+            if exc.code == "bad_image":
+                raise DRFValidationError({"image": [exc.message]})
+            raise
+        return Response(PhotoSerializer(photo, context={"request": request}).data, status=201)
+
+
+class OrganizationPhotoDetailView(APIView):
+    """Move (``position``) or delete a photo of your organization."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=PhotoMoveSerializer, responses=PhotoSerializer)
+    def patch(self, request, pk: int, photo_id: int):
+        serializer = PhotoMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photo = services.photo_move(
+            organization=pk, photo_id=photo_id, by=_owner_only(request.user, pk), **serializer.validated_data
+        )
+        return Response(PhotoSerializer(photo, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int, photo_id: int):
+        services.photo_delete(organization=pk, photo_id=photo_id, by=_owner_only(request.user, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(responses=ServiceSerializer(many=True)),
+    post=extend_schema(request=ServiceSerializer, responses={201: ServiceSerializer}),
+)
+class OrganizationServiceListView(generics.ListCreateAPIView):
+    """Services of a visible organization (active ones) or of your own (all); owners add services."""
+
+    serializer_class = ServiceSerializer
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), *super().get_permissions()]
+        return [AllowAny(), *super().get_permissions()]
+
+    def get_queryset(self):
+        user = self.request.user
+        organization = selectors.organization_detail_queryset(user=user).filter(pk=self.kwargs["pk"]).first()
+        if organization is None:
+            raise DRFNotFound()
+        qs = Service.objects.filter(organization=organization).order_by("price", "name", "pk")
+        if not (user.is_authenticated and organization.owner_id == user.pk):
+            qs = qs.filter(is_active=True)
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        serializer = ServiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            service = services.service_create(
+                organization=self.kwargs["pk"],
+                by=_owner_only(request.user, self.kwargs["pk"]),
+                **serializer.validated_data,
+            )
+        except DomainError as exc:
+            raise _domain_to_drf(exc)
+        return Response(ServiceSerializer(service).data, status=201)
+
+
+@extend_schema_view(
+    patch=extend_schema(request=ServiceSerializer, responses=ServiceSerializer),
+    delete=extend_schema(responses={204: None}),
+)
+class OrganizationServiceDetailView(APIView):
+    """Change or delete a service of your organization (one with bookings is deactivated)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _service_id(self, pk: int, service_id: int, user) -> int:
+        if not Service.objects.filter(pk=service_id, organization_id=pk, organization__owner=user).exists():
+            raise DRFNotFound()
+        return service_id
+
+    def patch(self, request, pk: int, service_id: int):
+        service_id = self._service_id(pk, service_id, request.user)
+        serializer = ServiceSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            service = services.service_update(
+                service=service_id, by=_owner_only(request.user, pk), **serializer.validated_data
+            )
+        except DomainError as exc:
+            raise _domain_to_drf(exc)
+        return Response(ServiceSerializer(service).data)
+
+    def delete(self, request, pk: int, service_id: int):
+        service_id = self._service_id(pk, service_id, request.user)
+        services.service_delete(service=service_id, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,183 @@
+"""Catalog reads: the public list with filters and search, details, pickers."""
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+
+ORDERINGS = {
+    # public value: (label, order_by)
+    "relevance": (_("Relevance"), None),
+    "name": (_("Name A–Z"), ("name", "pk")),
+    "-name": (_("Name Z–A"), ("-name", "-pk")),
+    "newest": (_("Newest first"), ("-created_at", "-pk")),
+    "price": (_("Cheapest first"), (F("min_price").asc(nulls_last=True), "name", "pk")),
+    "-price": (_("Most expensive first"), (F("min_price").desc(nulls_last=True), "name", "pk")),
+}
+DEFAULT_ORDERING = "name"
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def cities() -> QuerySet[City]:
+    return City.objects.order_by("name")
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.order_by("position", "name")
+
+
+def _search(qs: QuerySet[Organization], q: str) -> QuerySet[Organization]:
+    if is_postgres():
+        query = SearchQuery(q, config="russian", search_type="websearch")
+        return qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    terms = q.split()
+    for term in terms:
+        qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term) | Q(address__icontains=term))
+    return qs
+
+
+def organization_list(
+    *,
+    city: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    ordering: str | None = None,
+    base: QuerySet[Organization] | None = None,
+) -> QuerySet[Organization]:
+    """Visible organizations filtered by city slug (or id), category slug (or id, children
+    included) and a search query, ordered; ready to paginate in a constant number of queries.
+
+    Ordering: ``relevance`` (default when searching), ``name``, ``-name``, ``newest``,
+    ``price``/``-price`` (by the cheapest active service).
+    """
+    qs = base if base is not None else Organization.objects.visible()
+    if city:
+        qs = qs.filter(city__pk=int(city)) if str(city).isdigit() else qs.filter(city__slug=city)
+    if category:
+        cat_filter = Q(pk=int(category)) if str(category).isdigit() else Q(slug=category)
+        # The category and its subcategories, in one nested subquery (no extra round trip).
+        chosen = Category.objects.filter(cat_filter | Q(parent__in=Category.objects.filter(cat_filter)))
+        through = Organization.categories.through.objects.filter(category__in=chosen)
+        qs = qs.filter(pk__in=through.values("organization_id"))
+    q = (q or "").strip()[:200]
+    if q:
+        qs = _search(qs, q)
+    if ordering not in ORDERINGS:
+        ordering = "relevance" if q else DEFAULT_ORDERING
+    if ordering == "relevance" and not q:
+        ordering = DEFAULT_ORDERING
+    if ordering in ("price", "-price"):
+        qs = qs.annotate(
+            min_price=Subquery(
+                Service.objects.filter(organization=OuterRef("pk"), is_active=True)
+                .order_by()
+                .values("organization")
+                .annotate(m=Min("price"))
+                .values("m")[:1]
+            )
+        )
+    if ordering == "relevance":
+        qs = qs.order_by("-rank", "name", "pk") if is_postgres() else qs.order_by("name", "pk")
+    else:
+        qs = qs.order_by(*ORDERINGS[ordering][1])
+    return with_cards(qs)
+
+
+def with_cards(qs: QuerySet[Organization]) -> QuerySet[Organization]:
+    """What a catalog card shows: city, categories, photos, active services (for "from N ₽").
+
+    Always 1 + 3 queries for a page, whatever its size.
+    """
+    return qs.select_related("city").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
+        Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
+        Prefetch(
+            "services",
+            queryset=Service.objects.filter(is_active=True).only("id", "organization_id", "price"),
+            to_attr="active_service_prices",
+        ),
+    )
+
+
+def card_min_price(organization: Organization):
+    """The cheapest active service's price of a card from ``with_cards`` (None without services)."""
+    services = getattr(organization, "active_service_prices", None)
+    if services is None:
+        services = getattr(organization, "active_services", [])
+    prices = [s.price for s in services]
+    return min(prices) if prices else None
+
+
+def card_cover(organization: Organization):
+    """The first gallery photo of a card from ``with_cards``, or None."""
+    gallery = getattr(organization, "gallery", None)
+    if gallery is None:
+        gallery = list(organization.photos.all())
+    return gallery[0] if gallery else None
+
+
+def organization_detail_queryset(*, user=None) -> QuerySet[Organization]:
+    """Organizations whose page ``user`` may open: visible ones, their own, all for staff."""
+    if user is not None and user.is_authenticated and user.is_staff:
+        qs = Organization.objects.all()
+    elif user is not None and user.is_authenticated:
+        qs = Organization.objects.filter(Q(pk__in=Organization.objects.visible().values("pk")) | Q(owner=user))
+    else:
+        qs = Organization.objects.visible()
+    return qs.select_related("city", "owner").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
+        Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
+        Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),
+                 to_attr="active_services"),
+    )  # fmt: skip
+
+
+def organizations_of_owner(*, user) -> QuerySet[Organization]:
+    return (
+        Organization.objects.owned_by(user)
+        .select_related("city")
+        .prefetch_related(
+            "categories",
+            Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
+        )
+        .order_by("-created_at", "pk")
+    )
+
+
+def featured_organizations(*, limit: int = 6) -> list[Organization]:
+    """A few visible organizations for the home page: the most recently updated with photos first."""
+    return list(
+        with_cards(Organization.objects.visible())
+        .select_related(None)
+        .select_related("city")
+        .order_by("-updated_at", "pk")[:limit]
+    )
+
+
+def pickers() -> dict:
+    """Cities and categories for the filter pickers, cached until the catalog changes."""
+    from django.core.cache import cache
+
+    from catalog.cache import catalog_version
+
+    key = f"catalog:pickers:{catalog_version()}"
+    data = cache.get(key)
+    if data is None:
+        data = {"cities": list(cities()), "categories": list(categories())}
+        cache.set(key, data, 3600)
+    return data
+
+
+def home_context() -> dict:
+    """What the home page shows: the city and category pickers and a few featured organizations."""
+    data = pickers()
+    return {
+        "cities": data["cities"],
+        "categories": [c for c in data["categories"] if c.parent_id is None],
+        "featured": featured_organizations(),
+    }
