@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "portal.middleware.BlockedUserMiddleware",
     "portal.middleware.FrameAncestorsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "referrals.middleware.ReferralCodeMiddleware",  # remembers ?ref=<code> for the signup form
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -334,15 +335,29 @@ CATALOG_IMPORT_ASYNC_THRESHOLD = env.int("CATALOG_IMPORT_ASYNC_THRESHOLD", defau
 # billing
 TOPUP_MIN_AMOUNT = env.str("TOPUP_MIN_AMOUNT", default="100.00")
 TOPUP_MAX_AMOUNT = env.str("TOPUP_MAX_AMOUNT", default="100000.00")
+# ROBOKASSA_PAYMENT_URL: where payment links point. Empty means Robokassa's own
+# page (https://auth.robokassa.ru/Merchant/Index.aspx); in test mode with DEBUG
+# the default is the local fake Robokassa so `make run` can be clicked through.
+ROBOKASSA_PAYMENT_URL = env.str(
+    "ROBOKASSA_PAYMENT_URL",
+    default=f"{SITE_URL}/billing/robokassa/fake/" if (ROBOKASSA_IS_TEST and DEBUG) else "",
+)
+# ROBOKASSA_FAKE_ENABLED: serve the local fake Robokassa even with DEBUG off
+# (still only in test mode); browser tests use it.
+ROBOKASSA_FAKE_ENABLED = env.bool("ROBOKASSA_FAKE_ENABLED", default=False)
 # bookings
 BOOKING_CANCEL_DEADLINE_HOURS = env.int("BOOKING_CANCEL_DEADLINE_HOURS", default=2)
 BOOKING_MAX_LENGTH_HOURS = env.int("BOOKING_MAX_LENGTH_HOURS", default=12)
 BOOKING_REMINDER_OFFSETS_MINUTES = env.list("BOOKING_REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 60])
+# BOOKING_CHECKIN_EARLY_MINUTES: how long before the start a booking can be checked in
+BOOKING_CHECKIN_EARLY_MINUTES = env.int("BOOKING_CHECKIN_EARLY_MINUTES", default=30)
 # referrals
 REFERRAL_BONUS_AMOUNT = env.str("REFERRAL_BONUS_AMOUNT", default="100.00")
 REFERRAL_CODE_MIN_DAYS = env.int("REFERRAL_CODE_MIN_DAYS", default=1)
 REFERRAL_CODE_MAX_DAYS = env.int("REFERRAL_CODE_MAX_DAYS", default=365)
 REFERRAL_CODE_DEFAULT_DAYS = env.int("REFERRAL_CODE_DEFAULT_DAYS", default=30)
+# REFERRAL_APPLY_WINDOW_HOURS: how long after registration a code can still be applied.
+REFERRAL_APPLY_WINDOW_HOURS = env.int("REFERRAL_APPLY_WINDOW_HOURS", default=24)
 # mailings
 TELEGRAM_RATE_GLOBAL = env.str("TELEGRAM_RATE_GLOBAL", default="30/second")
 TELEGRAM_RATE_PER_CHAT = env.str("TELEGRAM_RATE_PER_CHAT", default="1/second")

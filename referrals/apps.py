@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
+        from billing.signals import topup_paid
+        from referrals.signals import on_topup_paid, on_user_saved
+
+        topup_paid.connect(on_topup_paid, dispatch_uid="referrals.referral_bonus")
+        post_save.connect(on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_user")

@@ -3,6 +3,17 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
 def notify_referrer(referral_id: int) -> None:
-    """Email and notify the referrer about a new referral (referrals feature)."""
+    """Email and notify the referrer about a new referral (idempotent: one email, one notification)."""
+    from referrals.services import referral_notify_referrer
+
+    referral_notify_referrer(referral_id=referral_id)

@@ -1,0 +1,22 @@
+"""Receivers: the referral bonus on a first top-up, the lookup cache on user changes."""
+
+from referrals import lookup_cache
+
+
+def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kwargs) -> None:
+    """billing.signals.topup_paid: pay the referrer's bonus on the referred user's first top-up.
+
+    Runs inside billing's crediting transaction, so the bonus commits (or rolls
+    back) together with the top-up.
+    """
+    if not is_first_topup or user is None:
+        return
+    from referrals.services import referral_bonus_pay
+
+    reference = f"payment:{payment.pk}" if getattr(payment, "pk", None) else ""
+    referral_bonus_pay(referred_user=user, reference=reference)
+
+
+def on_user_saved(sender, instance, **kwargs) -> None:
+    """A blocked, deactivated or re-addressed user must drop out of the public lookup at once."""
+    lookup_cache.invalidate_email(instance.email)
