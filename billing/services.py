@@ -346,6 +346,14 @@ def payment_notify_staff(*, payment_id: int) -> None:
     )
 
 
+def _human_dt(value: datetime) -> str:
+    """A date written the Russian way for notification texts (stored as a string)."""
+    from django.utils import dateformat, translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return dateformat.format(timezone.localtime(value), "j E Y, H:i")
+
+
 def _notify(*, user, kind: str, context: dict, dedupe_key: str) -> None:
     from mailings.services import notify
 
@@ -500,7 +508,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
                     "organization": organization.name,
                     "plan": plan.name,
                     "price": f"{plan.price:.2f}",
-                    "until": new_end.isoformat(),
+                    "until": _human_dt(new_end),
                 },
                 dedupe_key=f"subscription:{subscription.pk}:renewed:{old_end.isoformat()}",
             )
@@ -575,7 +583,7 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
                     "organization_id": subscription.organization_id,
                     "plan": subscription.plan.name,
                     "price": f"{subscription.plan.price:.2f}",
-                    "until": subscription.current_period_end.isoformat(),
+                    "until": _human_dt(subscription.current_period_end),
                     "days": days,
                     "auto_renew": subscription.status == Subscription.Status.ACTIVE and subscription.auto_renew,
                 },

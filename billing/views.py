@@ -1,0 +1,254 @@
+"""Billing pages: balance and top-up, plans, subscriptions, Robokassa callbacks and the local fake."""
+
+import logging
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing import robokassa, selectors, services
+from billing.forms import SubscribeForm, TopupForm
+from billing.models import Payment, PaymentCallback
+from portal import errors
+
+logger = logging.getLogger(__name__)
+
+
+def _owned_organizations(user):
+    from catalog.models import Organization
+
+    return Organization.objects.filter(owner_id=user.pk).select_related("city").order_by("name")
+
+
+@login_required
+def balance(request, form=None):
+    page = Paginator(selectors.ledger_list(user=request.user), 20).get_page(request.GET.get("page"))
+    context = {
+        "balance": selectors.balance_get(user=request.user),
+        "entries": page,
+        "form": form or TopupForm(),
+        "payments": selectors.payment_list(user=request.user)[:5],
+    }
+    return render(request, "billing/balance.html", context, status=400 if form is not None else 200)
+
+
+@login_required
+@require_POST
+def topup(request):
+    form = TopupForm(request.POST)
+    if not form.is_valid():
+        return balance(request, form=form)
+    try:
+        payment = services.payment_create(user=request.user, amount=form.cleaned_data["amount"])
+    except errors.DomainError as exc:
+        form.add_error("amount", exc.message)
+        return balance(request, form=form)
+    return redirect(services.payment_url_for(payment))
+
+
+def plans(request):
+    return render(request, "billing/plans.html", {"plans": selectors.plans_active()})
+
+
+@login_required
+def subscribe(request, organization_pk: int):
+    organization = get_object_or_404(_owned_organizations(request.user), pk=organization_pk)
+    current = selectors.organization_subscription(organization=organization)
+    form = SubscribeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                subscription = services.subscription_create(
+                    user=request.user, organization_id=organization.pk, plan_id=form.cleaned_data["plan"].pk
+                )
+            except errors.DomainError as exc:
+                form.add_error("plan" if isinstance(exc, errors.ValidationError) else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Subscription «%(plan)s» is active: «%(org)s» is listed in the catalog.")
+                    % {"plan": subscription.plan.name, "org": organization.name},
+                )
+                return redirect("billing:subscriptions")
+        status = 400
+    context = {
+        "organization": organization,
+        "current": current,
+        "form": form,
+        "balance": selectors.balance_get(user=request.user),
+        "topup_form": TopupForm(),
+    }
+    return render(request, "billing/subscribe.html", context, status=status)
+
+
+@login_required
+def subscriptions(request):
+    page = Paginator(selectors.subscription_list(user=request.user), 20).get_page(request.GET.get("page"))
+    in_force = {s.organization_id for s in page.object_list if s.status != "expired"}
+    organizations = [org for org in _owned_organizations(request.user) if org.pk not in in_force]
+    return render(
+        request,
+        "billing/subscriptions.html",
+        {"subscriptions": page, "organizations": organizations, "balance": selectors.balance_get(user=request.user)},
+    )
+
+
+@login_required
+@require_POST
+def subscription_cancel(request, pk: int):
+    try:
+        services.subscription_cancel(user=request.user, subscription_id=pk)
+    except errors.NotFound:
+        raise Http404
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Auto-renewal is off. The listing stays until the paid period ends."))
+    return redirect("billing:subscriptions")
+
+
+# --- Robokassa -------------------------------------------------------------------------
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def robokassa_result(request):
+    """ResultURL: Robokassa's server-to-server notice. Answers ``OK<InvId>`` or 400."""
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        payment = services.payment_result(params=params.dict(), remote_addr=_client_ip(request))
+    except errors.DomainError as exc:
+        logger.warning("Rejected Robokassa result callback: %s", exc.message)
+        return HttpResponseBadRequest(f"bad request: {exc.message}", content_type="text/plain; charset=utf-8")
+    return HttpResponse(f"OK{payment.pk}", content_type="text/plain")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def robokassa_success(request):
+    """SuccessURL: the user is back from Robokassa. Checks the Password1 signature; never credits."""
+    params = (request.POST if request.method == "POST" else request.GET).dict()
+    try:
+        payment = services.payment_success_check(params=params)
+    except errors.DomainError:
+        return render(request, "billing/robokassa_success.html", {"invalid": True}, status=400)
+    PaymentCallback.objects.create(
+        payment=payment,
+        kind=PaymentCallback.Kind.SUCCESS,
+        params={k: str(v)[:500] for k, v in list(params.items())[:50]},
+        remote_addr=_client_ip(request)[:64],
+        is_valid=True,
+    )
+    mine = payment is not None and request.user.is_authenticated and payment.user_id == request.user.pk
+    return render(request, "billing/robokassa_success.html", {"payment": payment if mine else None})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def robokassa_fail(request):
+    """FailURL: the user cancelled or the payment did not go through."""
+    params = (request.POST if request.method == "POST" else request.GET).dict()
+    payment = None
+    if request.user.is_authenticated:
+        payment = services.payment_fail(user=request.user, inv_id=params.get("InvId"))
+    return render(request, "billing/robokassa_fail.html", {"payment": payment})
+
+
+# --- The local fake Robokassa (test mode only) ---------------------------------------------
+
+
+def fake_enabled() -> bool:
+    return bool(settings.ROBOKASSA_IS_TEST and (settings.DEBUG or settings.ROBOKASSA_FAKE_ENABLED))
+
+
+@require_http_methods(["GET", "POST"])
+def robokassa_fake(request):
+    """A stand-in for Robokassa's payment page, so the whole flow can be clicked through locally.
+
+    "Pay" sends the real signed ResultURL callback to our own server over HTTP
+    (``SITE_URL``), then sends the browser to SuccessURL; "Cancel" goes to FailURL.
+    """
+    if not fake_enabled():
+        raise Http404
+    params = (request.POST if request.method == "POST" else request.GET).dict()
+    out_sum = params.get("OutSum", "")
+    inv_id = params.get("InvId", "")
+    shp = robokassa.shp_params(params)
+    expected = robokassa.signature(
+        [params.get("MerchantLogin", ""), out_sum, inv_id, settings.ROBOKASSA_PASSWORD1], shp
+    )
+    if (
+        params.get("MerchantLogin") != settings.ROBOKASSA_LOGIN
+        or not out_sum
+        or not inv_id
+        or not robokassa.signature_matches(expected, params.get("SignatureValue", ""))
+    ):
+        return render(request, "billing/robokassa_fake.html", {"invalid": True}, status=400)
+
+    if request.method == "GET":
+        return render(
+            request,
+            "billing/robokassa_fake.html",
+            {
+                "amount": Decimal(out_sum),
+                "inv_id": inv_id,
+                "description": params.get("Description", ""),
+                "hidden": {
+                    k: v
+                    for k, v in params.items()
+                    if k in {"MerchantLogin", "OutSum", "InvId", "Description", "SignatureValue", "Culture", "IsTest"}
+                    or k.lower().startswith("shp_")
+                },
+            },
+        )
+
+    if request.POST.get("action") == "pay":
+        # Robokassa sends OutSum with six decimals; we hash it exactly as sent.
+        sent_sum = f"{Decimal(out_sum):.6f}"
+        callback = {
+            "OutSum": sent_sum,
+            "InvId": inv_id,
+            "SignatureValue": robokassa.result_signature(out_sum=sent_sum, inv_id=inv_id, shp=shp).upper(),
+            "Culture": "ru",
+            **shp,
+        }
+        url = settings.SITE_URL + reverse("billing:robokassa_result")
+        try:
+            response = requests.post(url, data=callback, timeout=15)
+        except requests.RequestException as exc:
+            logger.warning("Fake Robokassa could not reach %s: %s", url, exc)
+            return render(request, "billing/robokassa_fake.html", {"unreachable": True}, status=502)
+        if response.status_code != 200 or response.text.strip() != f"OK{inv_id}":
+            return render(request, "billing/robokassa_fake.html", {"unreachable": True}, status=502)
+        back = {
+            "OutSum": sent_sum,
+            "InvId": inv_id,
+            "SignatureValue": robokassa.success_signature(out_sum=sent_sum, inv_id=inv_id, shp=shp),
+            "Culture": "ru",
+            **shp,
+        }
+        return redirect(f"{reverse('billing:robokassa_success')}?{urlencode(back)}")
+    return redirect(f"{reverse('billing:robokassa_fail')}?{urlencode({'OutSum': out_sum, 'InvId': inv_id})}")
+
+
+def payment_status(request, pk: int):
+    """Small JSON-free status fragment for the success page (polls until the credit lands)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    payment = get_object_or_404(Payment, pk=pk, user_id=request.user.pk)
+    return render(request, "billing/_payment_status.html", {"payment": payment})
