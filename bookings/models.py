@@ -1,9 +1,16 @@
-"""Bookings: bookable resources and their bookings."""
+"""Bookings: bookable resources, opening hours, bookings, participants, reminders."""
+
+import secrets
 
 from django.conf import settings
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from bookings.constraints import PostgresExclusionConstraint, TsTzRange
+from catalog.models import Organization
 
 
 class Resource(models.Model):
@@ -18,15 +25,104 @@ class Resource(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     description = models.TextField(_("description"), blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("How many people fit (seats and rooms).")
+    )
+    amenities = models.JSONField(
+        _("amenities"), default=list, blank=True, help_text=_("A list such as projector, whiteboard, window.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("resource")
         verbose_name_plural = _("resources")
         ordering = ["organization", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0), name="resource_capacity_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class OpeningHours(models.Model):
+    """One open interval of an organization on a weekday, in its city's local time.
+
+    Several rows per weekday give a lunch break; a weekday without rows is a day
+    off. ``closes_at`` 00:00 means "until midnight", so 20:00–00:00 on Monday plus
+    00:00–02:00 on Tuesday is one evening open across midnight.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    organization = models.ForeignKey(
+        "catalog.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="opening_hours",
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight (end of the day)."))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["organization", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")) | Q(closes_at="00:00:00"),
+                name="opening_hours_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class Closure(models.Model):
+    """A date the organization is closed although its weekday has opening hours."""
+
+    organization = models.ForeignKey(
+        "catalog.Organization", verbose_name=_("organization"), on_delete=models.CASCADE, related_name="closures"
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        ordering = ["organization", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "date"], name="closure_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+
+def new_checkin_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        """Bookings that hold their time: pending, confirmed or checked in."""
+        return self.filter(status__in=Booking.ACTIVE_STATUSES)
+
+    def overlapping(self, start, end):
+        """Bookings whose ``[starts_at, ends_at)`` intersects ``[start, end)`` (back-to-back does not)."""
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
 
 
 class Booking(models.Model):
@@ -38,6 +134,8 @@ class Booking(models.Model):
         COMPLETED = "completed", _("completed")
         NO_SHOW = "no_show", _("no-show")
 
+    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.CHECKED_IN)
+
     resource = models.ForeignKey(
         Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="bookings"
     )
@@ -47,19 +145,134 @@ class Booking(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="bookings"
     )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("participants"),
+        through="BookingParticipant",
+        related_name="participated_bookings",
+        blank=True,
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    scheduled_at = models.DateTimeField(
+        _("time set at"), default=timezone.now, help_text=_("When the current start time was chosen.")
+    )
+    checkin_code = models.CharField(_("check-in code"), max_length=32, default=new_checkin_code, editable=False)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked in by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
         ordering = ["-starts_at"]
+        indexes = [
+            models.Index(fields=["resource", "starts_at"], name="booking_resource_start_idx"),
+            models.Index(fields=["status", "starts_at"], name="booking_status_start_idx"),
+            models.Index(fields=["user", "starts_at"], name="booking_user_start_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"),
+            # No double booking, ever (PostgreSQL; a no-op elsewhere).
+            PostgresExclusionConstraint(
+                name="booking_no_overlap",
+                expressions=[
+                    ("resource", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["pending", "confirmed", "checked_in"]),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class BookingParticipant(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", _("invited")
+        DECLINED = "declined", _("declined")
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="participant_links"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["booking", "invited_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "user"], name="booking_participant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class BookingReminder(models.Model):
+    """A reminder claimed for one person, one offset and one start time.
+
+    The unique key makes a reminder go out once however many beat processes run;
+    ``starts_at`` in the key gives a moved booking fresh reminders.
+    """
+
+    booking = models.ForeignKey(Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    offset_minutes = models.PositiveIntegerField(_("minutes before start"))
+    starts_at = models.DateTimeField(_("booking start"))
+    sent = models.BooleanField(_("sent"), default=True, help_text=_("False when skipped for a later, closer one."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking reminder")
+        verbose_name_plural = _("booking reminders")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "user", "offset_minutes", "starts_at"], name="booking_reminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}:{self.user_id}:{self.offset_minutes}"
+
+
+class OrganizationSchedule(Organization):
+    """The admin's view of an organization's schedule (opening hours and closed days inline)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("organization schedule")
+        verbose_name_plural = _("organization schedules")

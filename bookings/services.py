@@ -1,0 +1,641 @@
+"""Bookings services: every write with a business rule lives here.
+
+Times are aware datetimes; the database keeps UTC and the organization's city
+zone is used only to read opening hours and to show times to people.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+from itertools import pairwise
+from urllib.parse import parse_qs, urlparse
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext as _
+
+from bookings.hours import is_open_for
+from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
+from catalog.models import Organization, Service
+from portal import errors
+
+logger = logging.getLogger(__name__)
+
+CHECKIN_SALT = "bookings.checkin"
+EXCLUSION_CONSTRAINT = "booking_no_overlap"
+
+
+# --- formatting helpers -------------------------------------------------------
+
+
+def _zone(booking_or_resource):
+    resource = getattr(booking_or_resource, "resource", booking_or_resource)
+    return resource.organization.city.tzinfo
+
+
+def format_local(value: datetime, zone, fmt: str = "j E Y, H:i") -> str:
+    """A datetime written the Russian way in ``zone`` (the organization's city)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return dateformat.format(timezone.localtime(value, zone), fmt)
+
+
+def notice_context(booking: Booking) -> dict:
+    """The JSON-serialisable context every booking notification gets."""
+    zone = _zone(booking)
+    organization = booking.resource.organization
+    return {
+        "booking_id": booking.pk,
+        "resource": booking.resource.name,
+        "service": booking.service.name if booking.service_id else "",
+        "organization": organization.name,
+        "address": organization.address,
+        "city": organization.city.name,
+        "timezone": organization.city.timezone,
+        "starts_at": booking.starts_at.isoformat(),
+        "starts_local": format_local(booking.starts_at, zone),
+        "ends_local": format_local(booking.ends_at, zone, "H:i"),
+        "url": reverse("bookings:detail", args=[booking.pk]),
+    }
+
+
+# --- permissions ----------------------------------------------------------------
+
+
+def can_manage_organization(*, user, organization: Organization) -> bool:
+    """Owners manage their organizations' resources and bookings; staff manage all."""
+    return bool(user and user.is_authenticated and (user.is_staff or organization.owner_id == user.pk))
+
+
+def _ensure_manager(actor, organization: Organization) -> None:
+    if not can_manage_organization(user=actor, organization=organization):
+        raise errors.PermissionDenied(_("Only the organization's owner or staff can do this."))
+
+
+def _ensure_not_blocked(user) -> None:
+    if getattr(user, "is_blocked", False):
+        raise errors.UserBlocked(_("Your account is blocked."))
+
+
+# --- booking rules ----------------------------------------------------------------
+
+
+def _resolve_end(*, starts_at: datetime, ends_at: datetime | None, service: Service | None, resource: Resource):
+    if service is not None:
+        if service.organization_id != resource.organization_id or not service.is_active:
+            raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
+        expected = starts_at + timedelta(minutes=service.duration_minutes)
+        if ends_at is not None and ends_at != expected:
+            raise errors.ValidationError(
+                _("The service takes %(minutes)s minutes.") % {"minutes": service.duration_minutes},
+                code="invalid_duration",
+            )
+        return expected
+    if ends_at is None:
+        raise errors.ValidationError(_("Choose a service or an end time."), code="invalid_range")
+    return ends_at
+
+
+def _check_times(*, resource: Resource, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise errors.ValidationError(_("Times must include a time zone."), code="invalid_range")
+    if ends_at <= starts_at:
+        raise errors.ValidationError(_("The booking must end after it starts."), code="invalid_range")
+    if starts_at < now:
+        raise errors.ValidationError(_("This time is in the past."), code="in_the_past")
+    max_hours = settings.BOOKING_MAX_LENGTH_HOURS
+    if ends_at - starts_at > timedelta(hours=max_hours):
+        raise errors.ValidationError(
+            _("A booking can last at most %(hours)s hours.") % {"hours": max_hours}, code="too_long"
+        )
+    if not is_open_for(organization=resource.organization, start=starts_at, end=ends_at):
+        raise errors.ValidationError(
+            _("%(organization)s is closed at this time.") % {"organization": resource.organization.name},
+            code="closed",
+        )
+
+
+def _check_resource(resource: Resource) -> None:
+    if not resource.is_active:
+        raise errors.ValidationError(_("This resource cannot be booked."), code="resource_inactive")
+    if not Organization.objects.visible().filter(pk=resource.organization_id).exists():
+        raise errors.ValidationError(
+            _("This organization does not take bookings now."), code="organization_unavailable"
+        )
+
+
+def _slot_taken(conflict: Booking | None, resource: Resource) -> errors.SlotTaken:
+    if conflict is None:
+        return errors.SlotTaken(_("This time has just been booked by someone else."))
+    zone = _zone(resource)
+    message = _("This time is taken: %(resource)s is booked from %(start)s to %(end)s.") % {
+        "resource": resource.name,
+        "start": format_local(conflict.starts_at, zone),
+        "end": format_local(conflict.ends_at, zone, "H:i"),
+    }
+    return errors.SlotTaken(
+        message,
+        extra={
+            "conflict_starts_at": conflict.starts_at.isoformat(),
+            "conflict_ends_at": conflict.ends_at.isoformat(),
+        },
+    )
+
+
+def _find_conflict(*, resource: Resource, starts_at, ends_at, exclude_pk=None) -> Booking | None:
+    queryset = Booking.objects.filter(resource=resource).active().overlapping(starts_at, ends_at)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("starts_at").first()
+
+
+def _is_overlap_violation(exc: IntegrityError) -> bool:
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None) or ""
+    return name == EXCLUSION_CONSTRAINT or EXCLUSION_CONSTRAINT in str(exc)
+
+
+def _save_guarded(booking: Booking, *, resource: Resource, **save_kwargs) -> None:
+    """Save under a savepoint; the exclusion constraint's refusal becomes SlotTaken."""
+    try:
+        with transaction.atomic():
+            booking.save(**save_kwargs)
+    except IntegrityError as exc:
+        if not _is_overlap_violation(exc):
+            raise
+        conflict = _find_conflict(
+            resource=resource, starts_at=booking.starts_at, ends_at=booking.ends_at, exclude_pk=booking.pk
+        )
+        raise _slot_taken(conflict, resource) from exc
+
+
+def _lock_resource(resource: Resource) -> Resource:
+    """Lock the resource row: bookings of one resource are decided one at a time."""
+    return Resource.objects.select_for_update().select_related("organization__city").get(pk=resource.pk)
+
+
+def _notify_confirmed(booking: Booking) -> None:
+    from mailings.services import notify
+
+    notify(
+        user=booking.user,
+        kind="booking_confirmed",
+        context=notice_context(booking),
+        dedupe_key=f"booking:{booking.pk}:confirmed:{booking.starts_at.isoformat()}",
+    )
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    user,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    service: Service | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``resource`` for ``user`` from ``starts_at``.
+
+    With a ``service`` the end follows from its duration. Refuses times in the
+    past, outside opening hours or longer than BOOKING_MAX_LENGTH_HOURS, blocked
+    users, inactive resources and hidden organizations. Overlapping an active
+    booking raises SlotTaken naming the conflicting time; the check runs with
+    the resource row locked and the PostgreSQL exclusion constraint backs it.
+    """
+    now = now or timezone.now()
+    _ensure_not_blocked(user)
+    resource = _lock_resource(resource)
+    _check_resource(resource)
+    ends_at = _resolve_end(starts_at=starts_at, ends_at=ends_at, service=service, resource=resource)
+    _check_times(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
+    conflict = _find_conflict(resource=resource, starts_at=starts_at, ends_at=ends_at)
+    if conflict is not None:
+        raise _slot_taken(conflict, resource)
+    booking = Booking(
+        resource=resource,
+        service=service,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=Booking.Status.CONFIRMED,
+        scheduled_at=now,
+    )
+    _save_guarded(booking, resource=resource)
+    _notify_confirmed(booking)
+    return booking
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource__organization__city", "service", "user")
+        .get(pk=booking.pk)
+    )
+
+
+@transaction.atomic
+def booking_move(
+    *, booking: Booking, actor, starts_at: datetime, ends_at: datetime | None = None, now: datetime | None = None
+) -> Booking:
+    """Change the time of a pending or confirmed booking, with the same checks as creating one.
+
+    The booker moves their booking; owners and staff may move any booking of
+    their organization. Reminders follow the new time.
+    """
+    now = now or timezone.now()
+    resource = _lock_resource(booking.resource)
+    booking = _lock_booking(booking)
+    if booking.user_id != actor.pk:
+        _ensure_manager(actor, resource.organization)
+    else:
+        _ensure_not_blocked(actor)
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("Only an upcoming booking can be moved."), code="booking_not_movable")
+    _check_resource(resource)
+    if ends_at is None and not booking.service_id:
+        ends_at = starts_at + (booking.ends_at - booking.starts_at)
+    ends_at = _resolve_end(starts_at=starts_at, ends_at=ends_at, service=booking.service, resource=resource)
+    _check_times(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
+    conflict = _find_conflict(resource=resource, starts_at=starts_at, ends_at=ends_at, exclude_pk=booking.pk)
+    if conflict is not None:
+        raise _slot_taken(conflict, resource)
+    if (booking.starts_at, booking.ends_at) == (starts_at, ends_at):
+        return booking
+    booking.starts_at = starts_at
+    booking.ends_at = ends_at
+    booking.scheduled_at = now
+    _save_guarded(booking, resource=resource, update_fields=["starts_at", "ends_at", "scheduled_at", "updated_at"])
+    _notify_confirmed(booking)
+    return booking
+
+
+def cancel_deadline(booking: Booking) -> datetime:
+    return booking.starts_at - timedelta(hours=settings.BOOKING_CANCEL_DEADLINE_HOURS)
+
+
+def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        return False
+    if can_manage_organization(user=user, organization=booking.resource.organization):
+        return True
+    return booking.user_id == user.pk and now <= cancel_deadline(booking)
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+    """Cancel a booking: the booker until BOOKING_CANCEL_DEADLINE_HOURS before start, owners and staff any time.
+
+    Cancelling a cancelled booking returns it unchanged. The booker and the
+    participants are told.
+    """
+    now = now or timezone.now()
+    booking = _lock_booking(booking)
+    is_manager = can_manage_organization(user=actor, organization=booking.resource.organization)
+    if booking.user_id != actor.pk and not is_manager:
+        raise errors.PermissionDenied(_("Only the booker can cancel this booking."))
+    if booking.status == Booking.Status.CANCELLED:
+        return booking
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("This booking can no longer be cancelled."), code="booking_not_cancellable")
+    if not is_manager and now > cancel_deadline(booking):
+        raise errors.Conflict(
+            _("Bookings can be cancelled up to %(hours)s hours before the start.")
+            % {"hours": settings.BOOKING_CANCEL_DEADLINE_HOURS},
+            code="cancel_deadline_passed",
+        )
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = actor
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+
+    from mailings.services import notify
+
+    context = {**notice_context(booking), "by_owner": booking.user_id != actor.pk}
+    recipients = [booking.user] + [
+        link.user for link in booking.participant_links.select_related("user").filter(status="invited")
+    ]
+    for recipient in recipients:
+        notify(
+            user=recipient,
+            kind="booking_cancelled",
+            context=context,
+            dedupe_key=f"booking:{booking.pk}:cancelled:{recipient.pk}",
+        )
+    return booking
+
+
+# --- participants -------------------------------------------------------------------
+
+
+@transaction.atomic
+def booking_invite(*, booking: Booking, actor, email: str) -> BookingParticipant:
+    """The booker invites a registered user (by email) to take part; they see it and get reminders."""
+    from portal.models import User
+
+    booking = _lock_booking(booking)
+    if booking.user_id != actor.pk:
+        raise errors.PermissionDenied(_("Only the booker can invite participants."))
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("Only an upcoming booking can have new participants."), code="booking_not_active")
+    invitee = User.objects.active().filter(email__iexact=(email or "").strip()).first()
+    if invitee is None:
+        raise errors.ValidationError(_("No registered user has this email."), code="unknown_user")
+    if invitee.pk == booking.user_id:
+        raise errors.ValidationError(_("You already take part in your booking."), code="invalid")
+    capacity = booking.resource.capacity
+    taken = booking.participant_links.filter(status=BookingParticipant.Status.INVITED).exclude(user=invitee).count()
+    if capacity and taken + 2 > capacity:
+        raise errors.Conflict(
+            _("%(resource)s fits at most %(capacity)s people.")
+            % {"resource": booking.resource.name, "capacity": capacity},
+            code="capacity_exceeded",
+        )
+    link, created = BookingParticipant.objects.get_or_create(booking=booking, user=invitee)
+    if not created and link.status == BookingParticipant.Status.DECLINED:
+        link.status = BookingParticipant.Status.INVITED
+        link.responded_at = None
+        link.save(update_fields=["status", "responded_at"])
+    if created:
+        from mailings.services import notify
+
+        notify(
+            user=invitee,
+            kind="booking_invitation",
+            context={**notice_context(booking), "booker": booking.user.get_full_name() or booking.user.email},
+            dedupe_key=f"booking:{booking.pk}:invitation:{invitee.pk}",
+        )
+    return link
+
+
+@transaction.atomic
+def booking_decline(*, booking: Booking, user, now: datetime | None = None) -> BookingParticipant:
+    """A participant declines: the booking leaves their list and reminders stop."""
+    link = BookingParticipant.objects.select_for_update().filter(booking=booking, user=user).first()
+    if link is None:
+        raise errors.NotFound(_("You are not invited to this booking."))
+    if link.status != BookingParticipant.Status.DECLINED:
+        link.status = BookingParticipant.Status.DECLINED
+        link.responded_at = now or timezone.now()
+        link.save(update_fields=["status", "responded_at"])
+    return link
+
+
+# --- QR check-in ---------------------------------------------------------------------
+
+
+def checkin_token(booking: Booking) -> str:
+    """The signed check-in token: bound to the booking id and its random code, salted."""
+    return signing.dumps({"b": booking.pk, "c": booking.checkin_code}, salt=CHECKIN_SALT, compress=False)
+
+
+def checkin_url(booking: Booking) -> str:
+    """What the QR code encodes: the owners' check-in page with the token filled in."""
+    from urllib.parse import urlencode
+
+    path = reverse("bookings:check_in")
+    return f"{settings.SITE_URL.rstrip('/')}{path}?{urlencode({'token': checkin_token(booking)})}"
+
+
+def _token_from_input(value: str) -> str:
+    """Accept the bare token or the whole URL a phone camera read from the QR code."""
+    value = (value or "").strip()
+    if "token=" in value:
+        tokens = parse_qs(urlparse(value).query).get("token")
+        if tokens:
+            return tokens[0].strip()
+    return value
+
+
+def booking_from_token(token: str) -> Booking:
+    """The booking a check-in token belongs to; a forged or stale token is refused."""
+    invalid = errors.ValidationError(_("This check-in code is not valid."), code="invalid_token")
+    try:
+        payload = signing.loads(_token_from_input(token), salt=CHECKIN_SALT)
+    except signing.BadSignature as exc:
+        raise invalid from exc
+    if not isinstance(payload, dict):
+        raise invalid
+    booking = (
+        Booking.objects.select_related("resource__organization__city", "user", "service")
+        .filter(pk=payload.get("b"), checkin_code=payload.get("c") or "")
+        .first()
+    )
+    if booking is None:
+        raise invalid
+    return booking
+
+
+@transaction.atomic
+def booking_check_in(*, booking: Booking, actor, now: datetime | None = None) -> tuple[Booking, bool]:
+    """Mark the booking checked in; returns ``(booking, already_checked_in)``.
+
+    Only the organization's owner or staff check in, from
+    BOOKING_CHECKIN_EARLY_MINUTES before the start until the end. A second scan
+    is not an error: it answers that the booking is already checked in.
+    """
+    now = now or timezone.now()
+    booking = _lock_booking(booking)
+    organization = booking.resource.organization
+    if not can_manage_organization(user=actor, organization=organization):
+        raise errors.PermissionDenied(_("This booking belongs to another organization."), code="foreign_booking")
+    if booking.status == Booking.Status.CHECKED_IN:
+        return booking, True
+    if booking.status == Booking.Status.CANCELLED:
+        raise errors.Conflict(_("This booking was cancelled."), code="booking_cancelled")
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("This booking is already over."), code="booking_finished")
+    zone = organization.city.tzinfo
+    opens = booking.starts_at - timedelta(minutes=settings.BOOKING_CHECKIN_EARLY_MINUTES)
+    if now < opens:
+        raise errors.Conflict(
+            _("Too early: check-in opens at %(time)s.") % {"time": format_local(opens, zone)}, code="too_early"
+        )
+    if now >= booking.ends_at:
+        raise errors.Conflict(
+            _("Too late: this booking ended at %(time)s.") % {"time": format_local(booking.ends_at, zone)},
+            code="too_late",
+        )
+    booking.status = Booking.Status.CHECKED_IN
+    booking.checked_in_at = now
+    booking.checked_in_by = actor
+    booking.save(update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"])
+    return booking, False
+
+
+def booking_check_in_by_token(*, token: str, actor, now: datetime | None = None) -> tuple[Booking, bool]:
+    """Check in the booking a scanned or pasted token names (see booking_check_in)."""
+    return booking_check_in(booking=booking_from_token(token), actor=actor, now=now)
+
+
+def checkin_message(booking: Booking, already: bool) -> str:
+    zone = _zone(booking)
+    if already:
+        return _("Already checked in at %(time)s.") % {"time": format_local(booking.checked_in_at, zone, "H:i")}
+    return _("Checked in: %(user)s, %(resource)s, %(start)s.") % {
+        "user": booking.user.get_full_name() or booking.user.email,
+        "resource": booking.resource.name,
+        "start": format_local(booking.starts_at, zone),
+    }
+
+
+# --- background jobs --------------------------------------------------------------------
+
+
+def _claim_reminder(*, booking: Booking, user, offset: int, sent: bool) -> bool:
+    """Insert the reminder row; False when another run already claimed it."""
+    try:
+        with transaction.atomic():
+            BookingReminder.objects.create(
+                booking=booking, user=user, offset_minutes=offset, starts_at=booking.starts_at, sent=sent
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind the booker and invited participants of upcoming bookings; returns how many were sent.
+
+    For each offset in BOOKING_REMINDER_OFFSETS_MINUTES a person gets one
+    reminder per start time: the BookingReminder row (unique on booking, user,
+    offset and start) is claimed in the same transaction as the notification,
+    and notify's dedupe key repeats the guarantee. Offsets whose moment passed
+    before the booking was made (or moved, or the person invited) are skipped,
+    and after a pause only the closest due reminder goes out.
+    """
+    from mailings.services import notify
+
+    now = now or timezone.now()
+    offsets = sorted({int(o) for o in settings.BOOKING_REMINDER_OFFSETS_MINUTES if int(o) > 0})
+    if not offsets:
+        return 0
+    bookings = (
+        Booking.objects.filter(
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(minutes=offsets[-1]),
+        )
+        .select_related("resource__organization__city", "service", "user")
+        .order_by("starts_at", "pk")
+    )
+    sent = 0
+    for booking in bookings:
+        recipients = [(booking.user, booking.scheduled_at)]
+        for link in booking.participant_links.select_related("user").filter(status="invited"):
+            recipients.append((link.user, max(booking.scheduled_at, link.invited_at)))
+        for user, since in recipients:
+            if getattr(user, "is_blocked", False):
+                continue
+            due = [
+                o
+                for o in offsets
+                if booking.starts_at - timedelta(minutes=o) <= now and since <= booking.starts_at - timedelta(minutes=o)
+            ]
+            if not due:
+                continue
+            closest = due[0]
+            with transaction.atomic():
+                if not _claim_reminder(booking=booking, user=user, offset=closest, sent=True):
+                    continue
+                for skipped in due[1:]:
+                    _claim_reminder(booking=booking, user=user, offset=skipped, sent=False)
+                notify(
+                    user=user,
+                    kind="booking_reminder",
+                    context={**notice_context(booking), "offset_minutes": closest},
+                    dedupe_key=f"booking:{booking.pk}:reminder:{user.pk}:{closest}:{booking.starts_at.isoformat()}",
+                )
+                sent += 1
+    return sent
+
+
+def booking_mark_no_shows(*, now: datetime | None = None) -> dict:
+    """Close bookings that have ended: confirmed ones nobody checked in become no-shows,
+    checked-in ones become completed. Safe to run any number of times."""
+    now = now or timezone.now()
+    no_shows = Booking.objects.filter(
+        status__in=(Booking.Status.CONFIRMED, Booking.Status.PENDING), ends_at__lte=now
+    ).update(status=Booking.Status.NO_SHOW, updated_at=now)
+    completed = Booking.objects.filter(status=Booking.Status.CHECKED_IN, ends_at__lte=now).update(
+        status=Booking.Status.COMPLETED, updated_at=now
+    )
+    return {"no_show": no_shows, "completed": completed}
+
+
+# --- owners: resources and opening hours ------------------------------------------------------
+
+
+@transaction.atomic
+def resource_create(
+    *,
+    actor,
+    organization: Organization,
+    name: str,
+    kind: str,
+    description: str = "",
+    capacity: int | None = None,
+    amenities: list[str] | None = None,
+    is_active: bool = True,
+) -> Resource:
+    """An owner (or staff) adds a bookable resource to their organization."""
+    _ensure_manager(actor, organization)
+    if kind not in Resource.Kind.values:
+        raise errors.ValidationError(_("Unknown resource kind."), code="invalid")
+    resource = Resource(
+        organization=organization,
+        name=name.strip(),
+        kind=kind,
+        description=description,
+        capacity=capacity,
+        amenities=[a.strip() for a in (amenities or []) if a and a.strip()],
+        is_active=is_active,
+    )
+    resource.full_clean()
+    resource.save()
+    return resource
+
+
+@transaction.atomic
+def resource_update(*, actor, resource: Resource, **fields) -> Resource:
+    """Change a resource's name, kind, description, capacity, amenities or active flag."""
+    _ensure_manager(actor, resource.organization)
+    allowed = {"name", "kind", "description", "capacity", "amenities", "is_active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise errors.ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    for key, value in fields.items():
+        setattr(resource, key, value)
+    resource.full_clean()
+    resource.save()
+    return resource
+
+
+@transaction.atomic
+def opening_hours_replace(
+    *, actor, organization: Organization, intervals: list[tuple[int, time, time]]
+) -> list[OpeningHours]:
+    """Replace the organization's weekly opening hours with ``intervals`` of (weekday, opens, closes).
+
+    Intervals of one weekday must not overlap; closes 00:00 means midnight.
+    Existing bookings are kept.
+    """
+    _ensure_manager(actor, organization)
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, opens_at, closes_at in intervals:
+        if weekday not in range(7):
+            raise errors.ValidationError(_("Weekday must be 0 (Monday) to 6 (Sunday)."))
+        if not (closes_at > opens_at or closes_at == time(0)):
+            raise errors.ValidationError(_("Closing time must be after opening time."))
+        by_day.setdefault(weekday, []).append((opens_at, closes_at))
+    for day_intervals in by_day.values():
+        day_intervals.sort()
+        for (_o1, c1), (o2, _c2) in pairwise(day_intervals):
+            if c1 == time(0) or o2 < c1:
+                raise errors.ValidationError(_("Opening hours of one day must not overlap."))
+    OpeningHours.objects.filter(organization=organization).delete()
+    return OpeningHours.objects.bulk_create(
+        [OpeningHours(organization=organization, weekday=w, opens_at=o, closes_at=c) for w, o, c in intervals]
+    )

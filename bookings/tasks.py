@@ -2,12 +2,16 @@
 
 from celery import shared_task
 
-
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
-def send_booking_reminders() -> None:
-    """Send due booking reminders (bookings feature)."""
+from bookings import services
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
-def mark_no_shows() -> None:
-    """Mark bookings nobody checked in to as no-shows (bookings feature)."""
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270, max_retries=3, default_retry_delay=30)
+def send_booking_reminders() -> int:
+    """Send due booking reminders (each person, offset and start time once)."""
+    return services.booking_reminders_send()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270, max_retries=3, default_retry_delay=30)
+def mark_no_shows() -> dict:
+    """Mark bookings nobody checked in to as no-shows, checked-in ones as completed."""
+    return services.booking_mark_no_shows()

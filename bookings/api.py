@@ -1,0 +1,603 @@
+"""DRF API for bookings: availability, slots, bookings, participants, QR check-in, owners."""
+
+from datetime import date, timedelta
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from bookings import selectors, services
+from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
+from bookings.qr import qr_png, qr_svg
+from catalog.models import Organization, Service
+from portal import errors
+
+# --- serializers ------------------------------------------------------------------
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    available = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "kind",
+            "description",
+            "capacity",
+            "amenities",
+            "is_active",
+            "available",
+        ]
+        read_only_fields = ["id", "available"]
+
+    def get_available(self, obj) -> bool | None:
+        return getattr(obj, "available", None)
+
+
+class ResourceWriteSerializer(serializers.ModelSerializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    amenities = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=50)
+
+    class Meta:
+        model = Resource
+        fields = ["id", "organization", "name", "kind", "description", "capacity", "amenities", "is_active"]
+        read_only_fields = ["id"]
+
+
+class ResourceQuerySerializer(serializers.Serializer):
+    organization = serializers.IntegerField(min_value=1)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if (start is None) != (end is None):
+            raise serializers.ValidationError(_("Give both start and end, or neither."))
+        if start is not None:
+            if end <= start:
+                raise serializers.ValidationError({"end": _("The end must be after the start.")})
+            if end - start > timedelta(days=31):
+                raise serializers.ValidationError({"end": _("The window can span at most 31 days.")})
+        return attrs
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    service = serializers.IntegerField(min_value=1, required=False)
+    duration = serializers.IntegerField(min_value=15, max_value=24 * 60, required=False)
+    step = serializers.ChoiceField(choices=[15, 30], required=False)
+
+
+class SlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    local_time = serializers.CharField()
+
+
+class SlotsResponseSerializer(serializers.Serializer):
+    resource = serializers.IntegerField()
+    date = serializers.DateField()
+    timezone = serializers.CharField()
+    duration_minutes = serializers.IntegerField()
+    step_minutes = serializers.IntegerField()
+    slots = SlotSerializer(many=True)
+
+
+class BookingResourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = ["id", "name", "kind"]
+
+
+class BookingServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name", "duration_minutes", "price"]
+
+
+class BookingOrganizationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    city = serializers.CharField(source="city.name")
+    timezone = serializers.CharField(source="city.timezone")
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BookingParticipant
+        fields = ["id", "email", "name", "status", "invited_at", "responded_at"]
+
+    def get_name(self, obj) -> str:
+        return obj.user.get_full_name()
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    resource = BookingResourceSerializer(read_only=True)
+    service = BookingServiceSerializer(read_only=True)
+    organization = BookingOrganizationSerializer(source="resource.organization", read_only=True)
+    starts_at_local = serializers.SerializerMethodField()
+    ends_at_local = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+    participants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "resource",
+            "service",
+            "organization",
+            "starts_at",
+            "ends_at",
+            "starts_at_local",
+            "ends_at_local",
+            "status",
+            "role",
+            "can_cancel",
+            "participants",
+            "checked_in_at",
+            "cancelled_at",
+            "created_at",
+        ]
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_starts_at_local(self, obj) -> str:
+        return timezone.localtime(obj.starts_at, obj.resource.organization.city.tzinfo).isoformat()
+
+    def get_ends_at_local(self, obj) -> str:
+        return timezone.localtime(obj.ends_at, obj.resource.organization.city.tzinfo).isoformat()
+
+    def get_role(self, obj) -> str:
+        user = self._user()
+        if user is not None and obj.user_id == user.pk:
+            return "booker"
+        if user is not None and services.can_manage_organization(user=user, organization=obj.resource.organization):
+            return "owner"
+        return "participant"
+
+    def get_can_cancel(self, obj) -> bool:
+        user = self._user()
+        return bool(user and services.can_cancel(booking=obj, user=user))
+
+    @extend_schema_field(ParticipantSerializer(many=True))
+    def get_participants(self, obj) -> list[dict]:
+        if self.get_role(obj) == "participant":
+            return []
+        return ParticipantSerializer(obj.participant_links.all(), many=True).data
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    resource = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.select_related("organization__city"))
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class BookingMoveSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class CheckInSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=2000)
+
+
+class CheckInResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["checked_in", "already_checked_in"])
+    booking = BookingSerializer()
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens_at", "closes_at"]
+
+
+class OpeningHoursListSerializer(serializers.Serializer):
+    intervals = OpeningHoursSerializer(many=True)
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def _booking_queryset(queryset):
+    return queryset.select_related("resource__organization__city", "service", "user").prefetch_related(
+        "participant_links__user"
+    )
+
+
+def _visible_booking(request, pk: int) -> Booking:
+    booking = selectors.booking_get_for_user(user=request.user, pk=pk)
+    if booking is None:
+        raise errors.NotFound(_("Booking not found."))
+    return booking
+
+
+# --- resources and availability ---------------------------------------------------
+
+
+class ResourceListView(generics.ListCreateAPIView):
+    """Resources of an organization, each with ``available`` for the ``start``–``end`` window."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def get_serializer_class(self):
+        return ResourceWriteSerializer if self.request.method == "POST" else ResourceSerializer
+
+    def get_queryset(self):
+        query = ResourceQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        organization = Organization.objects.visible().filter(pk=query.validated_data["organization"]).first()
+        if organization is None:
+            return Resource.objects.none()
+        return selectors.resource_list_with_availability(
+            organization=organization,
+            start=query.validated_data.get("start"),
+            end=query.validated_data.get("end"),
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("organization", int, required=True),
+            OpenApiParameter("start", OpenApiTypes.DATETIME),
+            OpenApiParameter("end", OpenApiTypes.DATETIME),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ResourceWriteSerializer, responses={201: ResourceWriteSerializer})
+    def post(self, request, *args, **kwargs):
+        serializer = ResourceWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organization = data.pop("organization")
+        resource = services.resource_create(actor=request.user, organization=organization, **data)
+        return Response(ResourceWriteSerializer(resource).data, status=status.HTTP_201_CREATED)
+
+
+class ResourceDetailView(generics.RetrieveUpdateAPIView):
+    """One resource; owners and staff edit it (PATCH)."""
+
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def get_serializer_class(self):
+        return ResourceWriteSerializer if self.request.method == "PATCH" else ResourceSerializer
+
+    def get_queryset(self):
+        queryset = Resource.objects.select_related("organization")
+        user = self.request.user
+        if self.request.method == "PATCH":
+            if not user.is_staff:
+                queryset = queryset.filter(organization__owner=user)
+            return queryset
+        return queryset.filter(is_active=True, organization__in=Organization.objects.visible())
+
+    def patch(self, request, *args, **kwargs):
+        resource = self.get_object()
+        serializer = ResourceWriteSerializer(resource, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "organization" in data and data.pop("organization") != resource.organization:
+            raise errors.ValidationError(_("A resource cannot move to another organization."))
+        resource = services.resource_update(actor=request.user, resource=resource, **data)
+        return Response(ResourceWriteSerializer(resource).data)
+
+
+class ResourceSlotsView(APIView):
+    """The day's free start times of a resource for a service's duration, in the city's zone."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="Local date in the city's zone"),
+            OpenApiParameter("service", int),
+            OpenApiParameter("duration", int, description="Minutes, when no service is given (default 60)"),
+            OpenApiParameter("step", int, enum=[15, 30]),
+        ],
+        responses={200: SlotsResponseSerializer},
+    )
+    def get(self, request, pk: int):
+        resource = get_object_or_404(
+            Resource.objects.select_related("organization__city").filter(
+                is_active=True, organization__in=Organization.objects.visible()
+            ),
+            pk=pk,
+        )
+        query = SlotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day: date = query.validated_data["date"]
+        duration = query.validated_data.get("duration") or selectors.DEFAULT_DURATION_MINUTES
+        service_id = query.validated_data.get("service")
+        if service_id:
+            service = Service.objects.filter(
+                pk=service_id, organization=resource.organization_id, is_active=True
+            ).first()
+            if service is None:
+                raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
+            duration = service.duration_minutes
+        step = int(query.validated_data.get("step") or selectors.default_step_minutes(duration))
+        slots = selectors.resource_free_slots(resource=resource, day=day, duration_minutes=duration, step_minutes=step)
+        zone = resource.organization.city.tzinfo
+        return Response(
+            {
+                "resource": resource.pk,
+                "date": day.isoformat(),
+                "timezone": resource.organization.city.timezone,
+                "duration_minutes": duration,
+                "step_minutes": step,
+                "slots": [
+                    {
+                        "starts_at": slot.starts_at.isoformat().replace("+00:00", "Z"),
+                        "ends_at": slot.ends_at.isoformat().replace("+00:00", "Z"),
+                        "local_time": timezone.localtime(slot.starts_at, zone).strftime("%H:%M"),
+                    }
+                    for slot in slots
+                ],
+            }
+        )
+
+
+# --- bookings -----------------------------------------------------------------------
+
+
+class BookingListCreateView(generics.ListCreateAPIView):
+    """My bookings (including those I was invited to, read-only) and booking a slot."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BookingSerializer
+
+    def get_queryset(self):
+        when = self.request.query_params.get("when")
+        if when not in (None, "", "upcoming", "past"):
+            raise errors.ValidationError(_("'when' must be 'upcoming' or 'past'."))
+        return _booking_queryset(selectors.booking_list_for_user(user=self.request.user, when=when or None))
+
+    @extend_schema(parameters=[OpenApiParameter("when", str, enum=["upcoming", "past"])])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=BookingCreateSerializer,
+        responses={201: BookingSerializer, 409: OpenApiResponse(description="slot_taken")},
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(user=request.user, **serializer.validated_data)
+        booking = _booking_queryset(Booking.objects.filter(pk=booking.pk)).get()
+        return Response(BookingSerializer(booking, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class BookingDetailView(APIView):
+    """One booking I book, take part in, or own the organization of; PATCH moves it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: BookingSerializer})
+    def get(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        return Response(BookingSerializer(booking, context={"request": request}).data)
+
+    @extend_schema(request=BookingMoveSerializer, responses={200: BookingSerializer})
+    def patch(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        serializer = BookingMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_move(booking=booking, actor=request.user, **serializer.validated_data)
+        booking = _booking_queryset(Booking.objects.filter(pk=booking.pk)).get()
+        return Response(BookingSerializer(booking, context={"request": request}).data)
+
+
+class BookingCancelView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: BookingSerializer})
+    def post(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        booking = services.booking_cancel(booking=booking, actor=request.user)
+        return Response(BookingSerializer(booking, context={"request": request}).data)
+
+
+class BookingDeclineView(APIView):
+    """A participant declines an invitation."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: ParticipantSerializer})
+    def post(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        link = services.booking_decline(booking=booking, user=request.user)
+        return Response(ParticipantSerializer(link).data)
+
+
+class BookingParticipantsView(APIView):
+    """The booker invites a registered user by email."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "sensitive"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(responses={200: ParticipantSerializer(many=True)})
+    def get(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        return Response(ParticipantSerializer(selectors.booking_participants(booking=booking), many=True).data)
+
+    @extend_schema(request=InviteSerializer, responses={201: ParticipantSerializer})
+    def post(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        serializer = InviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.booking_invite(booking=booking, actor=request.user, email=serializer.validated_data["email"])
+        return Response(ParticipantSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Ignore ``?format=``: the QR view uses it to pick the image type itself."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class BookingQRView(APIView):
+    """The check-in QR code of a booking: SVG by default, ``?format=png`` for PNG."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["svg", "png"])],
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        kind = request.query_params.get("format", "svg")
+        if kind not in ("svg", "png"):
+            raise errors.ValidationError(_("format must be svg or png."))
+        data = services.checkin_url(booking)
+        if kind == "png":
+            response = HttpResponse(qr_png(data), content_type="image/png")
+        else:
+            response = HttpResponse(qr_svg(data), content_type="image/svg+xml")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class BookingCheckInView(APIView):
+    """Owners and staff check a booking in by its scanned or pasted token."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "sensitive"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(request=CheckInSerializer, responses={200: CheckInResponseSerializer})
+    def post(self, request):
+        serializer = CheckInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking, already = services.booking_check_in_by_token(
+            token=serializer.validated_data["token"], actor=request.user
+        )
+        booking = _booking_queryset(Booking.objects.filter(pk=booking.pk)).get()
+        return Response(
+            {
+                "detail": services.checkin_message(booking, already),
+                "code": "already_checked_in" if already else "checked_in",
+                "booking": BookingSerializer(booking, context={"request": request}).data,
+            }
+        )
+
+
+# --- owners ---------------------------------------------------------------------------
+
+
+class OwnerBookingListView(generics.ListAPIView):
+    """Bookings of the resources of organizations I own (staff: all)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BookingSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        organization = None
+        if params.get("organization"):
+            try:
+                organization = selectors.organization_list_owned(user=self.request.user).get(
+                    pk=int(params["organization"])
+                )
+            except (ValueError, Organization.DoesNotExist):
+                raise errors.NotFound(_("Organization not found.")) from None
+        day = None
+        if params.get("date"):
+            try:
+                day = date.fromisoformat(params["date"])
+            except ValueError:
+                raise errors.ValidationError(_("date must be YYYY-MM-DD.")) from None
+        status_value = params.get("status") or None
+        if status_value and status_value not in Booking.Status.values:
+            raise errors.ValidationError(_("Unknown status."))
+        return _booking_queryset(
+            selectors.booking_list_for_owner(
+                user=self.request.user, organization=organization, day=day, status=status_value
+            )
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("organization", int),
+            OpenApiParameter("date", OpenApiTypes.DATE),
+            OpenApiParameter("status", str, enum=list(Booking.Status.values)),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OpeningHoursView(APIView):
+    """An organization's weekly opening hours (public); owners replace them with PUT."""
+
+    def get_permissions(self):
+        if self.request.method == "PUT":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def _organization(self, request, pk):
+        if request.method == "PUT":
+            return get_object_or_404(selectors.organization_list_owned(user=request.user), pk=pk)
+        return get_object_or_404(Organization.objects.visible(), pk=pk)
+
+    @extend_schema(responses={200: OpeningHoursListSerializer})
+    def get(self, request, pk: int):
+        organization = self._organization(request, pk)
+        rows = OpeningHours.objects.filter(organization=organization).order_by("weekday", "opens_at")
+        return Response({"intervals": OpeningHoursSerializer(rows, many=True).data})
+
+    @extend_schema(request=OpeningHoursListSerializer, responses={200: OpeningHoursListSerializer})
+    def put(self, request, pk: int):
+        organization = self._organization(request, pk)
+        serializer = OpeningHoursListSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rows = services.opening_hours_replace(
+            actor=request.user,
+            organization=organization,
+            intervals=[(i["weekday"], i["opens_at"], i["closes_at"]) for i in serializer.validated_data["intervals"]],
+        )
+        return Response({"intervals": OpeningHoursSerializer(rows, many=True).data})
