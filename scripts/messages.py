@@ -51,7 +51,8 @@ PROJECT = "templates"  # the name of the project catalog's target
 
 def django_admin(*args: str, cwd: Path) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "django", *args], cwd=cwd, env=env, check=True)
+    # -P: inside portal/, the folder must not shadow installed packages (portal/celery.py vs celery).
+    subprocess.run([sys.executable, "-P", "-m", "django", *args], cwd=cwd, env=env, check=True)
 
 
 def catalogs() -> list[Path]:
@@ -66,13 +67,13 @@ def make_app(app: str) -> None:
     # into the project catalog (the first LOCALE_PATHS entry).
     (folder / "locale").mkdir(exist_ok=True)
     ignores = [f"--ignore={pattern}" for pattern in APP_IGNORES]
-    django_admin("makemessages", "-l", LANGUAGE, "--no-wrap", *ignores, cwd=folder)
+    django_admin("makemessages", "-l", LANGUAGE, *ignores, cwd=folder)
 
 
 def make_project() -> None:
     (ROOT / "locale").mkdir(exist_ok=True)
     ignores = [f"--ignore={pattern}" for pattern in ROOT_IGNORES]
-    django_admin("makemessages", "-l", LANGUAGE, "--no-wrap", *ignores, cwd=ROOT)
+    django_admin("makemessages", "-l", LANGUAGE, *ignores, cwd=ROOT)
 
 
 def compile_catalogs(targets: list[str]) -> None:
