@@ -76,3 +76,130 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.user_id}"
+
+
+class Mailing(models.Model):
+    """A broadcast: HTML text, optional media, ordered URL buttons, an audience and channels."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SCHEDULED = "scheduled", _("scheduled")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Audience(models.TextChoices):
+        SUBSCRIBERS = "subscribers", _("all bot subscribers")
+        USERS = "users", _("registered users")
+        OWNERS = "owners", _("organization owners")
+        ACTIVE_OWNERS = "active_owners", _("owners with an active subscription")
+        CITY = "city", _("a city")
+
+    class MediaType(models.TextChoices):
+        PHOTO = "photo", _("photo")
+        ANIMATION = "animation", _("animation")
+        VIDEO = "video", _("video")
+
+    CHANNEL_CHOICES = [("telegram", "Telegram"), ("vk", "VK"), ("email", _("Email"))]
+
+    name = models.CharField(_("internal name"), max_length=200)
+    text = models.TextField(_("text (HTML)"))
+    media = models.FileField(_("media file"), upload_to="mailings/%Y/%m/", blank=True)
+    media_type = models.CharField(_("media type"), max_length=16, choices=MediaType.choices, blank=True)
+    send_at = models.DateTimeField(_("send at"), help_text=_("Moscow time."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.SUBSCRIBERS)
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    city = models.ForeignKey(
+        "catalog.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    materialized_at = models.DateTimeField(_("recipients listed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Touched by every batch; a sending mailing whose heartbeat stops is resumed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    total_count = models.PositiveIntegerField(_("recipients"), default=0)
+    sent_count = models.PositiveIntegerField(_("sent"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    # Uploaded once per mailing, then reused by every message.
+    telegram_file_id = models.CharField(max_length=255, blank=True, editable=False)
+    vk_attachment = models.CharField(max_length=255, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
+        ordering = ["-send_at"]
+        indexes = [models.Index(fields=["status", "send_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MailingButton(models.Model):
+    mailing = models.ForeignKey(Mailing, verbose_name=_("mailing"), on_delete=models.CASCADE, related_name="buttons")
+    text = models.CharField(_("text"), max_length=64)
+    url = models.CharField(_("URL"), max_length=500)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("button")
+        verbose_name_plural = _("buttons")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Delivery(models.Model):
+    """One message of a mailing to one recipient on one channel (unique)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+
+    mailing = models.ForeignKey(Mailing, verbose_name=_("mailing"), on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=16)
+    # "tg:<chat_id>", "vk:<peer_id>", "email:<user_id>": one row per recipient and channel.
+    recipient_key = models.CharField(_("recipient"), max_length=80)
+    subscriber = models.ForeignKey(
+        BotSubscriber, verbose_name=_("subscriber"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(_("error"), blank=True)
+    claimed_by = models.CharField(max_length=120, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # VK: the deduplication key of the messages.send call this row went out in.
+    batch_key = models.CharField(max_length=40, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["mailing", "channel", "recipient_key"], name="delivery_unique_recipient")
+        ]
+        indexes = [models.Index(fields=["mailing", "status"]), models.Index(fields=["mailing", "channel", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.mailing_id} → {self.recipient_key}"

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from mailings import views
+
 app_name = "mailings"
-urlpatterns: list = []
+urlpatterns = [
+    path("telegram/webhook/", views.telegram_webhook, name="telegram_webhook"),
+    path("vk/callback/", views.vk_callback, name="vk_callback"),
+]

@@ -1,0 +1,66 @@
+"""A rate limiter shared by every worker process (``limits`` with Redis storage).
+
+``acquire(name, key)`` blocks until the named limit (a setting such as
+``TELEGRAM_RATE_GLOBAL = "30/second"``) allows one more hit for ``key``. The
+moving window lives in Redis when REDIS_URL is set, so all workers draw from
+one budget; without Redis (make run) a process-local memory storage is used.
+"""
+
+import threading
+import time
+
+from django.conf import settings
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+_lock = threading.Lock()
+_limiters: dict[str, MovingWindowRateLimiter] = {}
+
+
+def _storage_uri() -> str:
+    return settings.REDIS_URL or "memory://"
+
+
+def get_limiter() -> MovingWindowRateLimiter:
+    uri = _storage_uri()
+    with _lock:
+        limiter = _limiters.get(uri)
+        if limiter is None:
+            limiter = MovingWindowRateLimiter(storage_from_string(uri))
+            _limiters[uri] = limiter
+        return limiter
+
+
+def try_acquire(rate: str, key: str) -> bool:
+    """One hit for ``key`` under ``rate`` ("30/second") if allowed now."""
+    return get_limiter().hit(parse(rate), "citydesk-rate", key)
+
+
+def acquire(rate: str, key: str, *, timeout: float = 120.0) -> float:
+    """Block until ``rate`` allows a hit for ``key``; return the seconds waited.
+
+    Raises TimeoutError after ``timeout`` seconds without a slot.
+    """
+    limiter = get_limiter()
+    item = parse(rate)
+    started = time.monotonic()
+    while True:
+        if limiter.hit(item, "citydesk-rate", key):
+            return time.monotonic() - started
+        stats = limiter.get_window_stats(item, "citydesk-rate", key)
+        wait = max(0.002, min(stats.reset_time - time.time(), 1.0))
+        if time.monotonic() - started + wait > timeout:
+            raise TimeoutError(f"rate limit {rate} for {key} not available within {timeout}s")
+        time.sleep(wait)
+
+
+def acquire_telegram(chat_id: str | int) -> None:
+    """Telegram: 1 message/s per chat, 30 messages/s overall (settings)."""
+    acquire(settings.TELEGRAM_RATE_PER_CHAT, f"tg:chat:{chat_id}")
+    acquire(settings.TELEGRAM_RATE_GLOBAL, "tg:global")
+
+
+def acquire_vk() -> None:
+    """VK: API calls per second for the group token (settings.VK_RATE)."""
+    acquire(settings.VK_RATE, "vk:global")

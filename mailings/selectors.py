@@ -1,0 +1,79 @@
+"""Reads for mailings: audiences (who receives a mailing) and progress."""
+
+from django.db.models import Count, Q, QuerySet
+
+from mailings.models import BotSubscriber, Delivery, Mailing
+
+
+def audience_users(*, mailing: Mailing) -> QuerySet:
+    """Registered, active, not blocked users in the mailing's audience."""
+    from catalog.models import Organization
+    from portal.models import User
+
+    users = User.objects.active()
+    audience = mailing.audience
+    if audience == Mailing.Audience.OWNERS:
+        return users.filter(pk__in=Organization.objects.values("owner_id"))
+    if audience == Mailing.Audience.ACTIVE_OWNERS:
+        from billing.selectors import users_with_active_subscription
+
+        return users.filter(pk__in=users_with_active_subscription().values("pk"))
+    if audience == Mailing.Audience.CITY:
+        owners_in_city = Organization.objects.filter(city_id=mailing.city_id).values("owner_id")
+        return users.filter(Q(city_id=mailing.city_id) | Q(pk__in=owners_in_city))
+    if audience == Mailing.Audience.SUBSCRIBERS:
+        return users.filter(pk__in=BotSubscriber.objects.filter(is_active=True).values("user_id"))
+    return users
+
+
+def audience_subscribers(*, mailing: Mailing, channel: str) -> QuerySet:
+    """Active subscribers of ``channel`` in the audience; never a blocked user's chat."""
+    subscribers = BotSubscriber.objects.filter(channel=channel, is_active=True).exclude(user__is_blocked=True)
+    if mailing.audience == Mailing.Audience.SUBSCRIBERS:
+        return subscribers
+    return subscribers.filter(user__in=audience_users(mailing=mailing))
+
+
+def mailing_recipient_rows(*, mailing: Mailing, channel: str):
+    """Yield ``(recipient_key, subscriber_id, user_id)`` lazily (memory flat in the count)."""
+    if channel == "email":
+        rows = (
+            audience_users(mailing=mailing)
+            .exclude(email__isnull=True)
+            .exclude(email="")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for user_id in rows.iterator(chunk_size=2000):
+            yield f"email:{user_id}", None, user_id
+        return
+    prefix = "tg" if channel == "telegram" else "vk"
+    rows = audience_subscribers(mailing=mailing, channel=channel).order_by("pk").values_list("pk", "chat_id", "user_id")
+    for pk, chat_id, user_id in rows.iterator(chunk_size=2000):
+        yield f"{prefix}:{chat_id}", pk, user_id
+
+
+def mailing_progress(*, mailing: Mailing) -> dict:
+    """Counts by status, percent done and the send rate (messages per second)."""
+    counts = Delivery.objects.filter(mailing=mailing).aggregate(
+        total=Count("pk"),
+        sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
+        failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
+        skipped=Count("pk", filter=Q(status=Delivery.Status.SKIPPED)),
+    )
+    done = counts["sent"] + counts["failed"] + counts["skipped"]
+    counts["pending"] = counts["total"] - done
+    counts["percent"] = round(100 * done / counts["total"]) if counts["total"] else (100 if mailing.finished_at else 0)
+    rate = None
+    if mailing.started_at and counts["sent"]:
+        from django.utils import timezone
+
+        end = mailing.finished_at or timezone.now()
+        seconds = max((end - mailing.started_at).total_seconds(), 0.001)
+        rate = round(counts["sent"] / seconds, 1)
+    counts["rate"] = rate
+    return counts
+
+
+def mailing_failures(*, mailing: Mailing) -> QuerySet:
+    return Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED).order_by("pk")

@@ -1,0 +1,198 @@
+"""The Telegram bot's handlers, shared by the webhook (via Celery) and ``manage.py runbot``.
+
+A thin dispatcher over python-telegram-bot's ``Update`` objects: the webhook
+view validates and enqueues ``process_telegram_update``; polling calls
+``handle_update`` directly. Replies go through the Telegram channel (rate
+limited, errors mapped).
+"""
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
+from telegram.constants import ParseMode
+
+from mailings.channels import DeliveryError
+from mailings.channels import telegram as tg
+from mailings.services import subscriber_deactivate, subscriber_link_user, subscriber_subscribe
+from mailings.telegram_html import escape
+from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def parse_update(data) -> Update:
+    """An Update from the JSON body; ValueError when it is not one."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not a Telegram update")
+    try:
+        return Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"not a Telegram update: {exc}") from exc
+
+
+def reply(chat_id, text: str, *, markup=None) -> None:
+    try:
+        tg.call(chat_id, "send_message", text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except tg.RecipientGone:
+        subscriber_deactivate(channel="telegram", chat_id=chat_id)
+    except DeliveryError as exc:
+        logger.warning("bot reply to %s failed: %s", chat_id, exc)
+
+
+def miniapp_markup() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Open Citydesk"), web_app=WebAppInfo(url=settings.TELEGRAM_MINIAPP_URL))]]
+    )
+
+
+def _user_for_telegram_id(telegram_id):
+    from allauth.socialaccount.models import SocialAccount
+
+    account = SocialAccount.objects.filter(provider="telegram", uid=str(telegram_id)).select_related("user").first()
+    return account.user if account else None
+
+
+def _as_user(result):
+    from django.contrib.auth import get_user_model
+
+    if isinstance(result, get_user_model()):
+        return result
+    if isinstance(result, tuple) and result and isinstance(result[0], get_user_model()):
+        return result[0]
+    return getattr(result, "user", None)
+
+
+def on_start(message, payload: str) -> None:
+    from_user = message.from_user
+    subscriber = subscriber_subscribe(
+        channel="telegram",
+        chat_id=message.chat.id,
+        username=from_user.username or "",
+        first_name=from_user.first_name or "",
+        language_code=from_user.language_code or "",
+    )
+    if subscriber.user_id is None:
+        known = _user_for_telegram_id(from_user.id)
+        if known is not None:
+            subscriber_link_user(subscriber=subscriber, user=known)
+    telegram_user = from_user.to_dict()
+    if payload.startswith("link_"):
+        try:
+            from portal.services import telegram_link_consume
+
+            user = _as_user(telegram_link_consume(token=payload[len("link_") :], telegram_user=telegram_user))
+        except DomainError as exc:
+            reply(message.chat.id, escape(exc.message))
+        except ImportError:
+            reply(message.chat.id, escape(_("Account linking is not available yet.")))
+        else:
+            if user is not None:
+                subscriber_link_user(subscriber=subscriber, user=user)
+            reply(message.chat.id, escape(_("Your Telegram is now linked to your Citydesk account.")))
+    elif payload.startswith("ref_"):
+        try:
+            from portal.services import telegram_user_get_or_create
+            from referrals.services import referral_apply
+
+            user, _created = telegram_user_get_or_create(telegram_user=telegram_user)
+            if subscriber.user_id is None:
+                subscriber_link_user(subscriber=subscriber, user=user)
+            referral_apply(user=user, code=payload[len("ref_") :], source="bot")
+        except DomainError as exc:
+            reply(message.chat.id, escape(exc.message))
+        except ImportError:
+            reply(message.chat.id, escape(_("Referral codes are not available yet.")))
+        else:
+            reply(message.chat.id, escape(_("The invitation code is accepted. Welcome!")))
+    name = from_user.first_name or ""
+    greeting = _(
+        "Hello, %(name)s! You are subscribed to Citydesk news: bookings, reminders and offers of your city. "
+        "Open the app with the button below. /help lists the commands."
+    ) % {"name": name}
+    reply(message.chat.id, escape(greeting), markup=miniapp_markup())
+
+
+def on_stop(message, payload: str) -> None:
+    subscriber_deactivate(channel="telegram", chat_id=message.chat.id)
+    reply(message.chat.id, escape(_("You have unsubscribed. Send /start to subscribe again.")))
+
+
+def on_help(message, payload: str) -> None:
+    reply(
+        message.chat.id,
+        escape(
+            _(
+                "Commands:\n/start: subscribe and open the app\n/bookings: your upcoming bookings\n"
+                "/stop: unsubscribe from messages\n/help: this help"
+            )
+        ),
+        markup=miniapp_markup(),
+    )
+
+
+def on_bookings(message, payload: str) -> None:
+    from mailings.models import BotSubscriber
+
+    subscriber = BotSubscriber.objects.filter(channel="telegram", chat_id=str(message.chat.id)).first()
+    user = subscriber.user if subscriber else None
+    if user is None:
+        user = _user_for_telegram_id(message.from_user.id)
+    if user is None:
+        reply(message.chat.id, escape(_("Link your Citydesk account first: open your profile on the site.")))
+        return
+    try:
+        from bookings.selectors import booking_list_upcoming_for_user
+    except ImportError:
+        reply(message.chat.id, escape(_("Bookings are not available yet.")))
+        return
+    bookings = list(booking_list_upcoming_for_user(user=user)[:10])
+    if not bookings:
+        reply(message.chat.id, escape(_("You have no upcoming bookings.")))
+        return
+    lines = [_("Your upcoming bookings:")]
+    for booking in bookings:
+        resource = booking.resource
+        organization = resource.organization
+        zone = getattr(getattr(organization, "city", None), "tzinfo", None) or timezone.get_default_timezone()
+        starts = timezone.localtime(booking.starts_at, zone)
+        lines.append(f"• {starts:%d.%m.%Y %H:%M} — {organization.name}, {resource.name}")
+    reply(message.chat.id, escape("\n".join(lines)), markup=miniapp_markup())
+
+
+COMMANDS = {"/start": on_start, "/stop": on_stop, "/help": on_help, "/bookings": on_bookings}
+
+
+def on_my_chat_member(update) -> None:
+    member = update.my_chat_member
+    if member.chat.type != "private":
+        return
+    status = member.new_chat_member.status
+    if status in ("kicked", "left"):
+        subscriber_deactivate(channel="telegram", chat_id=member.chat.id)
+    elif status == "member":
+        subscriber_subscribe(
+            channel="telegram",
+            chat_id=member.chat.id,
+            username=member.from_user.username or "",
+            first_name=member.from_user.first_name or "",
+        )
+
+
+def handle_update(data: dict) -> None:
+    """Run the matching handler for one update (a dict as Telegram sends it)."""
+    update = parse_update(data)
+    with translation.override(settings.LANGUAGE_CODE):
+        if update.my_chat_member is not None:
+            on_my_chat_member(update)
+            return
+        message = update.message
+        if message is None or message.text is None or message.from_user is None:
+            return
+        if message.chat.type != "private":
+            return
+        command, _sep, payload = message.text.strip().partition(" ")
+        handler = COMMANDS.get(command.split("@", 1)[0].lower(), on_help)
+        handler(message, payload.strip())

@@ -1,0 +1,104 @@
+"""Bot endpoints: the Telegram webhook and the VK Callback API."""
+
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from mailings.services import subscriber_deactivate, subscriber_subscribe
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _secret_matches(given: str | None, expected: str) -> bool:
+    # An unset secret refuses everything rather than accepting everything.
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _json_body(request):
+    if len(request.body) > MAX_BODY_BYTES:
+        raise ValueError("body too large")
+    return json.loads(request.body.decode("utf-8"))
+
+
+@csrf_exempt
+@require_POST
+def telegram_webhook(request):
+    """Check the secret header, validate the update and hand it to Celery."""
+    if not _secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.TELEGRAM_WEBHOOK_SECRET):
+        return HttpResponseForbidden("forbidden")
+    from mailings.telegram_bot import parse_update
+
+    try:
+        data = _json_body(request)
+        parse_update(data)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponseBadRequest("malformed update")
+    from mailings.tasks import process_telegram_update
+
+    process_telegram_update.delay(data)
+    return JsonResponse({"ok": True})
+
+
+GREETING_WORDS = {"начать", "start", "/start", "старт", "привет"}
+
+
+@csrf_exempt
+@require_POST
+def vk_callback(request):
+    """VK Callback API: confirmation, then secret-checked events answered with "ok"."""
+    try:
+        event = _json_body(request)
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise ValueError("not an event")
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponseBadRequest("malformed event")
+    if event["type"] == "confirmation":
+        if not settings.VK_CONFIRMATION_CODE or str(event.get("group_id")) != str(settings.VK_GROUP_ID):
+            return HttpResponseForbidden("forbidden")
+        return HttpResponse(settings.VK_CONFIRMATION_CODE, content_type="text/plain")
+    if not _secret_matches(
+        event.get("secret") if isinstance(event.get("secret"), str) else None, settings.VK_CALLBACK_SECRET
+    ):
+        return HttpResponseForbidden("forbidden")
+    obj = event.get("object")
+    if not isinstance(obj, dict):
+        obj = {}
+    try:
+        if event["type"] == "message_new":
+            message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
+            peer_id = int(message["from_id"])
+            subscriber_subscribe(channel="vk", chat_id=peer_id)
+            if str(message.get("text", "")).strip().lower() in GREETING_WORDS:
+                _vk_greet(peer_id, message)
+        elif event["type"] == "message_allow":
+            subscriber_subscribe(channel="vk", chat_id=int(obj["user_id"]))
+        elif event["type"] == "message_deny":
+            subscriber_deactivate(channel="vk", chat_id=int(obj["user_id"]))
+    except (KeyError, TypeError, ValueError):
+        return HttpResponseBadRequest("malformed event")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _vk_greet(peer_id: int, message: dict) -> None:
+    from django.db import transaction
+
+    from mailings.channels import vk
+    from mailings.tasks import vk_send_message
+
+    if not vk.is_configured():
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Hello! You are subscribed to Citydesk news. To unsubscribe, forbid messages from the community.")
+    random_id = vk.random_id_for("greet", peer_id, message.get("id", ""), message.get("date", ""))
+    transaction.on_commit(lambda: vk_send_message.delay(peer_id, text, random_id))
