@@ -60,7 +60,8 @@ def _lock_own(organization: Organization | int, by) -> Organization:
         raise NotFound(_("Organization not found."))
 
 
-def _unique_slug(*, name: str, city: City, exclude_pk: int | None = None) -> str:
+def organization_slug(*, name: str, city: City, exclude_pk: int | None = None) -> str:
+    """A slug for ``name`` that is free in ``city`` (``name``, ``name-2``, …)."""
     base = make_slug(name)
     taken = set(
         Organization.objects.filter(city=city, slug__startswith=base)
@@ -132,7 +133,7 @@ def organization_create(
          "website": website}
     )  # fmt: skip
     organization = Organization(owner=owner, status=Organization.Status.DRAFT, **data)
-    organization.slug = _unique_slug(name=data["name"], city=city)
+    organization.slug = organization_slug(name=data["name"], city=city)
     if logo:
         organization.logo = validate_and_reencode(logo, max_side=512)
     organization.save()
@@ -154,7 +155,9 @@ def organization_update(*, organization: Organization | int, by, categories=None
     for field, value in data.items():
         setattr(organization, field, value)
     if city_changed or name_changed:
-        organization.slug = _unique_slug(name=organization.name, city=organization.city, exclude_pk=organization.pk)
+        organization.slug = organization_slug(
+            name=organization.name, city=organization.city, exclude_pk=organization.pk
+        )
     if logo:
         organization.logo = validate_and_reencode(logo, max_side=512)
     organization.save()

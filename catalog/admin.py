@@ -1,0 +1,243 @@
+"""Back office for the catalog: moderation, inline services and photos, CSV import jobs."""
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from catalog import services
+from catalog.forms import ImportForm
+from catalog.importing import import_job_create, import_job_progress
+from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
+from portal.errors import DomainError
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position"]
+    list_editable = ["position"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ListingStateFilter(admin.SimpleListFilter):
+    title = _("listing")
+    parameter_name = "listing"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("visible", _("visible in the catalog")),
+            ("listed", _("paid listing active")),
+            ("expired", _("listing expired")),
+            ("never", _("never listed")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "visible":
+            return queryset.filter(pk__in=Organization.objects.visible().values("pk"))
+        if self.value() == "listed":
+            return queryset.filter(listed_until__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(listed_until__lte=now)
+        if self.value() == "never":
+            return queryset.filter(listed_until__isnull=True)
+        return queryset
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    extra = 0
+    fields = ["name", "price", "duration_minutes", "is_active"]
+
+
+class PhotoInline(admin.TabularInline):
+    model = OrganizationPhoto
+    extra = 0
+    fields = ["preview", "image", "caption", "position"]
+    readonly_fields = ["preview"]
+    ordering = ["position", "pk"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        if not obj.pk or not obj.image:
+            return "—"
+        return format_html('<img src="{}" alt="" style="height:60px;border-radius:4px">', obj.image.url)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
+    list_filter = [
+        "status",
+        ListingStateFilter,
+        "hidden_by_staff",
+        ("city", admin.RelatedOnlyFieldListFilter),
+        ("categories", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "external_id", "owner__email", "address", "phone", "description"]
+    list_select_related = ["city", "owner"]
+    raw_id_fields = ["owner"]
+    filter_horizontal = ["categories"]
+    readonly_fields = ["listed_until", "created_at", "updated_at", "hidden_by_staff"]
+    fields = [
+        "name",
+        "slug",
+        "owner",
+        "city",
+        "categories",
+        "description",
+        "address",
+        "phone",
+        "website",
+        "logo",
+        "status",
+        "hidden_by_staff",
+        "moderation_note",
+        "listed_until",
+        "external_id",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ServiceInline, PhotoInline]
+    actions = ["publish_selected", "hide_selected"]
+    date_hierarchy = "created_at"
+    change_list_template = "admin/catalog/organization/change_list.html"
+
+    @admin.display(description=_("listing"), boolean=False)
+    def listing_state(self, obj):
+        if obj.listed_until is None:
+            return _("never listed")
+        if obj.listed_until > timezone.now():
+            return _("until %(date)s") % {"date": timezone.localtime(obj.listed_until).strftime("%d.%m.%Y")}
+        return _("expired")
+
+    @admin.display(description=_("owner blocked"), boolean=True)
+    def owner_blocked(self, obj):
+        return obj.owner.is_blocked
+
+    def _moderate(self, request, queryset, action, done_message):
+        done, failed = 0, []
+        for organization in queryset.order_by("pk"):
+            try:
+                action(organization=organization, by=request.user)
+                done += 1
+            except DomainError as exc:
+                failed.append(f"{organization.name}: {exc.message}")
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+
+    @admin.action(description=_("Publish selected organizations"))
+    def publish_selected(self, request, queryset):
+        self._moderate(
+            request,
+            queryset,
+            services.organization_publish,
+            lambda n: ngettext("%d organization published.", "%d organizations published.", n) % n,
+        )
+
+    @admin.action(description=_("Hide selected organizations (moderation)"))
+    def hide_selected(self, request, queryset):
+        self._moderate(
+            request,
+            queryset,
+            services.organization_hide,
+            lambda n: ngettext("%d organization hidden.", "%d organizations hidden.", n) % n,
+        )
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "price", "duration_minutes", "is_active"]
+    list_filter = ["is_active", ("organization__city", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "organization__name"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """CSV imports: upload a file (add), then follow its progress and errors (change)."""
+
+    list_display = ["filename", "status", "progress", "created_count", "updated_count", "skipped_count",
+                    "error_count", "dry_run", "all_or_nothing", "created_by", "created_at"]  # fmt: skip
+    list_filter = ["status", "dry_run"]
+    search_fields = ["filename"]
+    readonly_fields = ["filename", "status", "progress", "dry_run", "all_or_nothing", "total_rows",
+                       "created_count", "updated_count", "skipped_count", "error_count", "message",
+                       "error_table", "created_by", "created_at", "started_at", "finished_at"]  # fmt: skip
+    fields = readonly_fields
+    change_form_template = "admin/catalog/importjob/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        done = import_job_progress(obj)
+        total = obj.total_rows or 0
+        percent = 100 if obj.status == ImportJob.Status.DONE else (int(done * 100 / total) if total else 0)
+        return format_html(
+            '<progress value="{}" max="100" aria-label="{}"></progress> {}% ({}/{})',
+            percent,
+            _("progress"),
+            percent,
+            done,
+            total,
+        )
+
+    @admin.display(description=_("errors"))
+    def error_table(self, obj):
+        if not obj.errors:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((e.get("line"), e.get("field") or "", e.get("message")) for e in obj.errors),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("line"),
+            _("column"),
+            _("reason"),
+            rows,
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return self.changeform_view(request, None, form_url, extra_context)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = import_job_create(
+                    upload=form.cleaned_data["file"],
+                    by=request.user,
+                    dry_run=form.cleaned_data["dry_run"],
+                    all_or_nothing=form.cleaned_data["all_or_nothing"],
+                )
+            except DomainError as exc:
+                form.add_error("file", exc.message)
+            else:
+                return HttpResponseRedirect(reverse("admin:catalog_importjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import organizations from CSV"),
+            "form": form,
+            "has_view_permission": True,
+        }
+        return render(request, "admin/catalog/importjob/import_form.html", context)
