@@ -333,7 +333,11 @@ NOTIFY_CHANNELS = env.list("NOTIFY_CHANNELS", default=["telegram", "vk", "email"
 
 # --- App settings (each app documents its own) --------------------------------
 # catalog
+# CATALOG_IMPORT_ASYNC_THRESHOLD: CSV imports with more rows run in a Celery task.
 CATALOG_IMPORT_ASYNC_THRESHOLD = env.int("CATALOG_IMPORT_ASYNC_THRESHOLD", default=2000)
+# CATALOG_LIST_CACHE_SECONDS: how long a public catalog list stays cached (0 disables);
+# any catalog change invalidates at once, this bounds how late an expired listing disappears.
+CATALOG_LIST_CACHE_SECONDS = env.int("CATALOG_LIST_CACHE_SECONDS", default=30)
 # billing
 TOPUP_MIN_AMOUNT = env.str("TOPUP_MIN_AMOUNT", default="100.00")
 TOPUP_MAX_AMOUNT = env.str("TOPUP_MAX_AMOUNT", default="100000.00")
