@@ -1,6 +1,17 @@
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 
 from portal.models import User
+
+USER_PASSWORD = "correct-horse-battery"
+
+
+@functools.cache
+def _password_hash(raw: str = USER_PASSWORD) -> str:
+    # Hashing is deliberately slow; hash the shared test password once per process.
+    return make_password(raw)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -11,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     first_name = factory.Faker("first_name", locale="ru_RU")
     last_name = factory.Faker("last_name", locale="ru_RU")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.LazyFunction(_password_hash)
 
     @factory.post_generation
     def verified_email(self, create, extracted, **kwargs):
@@ -21,7 +32,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         from allauth.account.models import EmailAddress
 
         EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
-        self.save()
 
 
-USER_PASSWORD = "correct-horse-battery"
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A ticket written directly (fixtures); real tickets go through portal.services.ticket_create."""
+
+    class Meta:
+        model = "portal.Ticket"
+
+    user = factory.SubFactory(UserFactory)
+    subject = factory.Sequence(lambda n: f"Вопрос {n}")
+    text = "Не могу оплатить подписку."

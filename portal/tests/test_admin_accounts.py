@@ -1,0 +1,92 @@
+import pytest
+
+from portal.models import User
+from portal.tests.factories import USER_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_block_action_asks_for_a_reason_first(staff_client, user):
+    response = staff_client.post("/admin/portal/user/", {"action": "block_users", "_selected_action": [user.pk]})
+
+    assert response.status_code == 200
+    assert "reason" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_blocked
+
+
+def test_block_action_without_reason_blocks_nobody(staff_client, user):
+    response = staff_client.post(
+        "/admin/portal/user/", {"action": "block_users", "_selected_action": [user.pk], "apply": "1", "reason": " "}
+    )
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert not user.is_blocked
+
+
+def test_block_action_records_reason_who_and_when(staff_client, staff_user, user):
+    from django.test import Client
+
+    response = staff_client.post(
+        "/admin/portal/user/",
+        {"action": "block_users", "_selected_action": [user.pk], "apply": "1", "reason": "Спам в отзывах"},
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.is_blocked, user.blocked_reason, user.blocked_by) == (True, "Спам в отзывах", staff_user)
+    assert user.blocked_at is not None
+    # and the user can no longer log in on the site
+    client = Client()
+    login = client.post("/accounts/login/", {"login": user.email, "password": USER_PASSWORD}, follow=True)
+    assert "_auth_user_id" not in client.session
+    assert "заблокирован" in login.content.decode().lower() or "blocked" in login.content.decode().lower()
+
+
+def test_staff_cannot_block_themselves(staff_client, staff_user):
+    staff_client.post(
+        "/admin/portal/user/",
+        {"action": "block_users", "_selected_action": [staff_user.pk], "apply": "1", "reason": "oops"},
+    )
+
+    staff_user.refresh_from_db()
+    assert not staff_user.is_blocked
+
+
+def test_unblock_verify_unverify_actions(staff_client, staff_user):
+    blocked = UserFactory(is_blocked=True, blocked_reason="x")
+
+    staff_client.post("/admin/portal/user/", {"action": "unblock_users", "_selected_action": [blocked.pk]})
+    staff_client.post("/admin/portal/user/", {"action": "verify_users", "_selected_action": [blocked.pk]})
+
+    blocked.refresh_from_db()
+    assert not blocked.is_blocked and blocked.blocked_reason == ""
+    assert blocked.is_verified and blocked.verified_by == staff_user and blocked.verified_at
+
+    staff_client.post("/admin/portal/user/", {"action": "unverify_users", "_selected_action": [blocked.pk]})
+    blocked.refresh_from_db()
+    assert not blocked.is_verified
+
+
+def test_user_list_filters_and_search(staff_client):
+    UserFactory(email="needle@example.com", phone="+79990000000")
+
+    for query in ("?is_blocked__exact=1", "?is_verified__exact=0", "?q=needle", "?q=79990000000"):
+        response = staff_client.get(f"/admin/portal/user/{query}")
+        assert response.status_code == 200, query
+    assert "needle@example.com" in staff_client.get("/admin/portal/user/?q=needle").content.decode()
+
+
+def test_block_fields_are_not_editable_in_the_change_form(staff_client, user):
+    response = staff_client.get(f"/admin/portal/user/{user.pk}/change/")
+
+    assert response.status_code == 200
+    assert 'name="is_blocked"' not in response.content.decode()
+
+
+def test_non_staff_cannot_use_the_admin(client, user):
+    client.force_login(user)
+
+    assert client.get("/admin/portal/user/").status_code == 302
+    assert not User.objects.filter(is_blocked=True).exists()
