@@ -1,0 +1,127 @@
+from decimal import Decimal
+
+import pytest
+
+from billing import services
+from billing.models import Payment, Subscription
+from billing.selectors import balance_get
+from billing.tests.factories import PlanFactory
+from catalog.tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fund(user, amount):
+    services.balance_credit(user=user, amount=Decimal(amount), kind="topup")
+
+
+def test_balance_page_shows_balance_and_history(client, user):
+    fund(user, "1990")
+    client.force_login(user)
+    response = client.get("/billing/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "1\xa0990\xa0₽" in html
+    assert 'name="amount"' in html
+
+
+def test_pages_need_login(client):
+    for url in ["/billing/", "/billing/subscriptions/", "/billing/subscribe/1/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_topup_form_redirects_to_the_payment_page(client, user, settings):
+    settings.ROBOKASSA_PAYMENT_URL = ""
+    client.force_login(user)
+    response = client.post("/billing/topup/", {"amount": "500"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://auth.robokassa.ru/Merchant/Index.aspx?")
+    assert Payment.objects.get().amount == Decimal("500.00")
+
+
+@pytest.mark.parametrize("amount", ["", "abc", "10", "1000000", "1.234"])
+def test_bad_topup_form_shows_the_error_next_to_the_field(client, user, amount):
+    client.force_login(user)
+    response = client.post("/billing/topup/", {"amount": amount})
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_plans_page(client):
+    PlanFactory(name="Бизнес", price=Decimal("2490"))
+    html = client.get("/billing/plans/").content.decode()
+    assert "Бизнес" in html and "2\xa0490\xa0₽" in html
+
+
+def test_subscribe_page_buys_and_lists(client, user):
+    org = OrganizationFactory(owner=user, listed_until=None)
+    plan = PlanFactory()
+    fund(user, "1000")
+    client.force_login(user)
+
+    assert client.get(f"/billing/subscribe/{org.pk}/").status_code == 200
+    response = client.post(f"/billing/subscribe/{org.pk}/", {"plan": plan.pk})
+
+    assert response.status_code == 302
+    assert Subscription.objects.get().organization == org
+    page = client.get("/billing/subscriptions/").content.decode()
+    assert org.name in page
+
+
+def test_subscribe_without_money_shows_the_error(client, user):
+    org = OrganizationFactory(owner=user, listed_until=None)
+    plan = PlanFactory()
+    client.force_login(user)
+    response = client.post(f"/billing/subscribe/{org.pk}/", {"plan": plan.pk})
+    assert response.status_code == 400
+    assert "Недостаточно" in response.content.decode() or "Not enough" in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
+def test_subscribe_page_of_someone_elses_organization_is_404(client, user, other_user):
+    org = OrganizationFactory(owner=other_user)
+    plan = PlanFactory()
+    fund(user, "5000")
+    client.force_login(user)
+    assert client.get(f"/billing/subscribe/{org.pk}/").status_code == 404
+    assert client.post(f"/billing/subscribe/{org.pk}/", {"plan": plan.pk}).status_code == 404
+    assert balance_get(user=user) == Decimal("5000.00")
+
+
+def test_cancel_from_the_page_and_isolation(client, user, other_user):
+    org = OrganizationFactory(owner=user, listed_until=None)
+    plan = PlanFactory()
+    fund(user, "1000")
+    sub = services.subscription_create(user=user, organization_id=org.pk, plan_id=plan.pk)
+    client.force_login(other_user)
+    assert client.post(f"/billing/subscriptions/{sub.pk}/cancel/").status_code == 404
+    client.force_login(user)
+    assert client.post(f"/billing/subscriptions/{sub.pk}/cancel/").status_code == 302
+    sub.refresh_from_db()
+    assert sub.status == "cancelled"
+
+
+def test_payment_status_fragment_is_private(client, user, other_user):
+    payment = services.payment_create(user=user, amount="500")
+    client.force_login(other_user)
+    assert client.get(f"/billing/payments/{payment.pk}/status/").status_code == 404
+    client.force_login(user)
+    assert client.get(f"/billing/payments/{payment.pk}/status/").status_code == 200
+
+
+def test_fake_robokassa_is_off_without_debug_or_flag(client, settings):
+    settings.DEBUG = False
+    settings.ROBOKASSA_FAKE_ENABLED = False
+    assert client.get("/billing/robokassa/fake/").status_code == 404
+
+
+def test_fake_robokassa_rejects_a_forged_link(client, settings):
+    settings.ROBOKASSA_FAKE_ENABLED = True
+    response = client.get(
+        "/billing/robokassa/fake/",
+        {"MerchantLogin": settings.ROBOKASSA_LOGIN, "OutSum": "1.00", "InvId": "1", "SignatureValue": "nope"},
+    )
+    assert response.status_code == 400
