@@ -57,7 +57,9 @@ def process_telegram_update(update_json: dict) -> None:
     handle_update(update_json)
 
 
-@shared_task(acks_late=True, autoretry_for=(DeliveryError,), retry_backoff=5, max_retries=5, time_limit=60)
+@shared_task(
+    acks_late=True, autoretry_for=(DeliveryError,), retry_backoff=5, max_retries=5, time_limit=60, soft_time_limit=50
+)
 def vk_send_message(peer_id: int, text: str, random_id: int) -> None:
     """A VK bot reply (greeting) sent outside the callback request."""
     from mailings.channels import vk
