@@ -101,6 +101,8 @@ class ReferralCodeListCreateView(generics.ListCreateAPIView):
     serializer_class = ReferralCodeSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReferralCode.objects.none()
         return ReferralCode.objects.filter(user=self.request.user).order_by("-is_active", "-created_at", "-pk")
 
     @extend_schema(request=ReferralCodeCreateSerializer, responses={201: ReferralCodeSerializer})
@@ -145,6 +147,8 @@ class MyReferralsView(generics.ListAPIView):
     serializer_class = ReferralSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Referral.objects.none()
         return selectors.referral_list_for_user(user=self.request.user)
 
     @extend_schema(

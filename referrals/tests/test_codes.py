@@ -179,3 +179,18 @@ def test_concurrent_creation_leaves_exactly_one_active_code():
     assert errors == []
     assert ReferralCode.objects.filter(user=user).count() == 5
     assert ReferralCode.objects.filter(user=user, is_active=True).count() == 1
+
+
+def test_demo_seed_is_idempotent():
+    import io
+
+    from referrals import demo
+    from referrals.models import Referral
+
+    users = [UserFactory() for _ in range(3)]
+    first = demo.seed(io.StringIO(), {"users": users})
+    demo.seed(io.StringIO(), {"users": users})
+
+    assert first["referral_code"].is_usable
+    assert ReferralCode.objects.count() == 1
+    assert Referral.objects.filter(referrer=users[0]).count() == 2

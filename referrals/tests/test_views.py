@@ -1,0 +1,150 @@
+"""The site: signup with a referral code (field and ?ref= links) and the "my referrals" page."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import User
+from referrals.models import Referral, ReferralCode
+from referrals.tests.factories import ReferralCodeFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+SIGNUP = "/accounts/signup/"
+PASSWORD = "a-very-good-pass-42"
+
+
+def _signup(client, email, **extra):
+    data = {"email": email, "password1": PASSWORD, "password2": PASSWORD, **extra}
+    return client.post(SIGNUP, data)
+
+
+def test_signup_form_has_the_optional_referral_field(client):
+    response = client.get(SIGNUP)
+    assert response.status_code == 200
+    assert 'name="referral_code"' in response.content.decode()
+
+
+def test_signup_with_the_field_records_the_referral_and_emails_the_referrer(
+    client, other_user, django_capture_on_commit_callbacks
+):
+    code = ReferralCodeFactory(user=other_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _signup(client, "newbie@example.com", referral_code=code.code.lower())
+
+    assert response.status_code == 302
+    newbie = User.objects.get(email="newbie@example.com")
+    referral = Referral.objects.get(referred=newbie)
+    assert referral.referrer == other_user and referral.source == "site"
+    assert [m.to for m in mail.outbox if other_user.email in m.to] == [[other_user.email]]
+
+
+def test_ref_link_prefills_the_field_and_is_remembered(client, other_user, django_capture_on_commit_callbacks):
+    code = ReferralCodeFactory(user=other_user)
+
+    # The visitor lands on the home page through a shared link, then opens the signup page.
+    client.get(f"/?ref={code.code.lower()}")
+    page = client.get(SIGNUP).content.decode()
+    assert f'value="{code.code}"' in page
+
+    # The share link goes straight to the signup page, too.
+    page = client.get(f"{SIGNUP}?ref={code.code}").content.decode()
+    assert f'value="{code.code}"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _signup(client, "friend@example.com", referral_code=code.code)
+    assert Referral.objects.get(referred__email="friend@example.com").referrer == other_user
+    # used once: the session no longer carries the code
+    assert "referral_code" not in client.session
+
+
+@pytest.mark.parametrize(
+    "make_code, expected_message",
+    [
+        (lambda u: "NOPE2345", "не найден"),
+        (lambda u: ReferralCodeFactory(user=u, is_active=False).code, "не действует"),
+        (lambda u: ReferralCodeFactory(user=u, expires_at=timezone.now() - timedelta(hours=1)).code, "истёк"),
+    ],
+)
+def test_refused_code_does_not_break_the_signup(client, other_user, make_code, expected_message):
+    code_text = make_code(other_user)
+
+    response = _signup(client, "still-joins@example.com", referral_code=code_text)
+
+    assert response.status_code == 302
+    newbie = User.objects.get(email="still-joins@example.com")
+    assert not Referral.objects.filter(referred=newbie).exists()
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("реферальный код не применён" in t and expected_message in t for t in texts), texts
+
+
+def test_signup_without_a_code_records_nothing(client):
+    assert _signup(client, "plain@example.com").status_code == 302
+    assert User.objects.filter(email="plain@example.com").exists()
+    assert not Referral.objects.exists()
+
+
+def test_my_referrals_needs_login(client):
+    response = client.get(reverse("referrals:mine"))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_my_referrals_page_shows_share_links_codes_and_friends(client, user, settings):
+    code = ReferralCodeFactory(user=user)
+    ReferralFactory(code=code, referred__first_name="Борис", referred__last_name="Орлов")
+    client.force_login(user)
+
+    page = client.get(reverse("referrals:mine")).content.decode()
+
+    assert f"{settings.SITE_URL}/accounts/signup/?ref={code.code}" in page
+    assert f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start=ref_{code.code}" in page
+    assert "Борис Орлов" in page
+    assert "Всего 1 друг" in page
+
+
+def test_create_activate_deactivate_delete_through_the_page(client, user):
+    client.force_login(user)
+
+    response = client.post(reverse("referrals:code_create"), {"days": 14})
+    assert response.status_code == 302
+    code = ReferralCode.objects.get(user=user)
+    assert code.is_active
+
+    client.post(reverse("referrals:code_deactivate", args=[code.pk]))
+    code.refresh_from_db()
+    assert not code.is_active
+    client.post(reverse("referrals:code_activate", args=[code.pk]))
+    code.refresh_from_db()
+    assert code.is_active
+    client.post(reverse("referrals:code_delete", args=[code.pk]))
+    assert not ReferralCode.objects.filter(pk=code.pk).exists()
+
+
+def test_bad_lifetime_shows_the_error_next_to_the_field(client, user):
+    client.force_login(user)
+    response = client.post(reverse("referrals:code_create"), {"days": 9999})
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+    assert not ReferralCode.objects.exists()
+
+
+def test_another_users_code_cannot_be_touched_from_the_page(client, user, other_user):
+    code = ReferralCodeFactory(user=other_user)
+    client.force_login(user)
+    for name in ["code_activate", "code_deactivate", "code_delete"]:
+        response = client.post(reverse(f"referrals:{name}", args=[code.pk]), follow=True)
+        assert response.status_code == 200
+    code.refresh_from_db()
+    assert code.is_active
+
+
+def test_admin_lists_codes_and_referrals(staff_client):
+    ReferralFactory()
+    assert staff_client.get("/admin/referrals/referralcode/?usable=yes&q=T").status_code == 200
+    assert staff_client.get("/admin/referrals/referral/?bonus_paid=no&q=example").status_code == 200
+    assert staff_client.get("/admin/referrals/referral/?o=3").status_code == 200
