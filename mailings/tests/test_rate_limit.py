@@ -1,0 +1,51 @@
+"""The shared rate limiter: one budget across processes (Redis), local without Redis."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+
+from mailings import rate_limit
+
+CHILD = """
+import json, sys, time, django
+django.setup()
+from mailings.rate_limit import acquire
+stamps = []
+for _ in range(int(sys.argv[2])):
+    acquire("10/second", sys.argv[1])
+    stamps.append(time.time())
+print(json.dumps(stamps))
+"""
+
+
+@pytest.mark.redis
+def test_two_processes_share_one_budget():
+    key = f"test:{uuid.uuid4()}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "REDIS_URL": django_settings.REDIS_URL}
+    children = [
+        subprocess.Popen([sys.executable, "-c", CHILD, key, "12"], stdout=subprocess.PIPE, env=env, text=True)
+        for _ in range(2)
+    ]
+    stamps = sorted(s for child in children for s in json.loads(child.communicate(timeout=60)[0]))
+
+    assert len(stamps) == 24
+    # never more than 10 hits in any one-second window, across both processes
+    assert all(stamps[i + 10] - stamps[i] >= 0.95 for i in range(len(stamps) - 10))
+    assert stamps[-1] - stamps[0] >= 1.9
+
+
+def test_without_redis_a_process_local_limiter_is_used(settings):
+    settings.REDIS_URL = ""
+    key = f"local:{uuid.uuid4()}"
+
+    assert [rate_limit.try_acquire("3/second", key) for _ in range(4)] == [True, True, True, False]
+    started = time.monotonic()
+    waited = rate_limit.acquire("3/second", key)
+    assert waited > 0.5
+    assert time.monotonic() - started < 2.0
