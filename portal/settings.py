@@ -171,7 +171,7 @@ USE_TZ = True
 
 # --- Static and media (django-storages S3 when AWS_STORAGE_BUCKET_NAME is set)
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))  # STATIC_ROOT: collectstatic target
 STATICFILES_DIRS = [BASE_DIR / "static"]
 os.makedirs(STATIC_ROOT, exist_ok=True)  # whitenoise expects it to exist
 MEDIA_URL = "/media/"
