@@ -19,4 +19,4 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
 
 def on_user_saved(sender, instance, **kwargs) -> None:
     """A blocked, deactivated or re-addressed user must drop out of the public lookup at once."""
-    lookup_cache.invalidate_email(instance.email)
+    lookup_cache.invalidate_on_commit(instance)

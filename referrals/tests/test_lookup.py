@@ -90,8 +90,9 @@ def test_blocking_the_user_drops_the_cached_code(api_client, user):
     services.referral_code_create(user=user)
     assert lookup(api_client, user.email).status_code == 200
 
-    user.is_blocked = True
-    user.save()
+    from portal.services import user_block
+
+    user_block(user=user, reason="spam")
 
     assert lookup(api_client, user.email).status_code == 404
 
