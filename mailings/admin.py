@@ -1,0 +1,249 @@
+"""Back office for bot subscribers, notifications and mailings.
+
+A mailing is built as a draft (text, media, ordered buttons, audience,
+channels, ``send_at`` in Moscow time), previewed as Telegram renders it, sent
+to oneself as a test, scheduled, watched while sending and cancelled if need
+be. Every action calls a service in mailings.services.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from mailings import services
+from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
+from mailings.selectors import mailing_failures, mailing_progress
+from mailings.telegram_html import TelegramHTMLError, validate_button_url, validate_html
+from portal.errors import DomainError
+
+
+@admin.register(BotSubscriber)
+class BotSubscriberAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "first_name", "username", "user", "is_active", "subscribed_at")
+    list_filter = ("channel", "is_active")
+    search_fields = ("chat_id", "username", "first_name", "user__email")
+    raw_id_fields = ("user",)
+    readonly_fields = ("subscribed_at", "unsubscribed_at")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("kind", "user", "channel", "status", "created_at", "sent_at")
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("dedupe_key", "user__email", "subject")
+    raw_id_fields = ("user",)
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+class MailingButtonForm(forms.ModelForm):
+    class Meta:
+        model = MailingButton
+        fields = ("text", "url", "position")
+
+    def clean_url(self):
+        url = self.cleaned_data["url"].strip()
+        try:
+            validate_button_url(url)
+        except TelegramHTMLError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
+
+
+class MailingButtonInline(admin.TabularInline):
+    model = MailingButton
+    form = MailingButtonForm
+    extra = 1
+    ordering = ("position", "pk")
+
+
+class MailingForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        label=_("channels"), choices=Mailing.CHANNEL_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Mailing
+        fields = ("name", "text", "media", "send_at", "audience", "city", "channels")
+        help_texts = {
+            "text": _(
+                "Telegram HTML: b, i, u, s, a href, code, pre, blockquote, "
+                '<span class="tg-spoiler">. VK and email get the plain text.'
+            ),
+            "send_at": _("Moscow time."),
+        }
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        try:
+            validate_html(text)
+        except TelegramHTMLError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("audience") == Mailing.Audience.CITY and not cleaned.get("city"):
+            self.add_error("city", _("Choose the city for a city audience."))
+        media = cleaned.get("media")
+        if media:
+            extension = media.name.rsplit(".", 1)[-1].lower()
+            media_type = services.MEDIA_TYPES_BY_EXTENSION.get(extension)
+            if media_type is None:
+                self.add_error("media", _("Media must be a photo (JPEG, PNG, WebP), an animation (GIF) or a video."))
+            else:
+                self.instance.media_type = media_type
+        else:
+            self.instance.media_type = ""
+        return cleaned
+
+
+@admin.register(Mailing)
+class MailingAdmin(admin.ModelAdmin):
+    form = MailingForm
+    inlines = [MailingButtonInline]
+    list_display = ("name", "send_at", "status", "audience", "channels_display", "sent_count", "failed_count")
+    list_filter = ("status", "audience")
+    search_fields = ("name",)
+    date_hierarchy = "send_at"
+    actions = ["action_schedule", "action_cancel"]
+    change_form_template = "admin/mailings/mailing/change_form.html"
+
+    @admin.display(description=_("channels"))
+    def channels_display(self, obj):
+        return ", ".join(obj.channels or [])
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is not None and obj.status not in (Mailing.Status.DRAFT, Mailing.Status.SCHEDULED):
+            # sending/sent/cancelled mailings are read-only: view permission still shows them
+            return False
+        return allowed
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            obj.status = Mailing.Status.DRAFT
+        super().save_model(request, obj, form, change)
+
+    # --- actions -------------------------------------------------------------
+    @admin.action(description=_("Schedule the selected drafts"))
+    def action_schedule(self, request, queryset):
+        for mailing in queryset:
+            self._run(request, lambda m=mailing: services.mailing_schedule(mailing=m), _("Scheduled: %s") % mailing)
+
+    @admin.action(description=_("Cancel the selected mailings"))
+    def action_cancel(self, request, queryset):
+        for mailing in queryset:
+            self._run(request, lambda m=mailing: services.mailing_cancel(mailing=m), _("Cancelled: %s") % mailing)
+
+    def _run(self, request, call, success: str) -> bool:
+        try:
+            call()
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return False
+        self.message_user(request, success, messages.SUCCESS)
+        return True
+
+    # --- extra pages -----------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", wrap(self.progress_view), name="mailings_mailing_progress"),
+            path("<int:pk>/schedule/", wrap(require_POST(self.schedule_view)), name="mailings_mailing_schedule"),
+            path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="mailings_mailing_cancel"),
+            path("<int:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="mailings_mailing_send_test"),
+            *super().get_urls(),
+        ]
+
+    def _get(self, request, pk, *, change=False):
+        from django.core.exceptions import PermissionDenied
+
+        mailing = get_object_or_404(Mailing, pk=pk)
+        allowed = super().has_change_permission(request) if change else self.has_view_permission(request, mailing)
+        if not allowed:
+            raise PermissionDenied
+        return mailing
+
+    def _back(self, mailing):
+        return HttpResponseRedirect(reverse("admin:mailings_mailing_change", args=[mailing.pk]))
+
+    def schedule_view(self, request, pk):
+        mailing = self._get(request, pk, change=True)
+        self._run(request, lambda: services.mailing_schedule(mailing=mailing), _("The mailing is scheduled."))
+        return self._back(mailing)
+
+    def cancel_view(self, request, pk):
+        mailing = self._get(request, pk, change=True)
+        self._run(request, lambda: services.mailing_cancel(mailing=mailing), _("The mailing is cancelled."))
+        return self._back(mailing)
+
+    def send_test_view(self, request, pk):
+        mailing = self._get(request, pk)
+        try:
+            channels = services.mailing_send_test(mailing=mailing, user=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Test sent to you via: %s") % ", ".join(channels), messages.SUCCESS)
+        return self._back(mailing)
+
+    def progress_view(self, request, pk):
+        mailing = self._get(request, pk)
+        return TemplateResponse(request, "admin/mailings/mailing/progress.html", self._progress_context(mailing))
+
+    def _progress_context(self, mailing):
+        return {
+            "mailing": mailing,
+            "progress": mailing_progress(mailing=mailing),
+            "failures": mailing_failures(mailing=mailing)[:50],
+            "is_sending": mailing.status == Mailing.Status.SENDING,
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        mailing = Mailing.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if mailing is not None:
+            extra_context.update(self._progress_context(mailing))
+            extra_context["preview"] = mailing_preview_html(mailing)
+            extra_context["preview_buttons"] = list(mailing.buttons.order_by("position", "pk"))
+            extra_context["can_schedule"] = mailing.status == Mailing.Status.DRAFT
+            extra_context["can_cancel"] = mailing.status in (
+                Mailing.Status.DRAFT,
+                Mailing.Status.SCHEDULED,
+                Mailing.Status.SENDING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+
+def mailing_preview_html(mailing) -> str:
+    """The text as Telegram shows it (only Telegram's tags survive validation)."""
+    try:
+        validate_html(mailing.text)
+    except TelegramHTMLError as exc:
+        from django.utils.html import format_html
+
+        return format_html('<p class="errornote">{}</p>', str(exc))
+    html = mailing.text.replace("<tg-spoiler>", '<span class="tg-spoiler">').replace("</tg-spoiler>", "</span>")
+    # Safe: validate_html admits only Telegram's tags, no event attributes, http(s)/tg/mailto links.
+    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("mailing", "channel", "recipient_key", "status", "sent_at", "error")
+    list_filter = ("status", "channel")
+    search_fields = ("recipient_key", "mailing__name")
+    raw_id_fields = ("mailing", "subscriber", "user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
