@@ -5,6 +5,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserQuerySet(models.QuerySet):
@@ -115,11 +116,11 @@ class Ticket(models.Model):
     """A support request; its status moves along portal.services.TICKET_TRANSITIONS."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        IN_PROGRESS = "in_progress", _("in progress")
-        RESOLVED = "resolved", _("resolved")
-        REJECTED = "rejected", _("rejected")
-        CLOSED = "closed", _("closed")
+        OPEN = "open", pgettext_lazy("ticket status", "open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("ticket status", "in progress")
+        RESOLVED = "resolved", pgettext_lazy("ticket status", "resolved")
+        REJECTED = "rejected", pgettext_lazy("ticket status", "rejected")
+        CLOSED = "closed", pgettext_lazy("ticket status", "closed")
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="tickets")
     subject = models.CharField(_("subject"), max_length=200)

@@ -137,7 +137,7 @@ def test_every_change_is_recorded_and_notified(user, staff_user, django_capture_
         f"ticket:{ticket.pk}:change:{second.pk}",
     ]
     last = notifications.last()
-    assert "решён" in last.text.lower() or "resolved" in last.text.lower()
+    assert "решено" in last.text  # the status label, in Russian
     assert "Исправили" in last.text
     assert f"/tickets/{ticket.pk}/" in last.text
     # delivered to the user (email is their only channel here)
