@@ -49,6 +49,8 @@ class _Checker(HTMLParser):
         if tag == "span" and attrs != {"class": "tg-spoiler"}:
             raise TelegramHTMLError(_('Only <span class="tg-spoiler"> is allowed.'))
         if tag == "a":
+            if set(attrs) - {"href"}:
+                raise TelegramHTMLError(_("Tag <a> takes only href."))
             href = attrs.get("href") or ""
             if urlsplit(href).scheme.lower() not in LINK_SCHEMES:
                 raise TelegramHTMLError(_("Link %(href)s must start with http://, https:// or tg://.") % {"href": href})

@@ -64,6 +64,7 @@ def test_mailing_create_returns_a_scheduled_mailing_with_ordered_buttons():
         ({"text": "<b>не закрыт"}, "invalid_html"),
         ({"text": '<a href="javascript:alert(1)">x</a>'}, "invalid_html"),
         ({"text": '<span class="red">x</span>'}, "invalid_html"),
+        ({"text": '<a href="https://x.example" onclick="steal()">x</a>'}, "invalid_html"),
         ({"buttons": [("Плохая", "ftp://x.example")]}, "invalid_button"),
         ({"buttons": [("", "https://x.example")]}, "invalid_button"),
         ({"channels": ["fax"]}, "invalid_channels"),
