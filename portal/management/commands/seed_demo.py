@@ -1,6 +1,7 @@
 """Load demo data, idempotently: running it again changes nothing."""
 
 import importlib
+import inspect
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -25,7 +26,8 @@ class Command(BaseCommand):
                 raise
             self.stdout.write(f"{app}:")
             with transaction.atomic():
-                if module.seed.__code__.co_argcount >= 2:
+                # inspect.signature sees through decorators such as @transaction.atomic
+                if len(inspect.signature(module.seed).parameters) >= 2:
                     result = module.seed(self.stdout, context)
                 else:
                     result = module.seed(self.stdout)

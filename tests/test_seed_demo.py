@@ -1,0 +1,46 @@
+"""`manage.py seed_demo` (run by `make run`): every app's demo data loads, twice, changing nothing the second time."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from portal.demo import DEMO_PASSWORD, DEMO_USERS, STAFF_EMAIL
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = ["portal", "catalog", "billing", "bookings", "referrals", "mailings"]
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in OUR_APPS
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def test_seed_demo_is_idempotent_and_prints_the_credentials(django_capture_on_commit_callbacks):
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=out)
+    first = row_counts()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert row_counts() == first
+    printed = out.getvalue()
+    assert f"{STAFF_EMAIL} / {DEMO_PASSWORD}" in printed
+    assert "Demo data is ready." in printed
+
+
+def test_demo_accounts_can_log_in(client):
+    call_command("seed_demo", stdout=io.StringIO())
+
+    for email in [STAFF_EMAIL, *(email for email, *_names in DEMO_USERS)]:
+        assert client.login(username=email, password=DEMO_PASSWORD), email
+        client.logout()
+    client.login(username=STAFF_EMAIL, password=DEMO_PASSWORD)
+    assert client.get("/admin/").status_code == 200
