@@ -34,7 +34,25 @@ def seed(stdout) -> dict:
             user.save()
         _ensure_verified_email(user)
         users.append(user)
+    _seed_tickets(users=users, staff=staff)
     stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD}")
     for user in users:
         stdout.write(f"  user:  {user.email} / {DEMO_PASSWORD}")
     return {"staff": staff, "users": users}
+
+
+DEMO_TICKETS = [
+    (0, "Как перенести бронирование?", "Хочу перенести запись на другой день. Где это сделать?", "in_progress"),
+    (1, "Не пришло письмо с подтверждением", "Зарегистрировался час назад, письма всё нет.", "open"),
+]
+
+
+def _seed_tickets(*, users: list[User], staff: User) -> None:
+    """A couple of support tickets; the status change goes through the service (once)."""
+    from portal.models import Ticket
+    from portal.services import ticket_change_status
+
+    for index, subject, text, status in DEMO_TICKETS:
+        ticket, created = Ticket.objects.get_or_create(user=users[index], subject=subject, defaults={"text": text})
+        if created and status != ticket.status:
+            ticket_change_status(ticket=ticket, status=status, by=staff, comment="Разбираемся, ответим сегодня.")

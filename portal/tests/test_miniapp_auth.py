@@ -286,3 +286,21 @@ def test_concurrent_first_sign_ins_create_exactly_one_user():
     assert len({user_id for _status, user_id in results}) == 1
     assert User.objects.count() == 1
     assert SocialAccount.objects.filter(provider="telegram", uid="31337").count() == 1
+
+
+@pytest.mark.django_db
+def test_first_sign_in_with_a_valid_referral_code_records_the_referral(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    from referrals.models import Referral
+    from referrals.services import referral_code_create
+
+    code = referral_code_create(user=user).code
+    init_data = telegram_init_data(user={"id": 8080, "first_name": "Друг"}, start_param=f"ref_{code}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"tma {init_data}")
+
+    assert response.status_code == 200
+    referral = Referral.objects.get()
+    assert (referral.referrer, referral.referred_id) == (user, response.json()["id"])
