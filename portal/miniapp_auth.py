@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 MAX_HEADER_LENGTH = 8192
 # Clocks drift a little between the platform and us; allow this much "future".
 CLOCK_SKEW_SECONDS = 30
+# Telegram and VK user ids are 64-bit integers at most.
+MAX_PLATFORM_ID = 2**63 - 1
 
 
 class MiniAppAuthError(Exception):
@@ -120,7 +122,7 @@ def telegram_user_from_init_data(params: dict[str, str]) -> dict:
     if not isinstance(user, dict):
         raise MiniAppAuthError(_("The launch data has no user."), "miniapp_malformed")
     user_id = user.get("id")
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id <= 0:
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= MAX_PLATFORM_ID:
         raise MiniAppAuthError(_("The launch data has no valid user id."), "miniapp_malformed")
     return user
 
@@ -150,7 +152,7 @@ def vk_launch_params_verify(
     if max_age is not None:
         _check_timestamp(params.get("vk_ts"), max_age=max_age, now=now, field="vk_ts")
     user_id = params.get("vk_user_id", "")
-    if not user_id.isdigit() or int(user_id) <= 0:
+    if not user_id.isascii() or not user_id.isdigit() or not 0 < int(user_id) <= MAX_PLATFORM_ID:
         raise MiniAppAuthError(_("The launch data has no valid user id."), "miniapp_malformed")
     return params
 
@@ -166,11 +168,13 @@ def _header_credentials(request, keyword: str) -> str | None:
     return rest.strip()
 
 
-def _ensure_not_blocked(user):
-    if user.is_blocked or not user.is_active:
+def _ensure_may_sign_in(user):
+    if user.is_blocked:
         from portal.api_permissions import UserBlockedError
 
         raise UserBlockedError()
+    if not user.is_active:
+        raise MiniAppAuthFailed(detail=str(_("This account is deactivated.")), code="user_inactive")
 
 
 class _MiniAppAuthentication(BaseAuthentication):
@@ -184,7 +188,7 @@ class _MiniAppAuthentication(BaseAuthentication):
             user = self.authenticate_launch_data(credentials)
         except MiniAppAuthError as exc:
             raise MiniAppAuthFailed(detail=str(exc.message), code=exc.code)
-        _ensure_not_blocked(user)
+        _ensure_may_sign_in(user)
         return user, None
 
     def authenticate_launch_data(self, credentials: str):  # pragma: no cover - abstract

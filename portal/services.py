@@ -105,7 +105,13 @@ def _name_part(value, limit: int = 150) -> str:
 
 def _telegram_uid(telegram_user: dict) -> str:
     user_id = telegram_user.get("id") if isinstance(telegram_user, dict) else None
-    if isinstance(user_id, bool) or not isinstance(user_id, int | str) or not str(user_id).isdigit():
+    if (
+        isinstance(user_id, bool)
+        or not isinstance(user_id, int | str)
+        or not str(user_id).isascii()
+        or not str(user_id).isdigit()
+        or not 0 < int(user_id) < 2**63
+    ):
         raise ValidationError(_("A Telegram user needs a numeric id."), code="telegram_user_invalid")
     return str(int(user_id))
 
@@ -145,7 +151,7 @@ def vk_user_get_or_create(
     in the SocialAccount's ``extra_data``.
     """
     uid = str(vk_user_id or "").strip()
-    if not uid.isdigit():
+    if not uid.isascii() or not uid.isdigit() or not 0 < int(uid) < 2**63:
         raise ValidationError(_("A VK user needs a numeric id."), code="vk_user_invalid")
     uid = str(int(uid))
     names = {"first_name": _name_part(first_name), "last_name": _name_part(last_name)}

@@ -304,3 +304,30 @@ def test_first_sign_in_with_a_valid_referral_code_records_the_referral(
     assert response.status_code == 200
     referral = Referral.objects.get()
     assert (referral.referrer, referral.referred_id) == (user, response.json()["id"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user_id", [0, -5, 2**64, 10**300, "42", 1.5, True, None])
+def test_signed_but_impossible_user_ids_are_401(api_client, user_id):
+    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"tma {telegram_init_data(user={'id': user_id})}")
+
+    assert response.status_code == 401
+    assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_huge_vk_user_id_is_401(api_client):
+    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"vk {vk_launch_params(user_id=10**40)}")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_deactivated_user_is_401(api_client):
+    api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"tma {telegram_init_data(user={'id': 11})}")
+    User.objects.update(is_active=False)
+
+    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"tma {telegram_init_data(user={'id': 11})}")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
