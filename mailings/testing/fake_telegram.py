@@ -34,6 +34,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict]] = []
         self.too_many = 0
         self.accepted = 0
+        self.accepted_times: list[float] = []  # time.monotonic() of each accepted message
         self.blocked_chats: set[str] = set()
         self.bad_chats: set[str] = set()
         self.drop_connections: collections.Counter = collections.Counter()  # chat_id → times to drop
@@ -177,6 +178,7 @@ class FakeTelegram:
                 per_chat.append(now)
                 params["_accepted"] = True
                 self.accepted += 1
+                self.accepted_times.append(now)
                 hold = self.hold_after is not None and self.accepted == self.hold_after
         if hold:
             self.held.set()
