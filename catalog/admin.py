@@ -1,6 +1,7 @@
 """Back office for the catalog: moderation, inline services and photos, CSV import jobs."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -115,6 +116,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "hide_selected"]
     date_hierarchy = "created_at"
     change_list_template = "admin/catalog/organization/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description=_("listing"), boolean=False)
     def listing_state(self, obj):

@@ -356,11 +356,11 @@ class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
 
 class _OwnerActionView(APIView):
     permission_classes = [IsAuthenticated]
-    action = None
+    service = None
 
     @extend_schema(request=None, responses=OwnerOrganizationSerializer)
     def post(self, request, pk: int):
-        organization = type(self).action(organization=pk, by=_owner_only(request.user, pk))
+        organization = type(self).service(organization=pk, by=_owner_only(request.user, pk))
         organization = _owner_queryset(request.user).get(pk=organization.pk)
         return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data)
 
@@ -375,13 +375,13 @@ def _owner_only(user, pk: int):
 class OrganizationPublishView(_OwnerActionView):
     """Publish your organization (needs description, address, phone or website, a category)."""
 
-    action = staticmethod(services.organization_publish)
+    service = staticmethod(services.organization_publish)
 
 
 class OrganizationHideView(_OwnerActionView):
     """Hide your organization from the catalog."""
 
-    action = staticmethod(services.organization_hide)
+    service = staticmethod(services.organization_hide)
 
 
 class OrganizationPhotoListView(APIView):

@@ -65,4 +65,6 @@ def validate_and_reencode(upload, *, max_side: int = MAX_SIDE) -> SimpleUploaded
         raise ValidationError(_("The file is not a valid image."), code="bad_image")
     base = os.path.splitext(os.path.basename(getattr(upload, "name", "") or "photo"))[0][:60] or "photo"
     ext = ALLOWED_FORMATS[fmt]
-    return SimpleUploadedFile(f"{base}.{ext}", out.getvalue(), content_type=f"image/{'jpeg' if ext == 'jpg' else ext}")
+    clean = SimpleUploadedFile(f"{base}.{ext}", out.getvalue(), content_type=f"image/{'jpeg' if ext == 'jpg' else ext}")
+    clean.image_size = image.size
+    return clean

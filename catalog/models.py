@@ -149,7 +149,9 @@ class OrganizationPhoto(models.Model):
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.ImageField(_("image"), upload_to=photo_upload_to, width_field="width", height_field="height")
+    # Dimensions are stored by the upload service (not width_field/height_field, which
+    # would open the file from storage each time a row is loaded without them).
+    image = models.ImageField(_("image"), upload_to=photo_upload_to)
     width = models.PositiveIntegerField(_("width"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height"), default=0, editable=False)
     caption = models.CharField(_("caption"), max_length=200, blank=True)

@@ -232,6 +232,7 @@ def photo_add(*, organization: Organization | int, by, image, caption: str = "")
     last = organization.photos.aggregate(m=Max("position"))["m"]
     photo = OrganizationPhoto(organization=organization, caption=(caption or "").strip()[:200])
     photo.position = 0 if last is None else last + 1
+    photo.width, photo.height = clean.image_size
     photo.image.save(clean.name, clean, save=False)
     photo.save()
     return photo

@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Organization
+from catalog.tests.factories import CategoryFactory, CityFactory, OrganizationFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:catalog_organization_changelist"
+
+
+def test_changelist_filters_and_search(staff_client):
+    spb = CityFactory(slug="spb", name="Санкт-Петербург")
+    cat = CategoryFactory()
+    a = OrganizationFactory(name="Борода и Ко")
+    a.categories.set([cat])
+    OrganizationFactory(name="Питерская", city=spb, listed_until=timezone.now() - timedelta(days=1))
+    OrganizationFactory(name="Новая", listed_until=None, status="draft")
+    url = reverse(CHANGELIST)
+
+    def names(params):
+        response = staff_client.get(url, params)
+        assert response.status_code == 200
+        return sorted(o.name for o in response.context["cl"].result_list)
+
+    assert names({"q": "Борода"}) == ["Борода и Ко"]
+    assert names({"city__id__exact": spb.pk}) == ["Питерская"]
+    assert names({"categories__id__exact": cat.pk}) == ["Борода и Ко"]
+    assert names({"status__exact": "draft"}) == ["Новая"]
+    assert names({"listing": "visible"}) == ["Борода и Ко"]
+    assert names({"listing": "expired"}) == ["Питерская"]
+    assert names({"listing": "never"}) == ["Новая"]
+
+
+def test_change_page_has_inline_services_and_photos(staff_client):
+    org = OrganizationFactory()
+    ServiceFactory(organization=org, name="Стрижка")
+    html = staff_client.get(reverse("admin:catalog_organization_change", args=[org.pk])).content.decode()
+    assert "Стрижка" in html and "photos-TOTAL_FORMS" in html
+
+
+def test_hide_and_publish_actions(staff_client, staff_user):
+    complete = OrganizationFactory(phone="+74951234567")
+    complete.categories.set([CategoryFactory()])
+    incomplete = OrganizationFactory(status="draft", description="")
+    url = reverse(CHANGELIST)
+    staff_client.post(url, {"action": "hide_selected", "_selected_action": [complete.pk]})
+    complete.refresh_from_db()
+    assert complete.status == "hidden" and complete.hidden_by_staff
+    assert not Organization.objects.visible().filter(pk=complete.pk).exists()
+
+    response = staff_client.post(
+        url, {"action": "publish_selected", "_selected_action": [complete.pk, incomplete.pk]}, follow=True
+    )
+    complete.refresh_from_db()
+    incomplete.refresh_from_db()
+    assert complete.status == "published" and not complete.hidden_by_staff
+    assert incomplete.status == "draft"  # missing fields are reported, not published
+    assert any("Fill in before publishing" in str(m) for m in response.context["messages"])
+
+
+def test_owner_cannot_republish_what_moderators_hid(client, staff_user, user):
+    from catalog.services import organization_hide, organization_publish
+    from portal.errors import PermissionDenied
+
+    org = OrganizationFactory(owner=user, phone="+74951234567")
+    org.categories.set([CategoryFactory()])
+    organization_hide(organization=org, by=staff_user, note="Жалобы клиентов")
+    with pytest.raises(PermissionDenied):
+        organization_publish(organization=org, by=user)
+    org.refresh_from_db()
+    assert org.status == "hidden" and org.moderation_note == "Жалобы клиентов"
