@@ -5,7 +5,7 @@ zone is used only to read opening hours and to show times to people.
 """
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from urllib.parse import parse_qs, urlparse
 
@@ -33,6 +33,10 @@ EXCLUSION_CONSTRAINT = "booking_no_overlap"
 def _zone(booking_or_resource):
     resource = getattr(booking_or_resource, "resource", booking_or_resource)
     return resource.organization.city.tzinfo
+
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
 
 
 def format_local(value: datetime, zone, fmt: str = "j E Y, H:i") -> str:
@@ -182,7 +186,7 @@ def _notify_confirmed(booking: Booking) -> None:
         user=booking.user,
         kind="booking_confirmed",
         context=notice_context(booking),
-        dedupe_key=f"booking:{booking.pk}:confirmed:{booking.starts_at.isoformat()}",
+        dedupe_key=f"booking:{booking.pk}:confirmed:{_iso_utc(booking.starts_at)}",
     )
 
 
@@ -546,7 +550,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                     user=user,
                     kind="booking_reminder",
                     context={**notice_context(booking), "offset_minutes": closest},
-                    dedupe_key=f"booking:{booking.pk}:reminder:{user.pk}:{closest}:{booking.starts_at.isoformat()}",
+                    dedupe_key=f"booking:{booking.pk}:reminder:{user.pk}:{closest}:{_iso_utc(booking.starts_at)}",
                 )
                 sent += 1
     return sent

@@ -1,0 +1,150 @@
+"""The booking pages: pick a slot and book, my bookings, the booking page, owners' pages."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from bookings import services
+from bookings.models import Booking, OpeningHours, Resource
+from catalog.tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=MSK)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def at(hour, minute=0, day=3):
+    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
+
+
+def test_organization_page_lists_free_slots_and_books(client, user, resource, service):
+    services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    url = reverse("bookings:organization", args=[resource.organization_id])
+    page = client.get(url, {"resource": resource.pk, "service": service.pk, "date": "2026-03-03"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert ">09:00<" in html and ">10:00<" not in html and ">11:00<" in html
+
+    client.force_login(user)
+    response = client.post(
+        reverse("bookings:book"),
+        {"resource": resource.pk, "service": service.pk, "starts_at": at(11).isoformat()},
+    )
+    booking = Booking.objects.get(starts_at=at(11))
+    assert response.status_code == 302 and response["Location"] == reverse("bookings:detail", args=[booking.pk])
+    detail = client.get(response["Location"])
+    assert detail.status_code == 200
+    assert reverse("api:booking-qr", args=[booking.pk]) in detail.content.decode()
+
+
+def test_taken_slot_shows_a_message_not_an_error(client, user, other_user, resource):
+    services.booking_create(user=other_user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(user)
+    response = client.post(
+        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(10).isoformat()}, follow=True
+    )
+    assert response.status_code == 200
+    assert "10:00" in response.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_book_requires_login(client, resource):
+    response = client.post(reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(10).isoformat()})
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert Booking.objects.count() == 0
+
+
+def test_mine_detail_cancel_and_isolation(client, user, other_user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(other_user)
+    assert client.get(reverse("bookings:detail", args=[booking.pk])).status_code == 404
+    assert client.post(reverse("bookings:cancel", args=[booking.pk])).status_code == 404
+    client.force_login(user)
+    mine = client.get(reverse("bookings:mine"))
+    assert mine.status_code == 200 and resource.name in mine.content.decode()
+    client.post(reverse("bookings:cancel", args=[booking.pk]))
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+
+
+def test_invite_error_is_shown_next_to_the_field(client, user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(user)
+    response = client.post(reverse("bookings:invite", args=[booking.pk]), {"email": "nobody@example.com"})
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+    assert booking.participant_links.count() == 0
+
+
+def test_owner_pages_check_in_and_isolation(client, user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    owner = resource.organization.owner
+    stranger = OrganizationFactory().owner
+    client.force_login(stranger)
+    assert client.get(reverse("bookings:owner_bookings", args=[resource.organization_id])).status_code == 404
+    assert client.post(reverse("bookings:owner_check_in", args=[booking.pk])).status_code == 404
+    client.force_login(owner)
+    listing = client.get(reverse("bookings:owner_bookings", args=[resource.organization_id]), {"date": "2026-03-03"})
+    assert listing.status_code == 200
+    assert (user.get_full_name() or user.email) in listing.content.decode()
+    token = services.checkin_token(booking)
+    with time_machine.travel(at(9, 55), tick=False):
+        prefilled = client.get(reverse("bookings:check_in"), {"token": token})
+        assert token in prefilled.content.decode()
+        first = client.post(reverse("bookings:check_in"), {"token": token})
+        second = client.post(reverse("bookings:check_in"), {"token": token})
+        forged = client.post(reverse("bookings:check_in"), {"token": "garbage"})
+    assert first.status_code == 200 and 'data-testid="checkin-result"' in first.content.decode()
+    assert second.status_code == 200 and "09:55" in second.content.decode()
+    assert forged.status_code == 200 and "invalid-feedback" in forged.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "checked_in"
+
+
+def test_owner_edits_resources_and_hours(client, resource):
+    client.force_login(resource.organization.owner)
+    org = resource.organization
+    response = client.post(
+        reverse("bookings:owner_resources", args=[org.pk]),
+        {
+            "name": "Переговорная",
+            "kind": "room",
+            "capacity": "8",
+            "amenities_text": "проектор, доска",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    room = Resource.objects.get(name="Переговорная")
+    assert room.amenities == ["проектор", "доска"] and room.capacity == 8
+    data = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        "form-0-weekday": "0",
+        "form-0-opens_at": "10:00",
+        "form-0-closes_at": "14:00",
+        "form-1-weekday": "0",
+        "form-1-opens_at": "13:00",
+        "form-1-closes_at": "15:00",
+    }
+    before = OpeningHours.objects.filter(organization=org).count()
+    overlap = client.post(reverse("bookings:opening_hours", args=[org.pk]), data)
+    assert overlap.status_code == 200 and OpeningHours.objects.filter(organization=org).count() == before
+    data["form-1-opens_at"] = "15:00"
+    data["form-1-closes_at"] = "00:00"
+    ok = client.post(reverse("bookings:opening_hours", args=[org.pk]), data)
+    assert ok.status_code == 302
+    assert list(OpeningHours.objects.filter(organization=org).values_list("opens_at", "closes_at")) == [
+        (time(10), time(14)),
+        (time(15), time(0)),
+    ]
