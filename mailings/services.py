@@ -7,6 +7,7 @@ delivery to Celery after the surrounding transaction commits.
 
 import logging
 import os
+import smtplib
 
 from django.conf import settings
 from django.db import models, transaction
@@ -614,14 +615,28 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
 
     media = _telegram_media(mailing) if channel == "telegram" else None
     email = _email_message(mailing, buttons) if channel == "email" else None
-    items = list(rows.order_by("pk").values_list("pk", "recipient_key", "user__email"))
-    for index, (delivery_id, recipient_key, email_address) in enumerate(items):
+    items = list(
+        rows.order_by("pk").values_list(
+            "pk", "recipient_key", "user__email", "user__is_blocked", "subscriber__is_active"
+        )
+    )
+    for index, (delivery_id, recipient_key, email_address, user_blocked, subscribed) in enumerate(items):
         if index % 20 == 0 and index and not _is_sending(mailing.pk):
             return
         address = recipient_key.split(":", 1)[1]
+        if user_blocked or subscribed is False:
+            # Blocked or unsubscribed since the recipients were listed.
+            if Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
+                status=Delivery.Status.SKIPPED, error="blocked user" if user_blocked else "unsubscribed"
+            ):
+                counts["skipped"] += 1
+            continue
         if channel == "telegram":
             # Take the rate-limit slot before claiming, so a claimed row goes out at once.
-            acquire_telegram(address)
+            try:
+                acquire_telegram(address)
+            except TimeoutError as exc:
+                raise DeliveryError(str(exc)) from exc
         if not _claim(delivery_id, worker):
             continue
         try:
@@ -646,7 +661,7 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
                 message.attach_alternative(html, "text/html")
                 try:
                     message.send()
-                except (OSError, Exception) as exc:  # SMTP errors: treat as temporary
+                except (smtplib.SMTPException, OSError) as exc:
                     raise DeliveryError(str(exc)) from exc
             else:
                 _mark(delivery_id, Delivery.Status.SKIPPED, f"unknown channel {escape(channel)}")
@@ -674,6 +689,8 @@ def _send_vk_batch(mailing, rows, buttons, worker, counts) -> None:
 
     text = to_plain_text(mailing.text)
     attachment = _vk_attachment(mailing)
+    gone = rows.filter(batch_key="").filter(models.Q(user__is_blocked=True) | models.Q(subscriber__is_active=False))
+    counts["skipped"] += gone.update(status=Delivery.Status.SKIPPED, error="blocked user or unsubscribed")
     while True:
         if not _is_sending(mailing.pk):
             return

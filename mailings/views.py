@@ -46,7 +46,11 @@ def telegram_webhook(request):
         return HttpResponseBadRequest("malformed update")
     from mailings.tasks import process_telegram_update
 
-    process_telegram_update.delay(data)
+    try:
+        process_telegram_update.delay(data)
+    except Exception:  # broker down: Telegram retries a non-2xx answer later
+        logger.exception("could not queue a Telegram update")
+        return JsonResponse({"ok": False}, status=503)
     return JsonResponse({"ok": True})
 
 

@@ -408,3 +408,30 @@ def test_send_test_to_an_unreachable_user_is_refused(fake_telegram, staff_user):
     with pytest.raises(ValidationError):
         mailing_send_test(mailing=mailing, user=staff_user)
     assert fake_telegram.sent() == []
+
+
+@pytest.mark.parametrize("channel", ["telegram", "vk"])
+def test_recipients_blocked_or_unsubscribed_after_listing_are_skipped(fake_telegram, fake_vk, channel):
+    from mailings.selectors import mailing_recipient_rows
+
+    blocked = BotSubscriberFactory(channel=channel, user=UserFactory())
+    gone = BotSubscriberFactory(channel=channel)
+    kept = BotSubscriberFactory(channel=channel)
+    mailing = make_mailing(channels=[channel])
+    Mailing.objects.filter(pk=mailing.pk).update(status="sending", started_at=timezone.now())
+    for key, sub_id, user_id in mailing_recipient_rows(mailing=mailing, channel=channel):
+        Delivery.objects.create(
+            mailing=mailing, channel=channel, recipient_key=key, subscriber_id=sub_id, user_id=user_id
+        )
+    Mailing.objects.filter(pk=mailing.pk).update(materialized_at=timezone.now())
+    blocked.user.is_blocked = True
+    blocked.user.save(update_fields=["is_blocked"])
+    BotSubscriber.objects.filter(pk=gone.pk).update(is_active=False)
+    ids = list(Delivery.objects.filter(mailing=mailing).values_list("pk", flat=True))
+
+    mailing_send_batch(mailing_id=mailing.pk, channel=channel, first_id=min(ids), last_id=max(ids))
+
+    statuses = dict(Delivery.objects.filter(mailing=mailing).values_list("subscriber_id", "status"))
+    assert statuses == {blocked.pk: "skipped", gone.pk: "skipped", kept.pk: "sent"}
+    mailing.refresh_from_db()
+    assert mailing.status == "sent"
