@@ -23,7 +23,7 @@ class ReferralSignupForm(forms.Form):
         super().__init__(*args, **kwargs)
         from referrals.middleware import pending_code
 
-        code = pending_code.get()
+        code = pending_code()
         if code and not self.fields["referral_code"].initial:
             self.fields["referral_code"].initial = code
 

@@ -6,14 +6,29 @@ import re
 SESSION_KEY = "referral_code"
 _CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}$")
 
-# The code pending for the current request (from ?ref= or the session). The
-# signup form reads it to prefill its field: allauth builds that form without
-# the request.
-pending_code: contextvars.ContextVar[str] = contextvars.ContextVar("referral_pending_code", default="")
+# The current request, for the signup form: allauth builds that form without
+# the request, and the form prefills its field from ?ref= or the session.
+_current_request: contextvars.ContextVar = contextvars.ContextVar("referral_current_request", default=None)
+
+
+def pending_code() -> str:
+    """The referral code waiting for the current visitor's signup ("" when none)."""
+    request = _current_request.get()
+    if request is None:
+        return ""
+    ref = request.GET.get("ref", "").strip()
+    if ref and _CODE_RE.match(ref):
+        return ref.upper()
+    session = getattr(request, "session", None)
+    return session.get(SESSION_KEY, "") if session is not None else ""
 
 
 class ReferralCodeMiddleware:
-    """Store ``?ref=<code>`` from any page in the session, and expose it to the signup form."""
+    """Store ``?ref=<code>`` from any page in the session; expose the request to the signup form.
+
+    The session is only touched when a ``ref`` parameter is present, so other
+    pages keep their caching headers.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,16 +36,10 @@ class ReferralCodeMiddleware:
     def __call__(self, request):
         ref = request.GET.get("ref", "").strip()
         session = getattr(request, "session", None)
-        if ref and _CODE_RE.match(ref):
-            ref = ref.upper()
-            if session is not None and session.get(SESSION_KEY) != ref:
-                session[SESSION_KEY] = ref
-        elif session is not None:
-            ref = session.get(SESSION_KEY, "")
-        else:
-            ref = ""
-        token = pending_code.set(ref)
+        if ref and _CODE_RE.match(ref) and session is not None and session.get(SESSION_KEY) != ref.upper():
+            session[SESSION_KEY] = ref.upper()
+        token = _current_request.set(request)
         try:
             return self.get_response(request)
         finally:
-            pending_code.reset(token)
+            _current_request.reset(token)

@@ -140,3 +140,18 @@ def test_bot_start_ref_records_the_referral(code):
 
     assert referral.source == "bot"
     assert Referral.objects.get(referred=user).referrer == code.user
+
+
+def test_miniapp_signed_launch_with_start_param_records_the_referral(api_client, code, settings):
+    """Through the real Mini App authentication: signed initData carrying ``start_param=ref_<code>``."""
+    from portal.tests.miniapp_signing import BOT_TOKEN, telegram_init_data
+
+    settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
+    init_data = telegram_init_data(user={"id": 880001, "first_name": "Лев"}, start_param=f"ref_{code.code}")
+
+    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"tma {init_data}")
+
+    assert response.status_code == 200, response.content
+    referral = Referral.objects.get(referrer=code.user)
+    assert referral.source == "miniapp"
+    assert referral.referred.first_name == "Лев"
