@@ -1,6 +1,13 @@
 """Receivers: the referral bonus on a first top-up, the lookup cache on user changes."""
 
+import logging
+
+from django.db import transaction
+
+from portal.errors import DomainError
 from referrals import lookup_cache
+
+logger = logging.getLogger(__name__)
 
 
 def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kwargs) -> None:
@@ -14,7 +21,12 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
     from referrals.services import referral_bonus_pay
 
     reference = f"payment:{payment.pk}" if getattr(payment, "pk", None) else ""
-    referral_bonus_pay(referred_user=user, reference=reference)
+    try:
+        # A savepoint: a refused bonus must never undo the top-up it rides on.
+        with transaction.atomic():
+            referral_bonus_pay(referred_user=user, reference=reference)
+    except DomainError:
+        logger.exception("referral bonus for user %s was refused", user.pk)
 
 
 def on_user_saved(sender, instance, **kwargs) -> None:

@@ -155,3 +155,35 @@ def test_miniapp_signed_launch_with_start_param_records_the_referral(api_client,
     referral = Referral.objects.get(referrer=code.user)
     assert referral.source == "miniapp"
     assert referral.referred.first_name == "Лев"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_applies_for_one_user_record_one_referral():
+    import threading
+
+    from django.db import connection
+
+    newcomer = UserFactory()
+    codes = [ReferralCodeFactory() for _ in range(4)]
+    barrier = threading.Barrier(len(codes))
+    outcomes = []
+
+    def apply(code_text):
+        try:
+            barrier.wait(timeout=10)
+            services.referral_apply(user=newcomer, code=code_text, source="api")
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply, args=(code.code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already_referred"] * 3 + ["ok"]
+    assert Referral.objects.filter(referred=newcomer).count() == 1
