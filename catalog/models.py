@@ -68,6 +68,12 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
+class OrganizationManager(models.Manager.from_queryset(OrganizationQuerySet)):
+    def get_queryset(self):
+        # The search vector is for the database only: never load it (it is large).
+        return super().get_queryset().defer("search_vector")
+
+
 class Organization(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -101,7 +107,7 @@ class Organization(models.Model):
     # always NULL on SQLite, where search falls back to icontains.
     search_vector = SearchVectorField(null=True, editable=False)
 
-    objects = OrganizationQuerySet.as_manager()
+    objects = OrganizationManager()
 
     class Meta:
         verbose_name = _("organization")
@@ -117,6 +123,7 @@ class Organization(models.Model):
         indexes = [
             models.Index(fields=["status", "listed_until"], name="organization_visible_idx"),
             models.Index(fields=["city", "status", "listed_until"], name="organization_city_visible_idx"),
+            models.Index(fields=["name", "id"], name="organization_name_order_idx"),
         ]
 
     def __str__(self) -> str:
