@@ -110,3 +110,16 @@ def test_project_catalog_has_nothing_fuzzy_or_untranslated():
 
     assert result.returncode == 0, result.stderr
     assert "fuzzy" not in result.stderr and "untranslated" not in result.stderr, result.stderr
+
+
+def test_project_catalog_holds_only_site_template_strings():
+    """App strings belong in <app>/locale/: makemessages run in an app folder without its own
+    locale/ writes into this catalog (the first LOCALE_PATHS entry) instead."""
+    references = re.findall(r"^#: (.+)$", PROJECT_PO.read_text(), flags=re.M)
+    sources = {ref.rsplit(":", 1)[0] for line in references for ref in line.split()}
+
+    strays = sorted(source for source in sources if not source.startswith("templates/"))
+    assert not strays, (
+        f"{PROJECT_PO.relative_to(ROOT)} has strings from {strays}: create <app>/locale/ and run "
+        "`python scripts/messages.py <app>` (or makemessages inside the app), then restore this file"
+    )
