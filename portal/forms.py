@@ -1,6 +1,7 @@
 """Forms of the accounts and support pages."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from portal import errors
@@ -12,7 +13,6 @@ class ProfileForm(forms.ModelForm):
     avatar_upload = forms.FileField(
         label=_("New avatar"),
         required=False,
-        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
@@ -28,6 +28,9 @@ class ProfileForm(forms.ModelForm):
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
         self.fields["city"].empty_label = _("Not chosen")
+        self.fields["avatar_upload"].help_text = _("JPEG, PNG or WebP, up to %(size)s MB.") % {
+            "size": f"{settings.IMAGE_UPLOAD_MAX_BYTES / (1024 * 1024):g}"
+        }
 
     def clean_phone(self):
         try:

@@ -328,3 +328,10 @@ def test_admin_isolation_does_not_leak_between_users_in_notifications(staff_user
 
     assert Notification.objects.get().user == alice
     assert not Notification.objects.filter(user=bob).exists()
+
+
+def test_admin_search_by_text_and_number(staff_client, user):
+    ticket = TicketFactory(user=user, subject="Сломался замок")
+
+    assert "Сломался замок" in staff_client.get("/admin/portal/ticket/?q=замок").content.decode()
+    assert staff_client.get(f"/admin/portal/ticket/?q={ticket.pk}").status_code == 200
