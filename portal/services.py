@@ -116,15 +116,18 @@ def _telegram_uid(telegram_user: dict) -> str:
     return str(int(user_id))
 
 
-def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -> tuple[User, bool]:
+def telegram_user_get_or_create(
+    *, telegram_user: dict, start_param: str = "", referral_source: str = "miniapp"
+) -> tuple[User, bool]:
     """The user of a Telegram identity (Telegram's ``user`` dict: ``id``, ``first_name``…).
 
     Creates the user and the ``telegram`` SocialAccount (uid = Telegram id) on the
     first visit; exactly one user even under concurrent first requests. Used by
     the Mini App authentication and the Telegram bot. On the first sign-in a
     ``start_param`` of ``ref_<code>`` applies that referral code (a refusal is
-    logged; the sign-up still succeeds). The start_param is kept in the
-    SocialAccount's ``extra_data``.
+    logged; the sign-up still succeeds), recorded with ``referral_source``
+    ("miniapp", or "bot" for the bot's ``/start ref_<code>``). The start_param
+    is kept in the SocialAccount's ``extra_data``.
     """
     uid = _telegram_uid(telegram_user)
     start_param = str(start_param or "")[:512]
@@ -137,7 +140,7 @@ def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -
     }
     user, created = _social_user_get_or_create(provider=TELEGRAM_PROVIDER, uid=uid, names=names, extra_data=extra_data)
     if created and start_param.startswith("ref_"):
-        _referral_apply_quietly(user=user, code=start_param[4:], source="miniapp")
+        _referral_apply_quietly(user=user, code=start_param[4:], source=referral_source)
     return user, created
 
 
