@@ -44,8 +44,10 @@ class OrganizationForm(forms.Form):
     categories = forms.ModelMultipleChoiceField(
         label=_("Categories"),
         queryset=Category.objects.order_by("position", "name"),
-        widget=forms.CheckboxSelectMultiple,
+        # A multiple select (the shared form renderer draws checkbox groups as one checkbox).
+        widget=forms.SelectMultiple(attrs={"size": 8}),
         required=False,
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
     )
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=5000
