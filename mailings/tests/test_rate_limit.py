@@ -1,5 +1,6 @@
 """The shared rate limiter: one budget across processes (Redis), local without Redis."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -49,3 +50,17 @@ def test_without_redis_a_process_local_limiter_is_used(settings):
     waited = rate_limit.acquire("3/second", key)
     assert waited > 0.5
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.redis
+def test_paced_acquire_spreads_hits_evenly():
+    key = f"paced:{uuid.uuid4()}"
+    stamps = []
+    for _ in range(6):
+        rate_limit.acquire_paced("20/second", key)
+        stamps.append(time.monotonic())
+
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    # not a burst: one hit per 1/20 s slot (the first gap may be the tail of a slot)
+    assert min(gaps[1:]) > 0.045
+    assert stamps[-1] - stamps[0] < 1.0
