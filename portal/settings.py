@@ -160,6 +160,10 @@ ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.ReferralSignupForm"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 SOCIALACCOUNT_ADAPTER = "portal.allauth_adapter.SocialAccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {}  # filled in the Telegram/VK/Yandex sections below
+# Telegram and VK identities carry no email: the platform vouches for the person,
+# so signing in with them needs no email (nor its confirmation).
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -291,7 +295,8 @@ TELEGRAM_MINIAPP_URL = env.str("TELEGRAM_MINIAPP_URL", default=SITE_URL + "/")
 TELEGRAM_LOGIN_WIDGET_ENABLED = bool(TELEGRAM_BOT_TOKEN)
 if TELEGRAM_BOT_TOKEN:
     SOCIALACCOUNT_PROVIDERS["telegram"] = {
-        "APP": {"client_id": TELEGRAM_BOT_USERNAME, "secret": TELEGRAM_BOT_TOKEN},
+        # The login widget's bot_id is the numeric id at the start of the token.
+        "APP": {"client_id": TELEGRAM_BOT_TOKEN.split(":", 1)[0], "secret": TELEGRAM_BOT_TOKEN},
         "AUTH_PARAMS": {"auth_date_validity": 30},
     }
 MINIAPP_AUTH_MAX_AGE = env.int("MINIAPP_AUTH_MAX_AGE", default=86400)
