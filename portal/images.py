@@ -135,6 +135,15 @@ def image_validate_and_normalize(
             raise ValidationError(_("The file is not a valid image."), code="image_invalid")
 
     try:
+        return _normalize(image, max_side=max_side, thumbnail_size=thumbnail_size, thumbnail_crop=thumbnail_crop)
+    except (OSError, ValueError, TypeError, MemoryError):  # an exotic mode Pillow cannot convert
+        raise ValidationError(_("The file is not a valid image."), code="image_invalid")
+
+
+def _normalize(
+    image: Image.Image, *, max_side: int, thumbnail_size: tuple[int, int], thumbnail_crop: bool
+) -> NormalizedImage:
+    try:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # noqa: S110 - a broken EXIF block must not refuse an otherwise fine image
         pass

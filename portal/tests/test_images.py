@@ -87,3 +87,27 @@ def test_decompression_bomb_is_refused_without_decoding_it():
     with pytest.raises(ValidationError) as exc:
         image_validate_and_normalize(io.BytesIO(bomb))
     assert exc.value.code == "image_too_many_pixels"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("PNG", "I;16"), ("WEBP", "RGBA"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "1"), ("JPEG", "CMYK"), ("JPEG", "L")],
+)
+def test_unusual_pixel_modes_never_crash(fmt, mode):
+    out = io.BytesIO()
+    Image.new(mode, (40, 30)).save(out, format=fmt)
+
+    try:
+        result = image_validate_and_normalize(io.BytesIO(out.getvalue()))
+    except ValidationError as exc:
+        assert exc.code == "image_invalid"
+    else:
+        assert Image.open(io.BytesIO(result.image.read())).mode in {"RGB", "RGBA"}
+
+
+def test_palette_png_with_transparency_stays_transparent():
+    image = Image.new("P", (20, 20))
+    out = io.BytesIO()
+    image.save(out, format="PNG", transparency=0)
+
+    assert image_validate_and_normalize(io.BytesIO(out.getvalue())).format == "PNG"
