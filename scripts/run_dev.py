@@ -26,7 +26,18 @@ def main() -> int:
     celery = [python, "-m", "celery", "-A", "portal"]
     commands = {
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--without-heartbeat"],
+        # One local worker: no cluster chatter (heartbeat, gossip, mingle) over the filesystem broker.
+        "worker": [
+            *celery,
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         "beat": [
             *celery,
             "beat",
