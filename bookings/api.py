@@ -402,7 +402,6 @@ class BookingListCreateView(generics.ListCreateAPIView):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         booking = services.booking_create(user=request.user, **serializer.validated_data)
-        booking = _booking_queryset(Booking.objects.filter(pk=booking.pk)).get()
         return Response(BookingSerializer(booking, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

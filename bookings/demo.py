@@ -133,7 +133,7 @@ def seed(stdout, context) -> dict:
     if meeting and len(clients) > 1:
         for guest in clients[1:3]:
             BookingParticipant.objects.get_or_create(booking=meeting, user=guest)
-    bookings = [b for b in bookings + [meeting] if b]
+    bookings = [b for b in [*bookings, meeting] if b]
     stdout.write(
         f"  bookings: {len(seats_and_rooms)} coworking resources, {len(masters)} masters, {len(bookings)} bookings"
     )

@@ -196,9 +196,11 @@ class Booking(models.Model):
             # No double booking, ever (PostgreSQL; a no-op elsewhere).
             PostgresExclusionConstraint(
                 name="booking_no_overlap",
+                # The time span leads: the same GiST index then also answers
+                # "which resources are busy in this window?" without a resource.
                 expressions=[
-                    ("resource", RangeOperators.EQUAL),
                     (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("resource", RangeOperators.EQUAL),
                 ],
                 condition=Q(status__in=["pending", "confirmed", "checked_in"]),
             ),

@@ -148,3 +148,24 @@ def test_owner_edits_resources_and_hours(client, resource):
         (time(10), time(14)),
         (time(15), time(0)),
     ]
+
+
+def test_pages_show_times_in_the_organization_city(client, user, novosibirsk):
+    from bookings.tests.factories import ResourceFactory, open_every_day
+
+    org = OrganizationFactory(city=novosibirsk)
+    open_every_day(org, time(9), time(12))
+    resource = ResourceFactory(organization=org)
+    nsk = ZoneInfo("Asia/Novosibirsk")
+    page = client.get(reverse("bookings:organization", args=[org.pk]), {"resource": resource.pk, "date": "2026-03-03"})
+    html = page.content.decode()
+    assert ">09:00<" in html and ">11:00<" in html and ">12:00<" not in html
+    booking = services.booking_create(
+        user=user,
+        resource=resource,
+        starts_at=datetime(2026, 3, 3, 10, 0, tzinfo=nsk),
+        ends_at=datetime(2026, 3, 3, 11, 0, tzinfo=nsk),
+    )
+    client.force_login(user)
+    assert "3 марта 2026, 10:00" in client.get(reverse("bookings:detail", args=[booking.pk])).content.decode()
+    assert "3 марта 2026, 10:00" in client.get(reverse("bookings:mine")).content.decode()

@@ -1,0 +1,370 @@
+"""Bookings benchmark.
+
+1. Seeds, in its own database ``citydesk_bench_bookings``, one organization
+   open round the clock with 1,000 resources and 200,000 bookings (200 per
+   resource over ~50 days) with COPY; a re-run reuses the data set.
+2. Availability: ``resource_list_with_availability`` for a random 2-hour
+   window over all 1,000 resources (the whole list evaluated), p50/p99; and
+   ``GET /api/v1/resources/?organization=&start=&end=&page_size=100`` served by
+   gunicorn.
+3. Slots: ``resource_free_slots`` for one resource and a random day, p50/p99;
+   and ``GET /api/v1/resources/{id}/slots/?date=`` over HTTP.
+4. Booking create without contention: sequential ``POST /api/v1/bookings/``
+   (free slots, one user), p50/p99 over HTTP.
+5. Contention: 50 users post the same slot at once against gunicorn
+   (2 gthread workers × 25 threads): exactly one 201, 49 × 409, no 500, one row.
+
+Runs in a child process: ``python -m bench bookings``. Env: BENCH_PG (server URL
+without database name, default postgres://postgres@127.0.0.1:5432),
+BENCH_BOOKINGS_REDIS_URL (default redis://127.0.0.1:6379/13), BENCH_RUNS
+(samples per latency measure, default 200).
+"""
+
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "citydesk_bench_bookings"
+REDIS_URL = os.environ.get("BENCH_BOOKINGS_REDIS_URL", "redis://127.0.0.1:6379/13")
+RUNS = int(os.environ.get("BENCH_RUNS", "200"))
+RESOURCES = 1000
+PER_RESOURCE = 200
+CONTENDERS = 50
+SECRET = "bench-secret-key-not-for-production-0123456789"
+
+
+def main() -> int:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "API_THROTTLE_ANON": "100000000/min",
+        "API_THROTTLE_USER": "100000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.call([sys.executable, "-m", "bench.bench_bookings", "--run"], cwd=ROOT, env=env)
+
+
+# --- inside the child process -----------------------------------------------------------------
+
+
+def _create_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def _seed():
+    """Create the data set once; returns (organization, seconds spent seeding)."""
+    import io
+    from datetime import UTC, datetime, timedelta
+    from datetime import time as dtime
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bookings.models import Booking, OpeningHours, Resource
+    from catalog.models import City, Organization
+    from portal.models import User
+
+    started = time.perf_counter()
+    owner, _ = User.objects.get_or_create(email="bench-owner@example.com")
+    city, _ = City.objects.get_or_create(
+        slug="novosibirsk", defaults={"name": "Новосибирск", "timezone": "Asia/Novosibirsk"}
+    )
+    organization, _ = Organization.objects.get_or_create(
+        city=city,
+        slug="bench-coworking",
+        defaults={"owner": owner, "name": "Bench coworking", "status": Organization.Status.PUBLISHED},
+    )
+    Organization.objects.filter(pk=organization.pk).update(listed_until=timezone.now() + timedelta(days=3650))
+    if Booking.objects.filter(resource__organization=organization).count() >= RESOURCES * PER_RESOURCE:
+        return organization, 0.0
+    with transaction.atomic():
+        Booking.objects.filter(resource__organization=organization).delete()
+        Resource.objects.filter(organization=organization).delete()
+        OpeningHours.objects.filter(organization=organization).delete()
+        OpeningHours.objects.bulk_create(
+            [
+                OpeningHours(organization=organization, weekday=d, opens_at=dtime(0), closes_at=dtime(0))
+                for d in range(7)
+            ]
+        )
+        Resource.objects.bulk_create(
+            [Resource(organization=organization, name=f"Место {i:04d}", kind="seat") for i in range(RESOURCES)]
+        )
+    resource_ids = list(Resource.objects.filter(organization=organization).values_list("pk", flat=True))
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=5)
+    rng = random.Random(7)
+    buffer = io.StringIO()
+    now = datetime.now(UTC).isoformat()
+    # Time-major order, as bookings arrive in real life (the heap stays correlated with time).
+    for n in range(PER_RESOURCE):
+        for index, resource_id in enumerate(resource_ids):
+            rng.seed(index * PER_RESOURCE + n)
+            # One booking per 6-hour block, 1–3 hours long, shifted per resource: never overlapping.
+            start = base + timedelta(hours=6 * n + index % 3)
+            end = start + timedelta(hours=rng.choice((1, 2, 3)))
+            status = "cancelled" if rng.random() < 0.1 else "confirmed"
+            buffer.write(
+                f"{resource_id}\t{owner.pk}\t{start.isoformat()}\t{end.isoformat()}\t{status}\t{now}\t"
+                f"c{index}x{n}\t{now}\t{now}\n"
+            )
+    buffer.seek(0)
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY bookings_booking (resource_id, user_id, starts_at, ends_at, status, scheduled_at, checkin_code,"
+            " created_at, updated_at) FROM STDIN"
+        ) as copy,
+    ):
+        while chunk := buffer.read(1 << 20):
+            copy.write(chunk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE bookings_booking")
+        cursor.execute("ANALYZE bookings_resource")
+    return organization, time.perf_counter() - started
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(port, method, path, body=None, headers=None):
+    conn = HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _start_gunicorn() -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", "2", "--threads", "25",
+         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if _request(port, "GET", "/healthz")[0] == 200:
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _session_headers(user) -> dict:
+    """Cookie + CSRF headers of a logged-in session (what a browser would send)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    csrf = "b" * 32
+    return {
+        "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+
+def run() -> int:
+    import django
+
+    _create_database()
+    django.setup()
+    from datetime import UTC, datetime, timedelta
+
+    import redis
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bookings import selectors
+    from bookings.models import Booking, Resource
+    from portal.models import User
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    migrate_s = time.perf_counter() - t0
+    organization, seed_s = _seed()
+    resources = list(
+        Resource.objects.filter(organization=organization).select_related("organization__city").order_by("pk")
+    )
+    total = Booking.objects.filter(resource__organization=organization).count()
+    rng = random.Random(11)
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = []
+
+    # Availability (selector, all 1,000 resources).
+    samples = []
+    for _ in range(RUNS):
+        start = base + timedelta(hours=rng.randrange(-100, 1000))
+        t = time.perf_counter()
+        listed = list(
+            selectors.resource_list_with_availability(
+                organization=organization, start=start, end=start + timedelta(hours=2)
+            )
+        )
+        samples.append((time.perf_counter() - t) * 1000)
+    assert len(listed) == RESOURCES
+    rows.append(("availability, 2 h window, 1,000 resources (selector)", *_percentiles(samples), "≤ 20"))
+    with connection.cursor() as cursor:
+        qs = selectors.resource_list_with_availability(
+            organization=organization, start=base, end=base + timedelta(hours=2)
+        )
+        sql, params = qs.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    uses_gist = "booking_no_overlap" in plan
+
+    # Slots (selector).
+    samples = []
+    for _ in range(RUNS):
+        resource = rng.choice(resources)
+        day = (base + timedelta(days=rng.randrange(0, 40))).date()
+        t = time.perf_counter()
+        selectors.resource_free_slots(resource=resource, day=day, duration_minutes=60)
+        samples.append((time.perf_counter() - t) * 1000)
+    rows.append(("free slots of a day (selector)", *_percentiles(samples), "≤ 15"))
+
+    user, _ = User.objects.get_or_create(email="bench-client@example.com")
+    contenders = []
+    for n in range(CONTENDERS):
+        contender, _ = User.objects.get_or_create(email=f"bench-contender-{n}@example.com")
+        contenders.append(contender)
+    headers = _session_headers(user)
+    contender_headers = [_session_headers(c) for c in contenders]
+    connection.close()
+
+    proc, port = _start_gunicorn()
+    try:
+        # Warm both workers.
+        for _ in range(10):
+            _request(port, "GET", f"/api/v1/resources/{resources[0].pk}/slots/?date={base.date()}")
+        samples = []
+        for _ in range(max(20, RUNS // 4)):
+            start = base + timedelta(hours=rng.randrange(-100, 1000))
+            path = (f"/api/v1/resources/?organization={organization.pk}&start={start.isoformat().replace('+', '%2B')}"
+                    f"&end={(start + timedelta(hours=2)).isoformat().replace('+', '%2B')}&page_size=100")  # fmt: skip
+            t = time.perf_counter()
+            status, _body = _request(port, "GET", path)
+            samples.append((time.perf_counter() - t) * 1000)
+            assert status == 200, status
+        rows.append(("GET /resources/?start&end (HTTP, page of 100)", *_percentiles(samples), ""))
+        samples = []
+        for _ in range(max(20, RUNS // 4)):
+            resource = rng.choice(resources)
+            day = (base + timedelta(days=rng.randrange(0, 40))).date()
+            t = time.perf_counter()
+            status, _body = _request(port, "GET", f"/api/v1/resources/{resource.pk}/slots/?date={day}")
+            samples.append((time.perf_counter() - t) * 1000)
+            assert status == 200, status
+        rows.append(("GET /resources/{id}/slots/?date (HTTP)", *_percentiles(samples), ""))
+
+        # Create without contention: far-future free slots, one after another.
+        far = base + timedelta(days=400)
+        samples = []
+        statuses = []
+        for n in range(max(20, RUNS // 4)):
+            resource = resources[n % RESOURCES]
+            start = far + timedelta(hours=2 * (n // RESOURCES))
+            body = json.dumps({"resource": resource.pk, "starts_at": start.isoformat(),
+                               "ends_at": (start + timedelta(hours=1)).isoformat()})  # fmt: skip
+            t = time.perf_counter()
+            status, _body = _request(port, "POST", "/api/v1/bookings/", body, headers)
+            samples.append((time.perf_counter() - t) * 1000)
+            statuses.append(status)
+        assert set(statuses) == {201}, statuses
+        rows.append(("POST /bookings/ without contention (HTTP)", *_percentiles(samples), "≤ 30"))
+
+        # Contention: 50 users, one slot, all at once.
+        target = resources[-1]
+        start = far + timedelta(days=30)
+        body = json.dumps({"resource": target.pk, "starts_at": start.isoformat(),
+                           "ends_at": (start + timedelta(hours=1)).isoformat()})  # fmt: skip
+        barrier = threading.Barrier(CONTENDERS)
+        results: list[int] = []
+        lock = threading.Lock()
+
+        def attempt(h):
+            barrier.wait(timeout=30)
+            try:
+                status, _ = _request(port, "POST", "/api/v1/bookings/", body, h)
+            except OSError:
+                status = -1
+            with lock:
+                results.append(status)
+
+        threads = [threading.Thread(target=attempt, args=(h,)) for h in contender_headers]
+        t = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        contention_ms = (time.perf_counter() - t) * 1000
+    finally:
+        _stop(proc)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    created_rows = Booking.objects.filter(resource=target, starts_at=start).count()
+    counts = {code: results.count(code) for code in sorted(set(results))}
+
+    print(f"data: {RESOURCES} resources, {total} bookings; migrate {migrate_s:.1f} s, seed {seed_s:.1f} s")
+    print(f"availability plan uses the exclusion constraint's GiST index: {uses_gist}")
+    print(f"{'measure':58} {'p50 ms':>8} {'p99 ms':>8}  target")
+    for name, p50, p99, target_text in rows:
+        print(f"{name:58} {p50:8.2f} {p99:8.2f}  {target_text}")
+    print(f"contention: {CONTENDERS} users, one slot → statuses {counts}, rows {created_rows}, {contention_ms:.0f} ms")
+    ok = counts == {201: 1, 409: CONTENDERS - 1} and created_rows == 1
+    print("contention check:", "OK" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    if "--run" in sys.argv:
+        sys.exit(run())
+    sys.exit(main())
