@@ -150,13 +150,12 @@ def organizations_of_owner(*, user) -> QuerySet[Organization]:
 
 
 def featured_organizations(*, limit: int = 6) -> list[Organization]:
-    """A few visible organizations for the home page: the most recently updated with photos first."""
-    return list(
-        with_cards(Organization.objects.visible())
-        .select_related(None)
-        .select_related("city")
-        .order_by("-updated_at", "pk")[:limit]
-    )
+    """A few visible organizations for the home page, the most recently updated first."""
+    organizations = list(with_cards(Organization.objects.visible()).order_by("-updated_at", "pk")[:limit])
+    for organization in organizations:
+        organization.min_price = card_min_price(organization)
+        organization.cover = card_cover(organization)
+    return organizations
 
 
 def pickers() -> dict:
