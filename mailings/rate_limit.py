@@ -55,22 +55,18 @@ def acquire(rate: str, key: str, *, timeout: float = 120.0) -> float:
         time.sleep(wait)
 
 
-# Paced slots run this much slower than the limit: a request that reaches the
-# server a few milliseconds late must not land in the next second's budget.
-PACING_MARGIN = 1.03
+def acquire_paced(rate: str, key: str, *, headroom: int = 1, timeout: float = 120.0) -> float:
+    """Block until ``rate`` allows a hit for ``key``, with hits spread evenly rather than in bursts.
 
-
-def acquire_paced(rate: str, key: str, *, timeout: float = 120.0) -> float:
-    """Block until a slot of ``rate`` is free for ``key``: hits spread evenly, not in bursts.
-
-    The second is cut into ``amount`` slots (a little longer, PACING_MARGIN);
-    each slot admits one hit, claimed in the shared storage with a fixed window
-    per slot key. A moving window of ``rate`` stays as the hard limit. Evenly
-    spaced sends keep a server that counts a rolling second (Telegram) from
-    seeing a burst's tail and the next burst's head in one second.
+    The period is cut into ``amount`` slots; each slot admits one hit, claimed
+    in the shared storage with a fixed window per slot key. A moving window of
+    ``amount - headroom`` per period is the hard limit. Even spacing plus one
+    message of headroom keep a server that counts a rolling second (Telegram)
+    under its limit although requests reach it a few milliseconds late.
     """
     item = parse(rate)
-    slot_length = item.get_expiry() / item.amount * PACING_MARGIN
+    slot_length = item.get_expiry() / item.amount
+    hard = parse(f"{max(item.amount - headroom, 1)} per {item.get_expiry()} second")
     one = parse("1/second")
     slots = FixedWindowRateLimiter(get_limiter().storage)
     started = time.monotonic()
@@ -82,8 +78,13 @@ def acquire_paced(rate: str, key: str, *, timeout: float = 120.0) -> float:
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"rate limit {rate} for {key} not available within {timeout}s")
         time.sleep(max((slot + 1) * slot_length - time.time(), 0.001))
-    waited = acquire(rate, key, timeout=max(timeout - (time.monotonic() - started), 1.0))
-    return time.monotonic() - started + waited
+    limiter = get_limiter()
+    while not limiter.hit(hard, "citydesk-rate", key):
+        stats = limiter.get_window_stats(hard, "citydesk-rate", key)
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"rate limit {rate} for {key} not available within {timeout}s")
+        time.sleep(max(0.002, min(stats.reset_time - time.time(), 1.0)))
+    return time.monotonic() - started
 
 
 def acquire_telegram(chat_id: str | int) -> None:
