@@ -141,7 +141,8 @@ def mine(request):
     when = request.GET.get("when") if request.GET.get("when") in ("upcoming", "past") else "upcoming"
     queryset = selectors.booking_list_for_user(user=request.user, when=when)
     page = Paginator(queryset, 20).get_page(request.GET.get("page"))
-    return render(request, "bookings/mine.html", {"page": page, "when": when})
+    owns = request.user.is_staff or Organization.objects.filter(owner=request.user).exists()
+    return render(request, "bookings/mine.html", {"page": page, "when": when, "owns_organizations": owns})
 
 
 @login_required
