@@ -52,3 +52,12 @@ def test_listing_extend_only_moves_forward():
     listing_extend(organization=org, until=until + timedelta(days=30))
     org.refresh_from_db()
     assert org.listed_until == until + timedelta(days=30)
+
+
+def test_sitemap_lists_visible_organizations_only():
+    from catalog.sitemaps import OrganizationSitemap
+
+    visible = OrganizationFactory()
+    OrganizationFactory(status="draft")
+    OrganizationFactory(listed_until=None)
+    assert list(OrganizationSitemap().items()) == [visible]
