@@ -8,6 +8,7 @@ delivery to Celery after the surrounding transaction commits.
 import logging
 import os
 import smtplib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
@@ -259,7 +260,7 @@ def mailing_create(
     )
     if send_at is None or timezone.is_naive(send_at):
         raise ValidationError(_("Give the sending time."), code="invalid_send_at")
-    if send_at < timezone.now() - timezone.timedelta(minutes=5):
+    if send_at < timezone.now() - timedelta(minutes=5):
         raise ValidationError(_("The sending time is in the past."), code="send_at_past")
     mailing = Mailing(
         name=name.strip(),
@@ -431,7 +432,7 @@ def mailings_resume_stalled(*, now=None) -> list[int]:
     now = now or timezone.now()
     # MAILING_DELIVERY_LEASE_SECONDS (optional setting, default 600).
     lease = getattr(settings, "MAILING_DELIVERY_LEASE_SECONDS", 600)
-    deadline = now - timezone.timedelta(seconds=lease)
+    deadline = now - timedelta(seconds=lease)
     resumed = []
     stalled = Mailing.objects.filter(status=Mailing.Status.SENDING).filter(
         models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lte=deadline)
