@@ -35,7 +35,11 @@ def test_book_a_slot_see_qr_and_cancel(page, login, live_server):
 
     qr = page.locator("img[src*='/qr/']")
     expect(qr).to_be_visible()
-    assert page.evaluate("img => img.naturalWidth", qr.element_handle()) > 0
+    # The image really loads (the QR endpoint answers the page's session with an SVG).
+    page.wait_for_function(
+        "() => { const img = document.querySelector(\"img[src*='/qr/']\");"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
     booking = Booking.objects.get(user=user)
     assert timezone.localtime(booking.starts_at, city.tzinfo).hour == 9
 

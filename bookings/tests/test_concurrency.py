@@ -58,3 +58,47 @@ def test_fifty_concurrent_requests_for_one_slot():
     # then
     assert sorted(statuses) == [201] + [409] * (USERS - 1)
     assert Booking.objects.filter(resource=resource).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reminder_runs_racing_in_parallel_send_each_reminder_once(settings):
+    import time_machine
+
+    from bookings import services
+    from mailings.models import Notification
+
+    settings.BOOKING_REMINDER_OFFSETS_MINUTES = [1440, 60]
+    organization = OrganizationFactory()
+    open_every_day(organization, time(0), time(0))
+    resource = ResourceFactory(organization=organization)
+    booker, guest = UserFactory(), UserFactory()
+    start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    with time_machine.travel(start - timedelta(days=2), tick=False):
+        booking = services.booking_create(
+            user=booker, resource=resource, starts_at=start, ends_at=start + timedelta(hours=1)
+        )
+        services.booking_invite(booking=booking, actor=booker, email=guest.email)
+
+    runs = 6
+    barrier = threading.Barrier(runs)
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    def beat():
+        try:
+            barrier.wait(timeout=30)
+            count = services.booking_reminders_send(now=start - timedelta(minutes=1439))
+            with lock:
+                sent.append(count)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(sent) == 2  # booker and participant, once each
+    assert Notification.objects.filter(kind="booking_reminder").count() == 2
