@@ -169,3 +169,26 @@ def test_pages_show_times_in_the_organization_city(client, user, novosibirsk):
     client.force_login(user)
     assert "3 марта 2026, 10:00" in client.get(reverse("bookings:detail", args=[booking.pk])).content.decode()
     assert "3 марта 2026, 10:00" in client.get(reverse("bookings:mine")).content.decode()
+
+
+def test_move_from_the_organization_page(client, user, other_user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(user)
+    page = client.get(
+        reverse("bookings:organization", args=[resource.organization_id]), {"move": booking.pk, "date": "2026-03-03"}
+    )
+    html = page.content.decode()
+    assert f'name="move" value="{booking.pk}"' in html and ">10:00<" in html  # its own time counts as free
+    response = client.post(
+        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(15).isoformat(), "move": booking.pk}
+    )
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.starts_at == at(15) and Booking.objects.count() == 1
+    client.force_login(other_user)
+    foreign = client.post(
+        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(17).isoformat(), "move": booking.pk}
+    )
+    assert foreign.status_code == 404
+    booking.refresh_from_db()
+    assert booking.starts_at == at(15)
