@@ -300,8 +300,14 @@ def test_api_list_query_count_is_constant(api_client, settings, django_assert_ma
 # --- cache -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def private_cache(settings):
+    """A per-process cache: the shared test Redis is flushed by parallel workers at any time."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "catalog"}}
+
+
 def test_cached_list_is_served_without_queries_and_invalidated_on_change(
-    api_client, django_assert_num_queries, django_capture_on_commit_callbacks
+    api_client, django_assert_num_queries, private_cache
 ):
     org = OrganizationFactory(name="Старое имя")
     assert api_client.get(LIST).json()["results"][0]["name"] == "Старое имя"
@@ -314,14 +320,14 @@ def test_cached_list_is_served_without_queries_and_invalidated_on_change(
     assert api_client.get(LIST).json()["results"][0]["min_price"] == "700.00"
 
 
-def test_cached_list_drops_organizations_of_a_blocked_owner(api_client):
+def test_cached_list_drops_organizations_of_a_blocked_owner(api_client, private_cache):
     org = OrganizationFactory()
     assert api_client.get(LIST).json()["count"] == 1
     user_block(user=org.owner, reason="мошенничество")
     assert api_client.get(LIST).json()["count"] == 0
 
 
-def test_cached_list_respects_listing_expiry(api_client, settings):
+def test_cached_list_respects_listing_expiry(api_client, settings, private_cache):
     import time_machine
     from django.utils import timezone
 
