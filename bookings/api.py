@@ -94,16 +94,21 @@ class SlotsResponseSerializer(serializers.Serializer):
     slots = SlotSerializer(many=True)
 
 
-class BookingResourceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Resource
-        fields = ["id", "name", "kind"]
+# Plain serializers with explicit fields: a booking is serialized on every
+# create and list, and ModelSerializer rebuilds its fields from the model each time.
 
 
-class BookingServiceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Service
-        fields = ["id", "name", "duration_minutes", "price"]
+class BookingResourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=Resource.Kind.choices, read_only=True)
+
+
+class BookingServiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    duration_minutes = serializers.IntegerField(read_only=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
 
 
 class BookingOrganizationSerializer(serializers.Serializer):
@@ -114,47 +119,34 @@ class BookingOrganizationSerializer(serializers.Serializer):
     timezone = serializers.CharField(source="city.timezone")
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.SerializerMethodField()
-
-    class Meta:
-        model = BookingParticipant
-        fields = ["id", "email", "name", "status", "invited_at", "responded_at"]
+    status = serializers.ChoiceField(choices=BookingParticipant.Status.choices, read_only=True)
+    invited_at = serializers.DateTimeField(read_only=True)
+    responded_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     def get_name(self, obj) -> str:
         return obj.user.get_full_name()
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     resource = BookingResourceSerializer(read_only=True)
-    service = BookingServiceSerializer(read_only=True)
+    service = BookingServiceSerializer(read_only=True, allow_null=True)
     organization = BookingOrganizationSerializer(source="resource.organization", read_only=True)
+    starts_at = serializers.DateTimeField(read_only=True)
+    ends_at = serializers.DateTimeField(read_only=True)
     starts_at_local = serializers.SerializerMethodField()
     ends_at_local = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
     role = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Booking
-        fields = [
-            "id",
-            "resource",
-            "service",
-            "organization",
-            "starts_at",
-            "ends_at",
-            "starts_at_local",
-            "ends_at_local",
-            "status",
-            "role",
-            "can_cancel",
-            "participants",
-            "checked_in_at",
-            "cancelled_at",
-            "created_at",
-        ]
+    checked_in_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
     def _user(self):
         request = self.context.get("request")
