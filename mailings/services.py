@@ -395,6 +395,8 @@ def mailing_fan_out(*, mailing_id: int) -> int:
     from mailings.tasks import send_mailing_batch
 
     channels = Mailing.objects.values_list("channels", flat=True).get(pk=mailing_id)
+    # MAILINGS_QUEUE (optional setting): a dedicated Celery queue for mailing batches.
+    queue = getattr(settings, "MAILINGS_QUEUE", None) or None
     batches = 0
     for channel in channels:
         size = BATCH_SIZE.get(channel, 100)
@@ -410,11 +412,11 @@ def mailing_fan_out(*, mailing_id: int) -> int:
                 first = pk
             last, count = pk, count + 1
             if count == size:
-                send_mailing_batch.delay(mailing_id, channel, first, last)
+                send_mailing_batch.apply_async((mailing_id, channel, first, last), queue=queue)
                 batches += 1
                 first, count = None, 0
         if first is not None:
-            send_mailing_batch.delay(mailing_id, channel, first, last)
+            send_mailing_batch.apply_async((mailing_id, channel, first, last), queue=queue)
             batches += 1
     return batches
 

@@ -26,7 +26,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _start_worker(env: dict) -> subprocess.Popen:
+def _start_worker(env: dict, queue: str, log) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -40,13 +40,15 @@ def _start_worker(env: dict) -> subprocess.Popen:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-Q",
+            queue,
             "-n",
             f"crash-{uuid.uuid4().hex[:8]}@%h",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -60,7 +62,7 @@ def _stop(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_loses_and_duplicates_nothing(settings):
+def test_a_killed_worker_loses_and_duplicates_nothing(settings, tmp_path):
     from portal.celery import app as celery_app
 
     fake = FakeTelegram(global_rate=10_000, per_chat_rate=5).start()
@@ -77,9 +79,12 @@ def test_a_killed_worker_loses_and_duplicates_nothing(settings):
     settings.TELEGRAM_BOT_TOKEN = env["TELEGRAM_BOT_TOKEN"]
     settings.TELEGRAM_API_BASE_URL = fake.base_url
     celery_app.conf.task_always_eager = False
+    # A queue of its own: no other worker on this broker can take the batches.
+    queue = f"mailings-crash-{uuid.uuid4().hex[:8]}"
+    settings.MAILINGS_QUEUE = queue
+    log = open(tmp_path / "workers.log", "w")  # noqa: SIM115 - closed in finally
     workers = []
     try:
-        celery_app.control.purge()
         BotSubscriber.objects.bulk_create(
             BotSubscriber(channel="telegram", chat_id=str(700_000 + n)) for n in range(RECIPIENTS)
         )
@@ -89,14 +94,16 @@ def test_a_killed_worker_loses_and_duplicates_nothing(settings):
         fake.hold_after = 60  # the 60th message reaches the server, its answer never comes back
 
         # given: a worker sending the mailing
-        workers.append(_start_worker(env))
+        workers.append(_start_worker(env, queue, log))
         assert mailings_dispatch_due() == [mailing.pk]
-        assert fake.held.wait(60), "the worker never got to the 60th message"
+        if not fake.held.wait(120):
+            log.flush()
+            pytest.fail("the worker never got to the 60th message:\n" + (tmp_path / "workers.log").read_text()[-3000:])
 
         # when: it is killed mid-request, and another worker takes over
         _stop(workers[0])
         fake.release.set()
-        workers.append(_start_worker(env))
+        workers.append(_start_worker(env, queue, log))
         settings.MAILING_DELIVERY_LEASE_SECONDS = 0
         assert mailings_resume_stalled() == [mailing.pk]
 
@@ -118,6 +125,8 @@ def test_a_killed_worker_loses_and_duplicates_nothing(settings):
     finally:
         for worker in workers:
             _stop(worker)
-        celery_app.control.purge()
+        log.close()
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
         celery_app.conf.task_always_eager = True
         fake.stop()
