@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
@@ -123,7 +124,10 @@ def _check_times(*, resource: Resource, starts_at: datetime, ends_at: datetime, 
 def _check_resource(resource: Resource) -> None:
     if not resource.is_active:
         raise errors.ValidationError(_("This resource cannot be booked."), code="resource_inactive")
-    if not Organization.objects.visible().filter(pk=resource.organization_id).exists():
+    visible = getattr(resource, "organization_visible", None)
+    if visible is None:
+        visible = Organization.objects.visible().filter(pk=resource.organization_id).exists()
+    if not visible:
         raise errors.ValidationError(
             _("This organization does not take bookings now."), code="organization_unavailable"
         )
@@ -175,8 +179,18 @@ def _save_guarded(booking: Booking, *, resource: Resource, **save_kwargs) -> Non
 
 
 def _lock_resource(resource: Resource) -> Resource:
-    """Lock the resource row: bookings of one resource are decided one at a time."""
-    return Resource.objects.select_for_update().select_related("organization__city").get(pk=resource.pk)
+    """Lock the resource row: bookings of one resource are decided one at a time.
+
+    Only the resource row is locked (``of``), so bookings of other resources of
+    the same organization or city do not wait. The organization's catalog
+    visibility comes along in the same query.
+    """
+    return (
+        Resource.objects.select_for_update(of=("self",))
+        .select_related("organization__city")
+        .annotate(organization_visible=Exists(Organization.objects.visible().filter(pk=OuterRef("organization_id"))))
+        .get(pk=resource.pk)
+    )
 
 
 def _notify_confirmed(booking: Booking) -> None:
