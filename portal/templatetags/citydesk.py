@@ -1,10 +1,8 @@
 """Display helpers shared by all templates: money, dates in a city's zone, form widgets."""
 
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
-
 from django import template
-from django.utils import timezone
+from django.templatetags.tz import do_timezone
 
 register = template.Library()
 
@@ -29,13 +27,15 @@ def rub(value) -> str:
 
 @register.filter
 def in_zone(value, zone_name: str):
-    """Convert an aware datetime to the named IANA zone (e.g. a city's)."""
+    """Convert an aware datetime to the named IANA zone (e.g. a city's).
+
+    Built on Django's own ``timezone`` filter, which marks the result so a
+    following ``|date`` or ``|time`` keeps that zone instead of converting the
+    value back to the active one.
+    """
     if not value:
         return value
-    try:
-        return timezone.localtime(value, ZoneInfo(zone_name))
-    except Exception:
-        return value
+    return do_timezone(value, zone_name)
 
 
 @register.filter
