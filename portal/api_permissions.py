@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
@@ -21,3 +22,26 @@ class NotBlocked(BasePermission):
 class IsStaff(BasePermission):
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class SessionAuthentication(DRFSessionAuthentication):
+    """DRF's session authentication that refuses a blocked user with 403 ``user_blocked``.
+
+    Checking here, and not only in a permission class, covers views that set
+    their own ``permission_classes``.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and getattr(result[0], "is_blocked", False):
+            raise UserBlockedError()
+        return result
+
+
+try:  # the OpenAPI schema describes it as the cookie session it is
+    from drf_spectacular.authentication import SessionScheme
+
+    class BlockAwareSessionScheme(SessionScheme):
+        target_class = "portal.api_permissions.SessionAuthentication"
+except ImportError:  # pragma: no cover
+    pass

@@ -13,10 +13,13 @@ class BlockedUserMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_blocked:
+            if request.path.startswith("/api/"):
+                # The API answers 403 "user_blocked" (portal.api_permissions.NotBlocked),
+                # which tells a client why, rather than a bare 401.
+                return self.get_response(request)
             logout(request)
-            if not request.path.startswith("/api/"):
-                messages.error(request, _("Your account has been blocked. Please contact support."))
-                return redirect("account_login")
+            messages.error(request, _("Your account has been blocked. Please contact support."))
+            return redirect("account_login")
         return self.get_response(request)
 
 

@@ -217,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.miniapp_auth.TelegramMiniAppAuthentication",
         "portal.miniapp_auth.VKMiniAppAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "portal.api_permissions.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",

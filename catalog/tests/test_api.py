@@ -269,7 +269,8 @@ def test_another_owners_draft_is_404_on_read(user_api):
 def test_blocked_user_gets_403(user_api, user):
     user_block(user=user, reason="спам")
     response = user_api.get(f"{LIST}mine/")
-    assert response.status_code in (401, 403)  # blocked: the session ends, the API refuses
+    assert response.status_code == 403
+    assert response.json()["code"] == "user_blocked"
 
 
 # --- performance ---------------------------------------------------------------------------

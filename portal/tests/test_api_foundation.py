@@ -27,8 +27,8 @@ def test_blocked_user_gets_403_user_blocked(user_api, user):
     user_block(user=user, reason="spam")
     response = user_api.get("/api/v1/me/")
 
-    # The session middleware logs a blocked user out, so the API sees no credentials…
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403
+    assert response.json()["code"] == "user_blocked"
 
 
 def test_unknown_api_path_is_json_404(api_client):
