@@ -11,11 +11,28 @@ def _isolated_side_effects(settings, tmp_path):
     from portal.celery import app as celery_app
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    cache.clear()
+    _clear_own_cache()
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     yield
-    cache.clear()
+    _clear_own_cache()
+
+
+def _clear_own_cache() -> None:
+    """Forget this test process's cache entries only.
+
+    ``cache.clear()`` on Redis flushes the whole database, which would wipe the
+    entries of other test processes sharing it (xdist workers, parallel runs).
+    """
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend != "django.core.cache.backends.redis.RedisCache":
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    pattern = f"{cache.key_prefix}:*" if cache.key_prefix else "*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def pytest_collection_modifyitems(config, items):
