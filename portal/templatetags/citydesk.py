@@ -1,6 +1,7 @@
 """Display helpers shared by all templates: money, dates in a city's zone, form widgets."""
 
 from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.templatetags.tz import do_timezone
 
