@@ -10,7 +10,9 @@ class PortalConfig(AppConfig):
     def ready(self):
         from portal.celery import ensure_broker_folders
         from portal.schedule import sync_after_migrate
+        from portal.site_record import site_record_sync
 
         ensure_broker_folders()
         # A fresh database gets the beat schedule as soon as it is migrated.
         post_migrate.connect(sync_after_migrate, sender=self)
+        post_migrate.connect(site_record_sync, sender=self)
