@@ -15,10 +15,14 @@ import asyncio
 import os
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
+
+# Durations as datetime.timedelta (the library's future default); without this
+# every RetryAfter warns on construction. Our code reads both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -96,9 +100,7 @@ def call(chat_id, method: str, /, *, rate_limited: bool = True, **kwargs):
             return run(getattr(bot, method)(chat_id=chat_id, **kwargs))
         except RetryAfter as exc:
             retry_after_attempts += 1
-            with warnings.catch_warnings():  # int today, timedelta in a future release
-                warnings.simplefilter("ignore")
-                delay = exc.retry_after
+            delay = exc.retry_after
             delay = delay.total_seconds() if hasattr(delay, "total_seconds") else delay
             if retry_after_attempts > MAX_RETRY_AFTER_ATTEMPTS:
                 raise DeliveryError(f"Too many requests: {exc}", retry_after=float(delay)) from exc
