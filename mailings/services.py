@@ -395,8 +395,7 @@ def mailing_fan_out(*, mailing_id: int) -> int:
     from mailings.tasks import send_mailing_batch
 
     channels = Mailing.objects.values_list("channels", flat=True).get(pk=mailing_id)
-    # MAILINGS_QUEUE (optional setting): a dedicated Celery queue for mailing batches.
-    queue = getattr(settings, "MAILINGS_QUEUE", None) or None
+    queue = settings.MAILINGS_QUEUE or None
     batches = 0
     for channel in channels:
         size = BATCH_SIZE.get(channel, 100)
@@ -432,8 +431,7 @@ def mailings_resume_stalled(*, now=None) -> list[int]:
     from mailings.models import Delivery, Mailing
 
     now = now or timezone.now()
-    # MAILING_DELIVERY_LEASE_SECONDS (optional setting, default 600).
-    lease = getattr(settings, "MAILING_DELIVERY_LEASE_SECONDS", 600)
+    lease = settings.MAILING_DELIVERY_LEASE_SECONDS
     deadline = now - timedelta(seconds=lease)
     resumed = []
     stalled = Mailing.objects.filter(status=Mailing.Status.SENDING).filter(

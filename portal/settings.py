@@ -373,6 +373,11 @@ REFERRAL_APPLY_WINDOW_HOURS = env.int("REFERRAL_APPLY_WINDOW_HOURS", default=24)
 TELEGRAM_RATE_GLOBAL = env.str("TELEGRAM_RATE_GLOBAL", default="30/second")
 TELEGRAM_RATE_PER_CHAT = env.str("TELEGRAM_RATE_PER_CHAT", default="1/second")
 VK_RATE = env.str("VK_RATE", default="20/second")
+# MAILING_DELIVERY_LEASE_SECONDS: a sending mailing with no progress for this long is
+# taken to have lost its worker and is resumed by the dispatcher.
+MAILING_DELIVERY_LEASE_SECONDS = env.int("MAILING_DELIVERY_LEASE_SECONDS", default=600)
+# MAILINGS_QUEUE: a dedicated Celery queue for mailing batches (empty: the default queue).
+MAILINGS_QUEUE = env.str("MAILINGS_QUEUE", default="") or None
 
 # --- Security (production) ------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
