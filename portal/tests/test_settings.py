@@ -99,3 +99,46 @@ def test_check_deploy_is_clean_with_production_settings():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_sqlite_lets_concurrent_read_then_write_transactions_wait_instead_of_failing(tmp_path):
+    # Two transactions that read and then write at the same time: with SQLite's
+    # default (deferred) transactions the second write fails at once with
+    # "database is locked"; `make run`'s web, worker and beat do exactly this.
+    script = """
+import threading, time
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("CREATE TABLE counter (n integer)")
+    c.execute("INSERT INTO counter VALUES (0)")
+errors, barrier = [], threading.Barrier(2)
+def bump():
+    try:
+        barrier.wait()
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute("SELECT n FROM counter")
+            n = c.fetchone()[0]
+            time.sleep(0.3)
+            c.execute("UPDATE counter SET n = %s", [n + 1])
+    except Exception as exc:
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=bump) for _ in range(2)]
+[t.start() for t in threads]; [t.join() for t in threads]
+with connection.cursor() as c:
+    c.execute("SELECT n FROM counter")
+    n = c.fetchone()[0]
+    c.execute("PRAGMA journal_mode")
+    mode = c.fetchone()[0]
+print(errors, n, mode)
+""".strip()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
+    clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; django.setup()\n" + script
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[] 2 wal"
