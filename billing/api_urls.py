@@ -8,6 +8,6 @@ urlpatterns = [
     path("topups/", api.TopupCreateView.as_view(), name="billing-topups"),
     path("plans/", api.PlanListView.as_view(), name="billing-plans"),
     path("subscriptions/", api.SubscriptionListCreateView.as_view(), name="billing-subscriptions"),
-    path("subscriptions/<int:pk>/", api.SubscriptionDetailView.as_view(), name="billing-subscription-detail"),
-    path("subscriptions/<int:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="billing-subscription-cancel"),
+    path("subscriptions/<id:pk>/", api.SubscriptionDetailView.as_view(), name="billing-subscription-detail"),
+    path("subscriptions/<id:pk>/cancel/", api.SubscriptionCancelView.as_view(), name="billing-subscription-cancel"),
 ]

@@ -155,10 +155,10 @@ class MailingAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/progress/", wrap(self.progress_view), name="mailings_mailing_progress"),
-            path("<int:pk>/schedule/", wrap(require_POST(self.schedule_view)), name="mailings_mailing_schedule"),
-            path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="mailings_mailing_cancel"),
-            path("<int:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="mailings_mailing_send_test"),
+            path("<id:pk>/progress/", wrap(self.progress_view), name="mailings_mailing_progress"),
+            path("<id:pk>/schedule/", wrap(require_POST(self.schedule_view)), name="mailings_mailing_schedule"),
+            path("<id:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="mailings_mailing_cancel"),
+            path("<id:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="mailings_mailing_send_test"),
             *super().get_urls(),
         ]
 

@@ -9,5 +9,5 @@ urlpatterns = [
     path("me/avatar/", api.MeAvatarView.as_view(), name="me-avatar"),
     path("me/telegram-link/", api.TelegramLinkView.as_view(), name="me-telegram-link"),
     path("tickets/", api.TicketListCreateView.as_view(), name="ticket-list"),
-    path("tickets/<int:pk>/", api.TicketDetailView.as_view(), name="ticket-detail"),
+    path("tickets/<id:pk>/", api.TicketDetailView.as_view(), name="ticket-detail"),
 ]

@@ -10,6 +10,6 @@ urlpatterns = [
     path("profile/telegram-link/", site_views.telegram_link, name="telegram_link"),
     path("tickets/", site_views.tickets, name="tickets"),
     path("tickets/new/", site_views.ticket_create, name="ticket_create"),
-    path("tickets/<int:pk>/", site_views.ticket_detail, name="ticket_detail"),
-    path("tickets/<int:pk>/close/", site_views.ticket_close, name="ticket_close"),
+    path("tickets/<id:pk>/", site_views.ticket_detail, name="ticket_detail"),
+    path("tickets/<id:pk>/close/", site_views.ticket_close, name="ticket_close"),
 ]

@@ -6,7 +6,7 @@ app_name = "referrals"
 urlpatterns = [
     path("", views.mine, name="mine"),
     path("codes/", views.code_create, name="code_create"),
-    path("codes/<int:pk>/activate/", views.code_activate, name="code_activate"),
-    path("codes/<int:pk>/deactivate/", views.code_deactivate, name="code_deactivate"),
-    path("codes/<int:pk>/delete/", views.code_delete, name="code_delete"),
+    path("codes/<id:pk>/activate/", views.code_activate, name="code_activate"),
+    path("codes/<id:pk>/deactivate/", views.code_deactivate, name="code_deactivate"),
+    path("codes/<id:pk>/delete/", views.code_delete, name="code_delete"),
 ]

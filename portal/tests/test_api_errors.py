@@ -85,3 +85,30 @@ def test_malformed_json_is_400_not_500():
 
     assert response.status_code == 400
     assert response.data["code"] == "parse_error"
+
+
+HUGE_ID = "543417279824595207061504"  # far beyond any 64-bit id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/organizations/{HUGE_ID}/services/3/",
+        f"/api/v1/organizations/1/services/{HUGE_ID}/",
+        f"/api/v1/bookings/{HUGE_ID}/qr/",
+        f"/api/v1/tickets/{HUGE_ID}/",
+    ],
+)
+def test_an_id_too_large_for_any_row_is_a_404_not_a_database_error(user_api, path):
+    response = user_api.patch(path, {"name": "x"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_page_path_with_an_id_too_large_is_a_404(client, user):
+    client.force_login(user)
+
+    assert client.get(f"/tickets/{HUGE_ID}/").status_code == 404
