@@ -14,18 +14,15 @@ bot (403), bad requests (400) and dropped connections.
 import collections
 import itertools
 import json
-import socket
 import threading
 import time
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+
+from mailings.testing.local_server import LocalServer
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendAnimation", "sendVideo"}
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     def __init__(self, *, global_rate: int = 30, per_chat_rate: int = 1, retry_after: int = 1, latency: float = 0.0):
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
@@ -48,48 +45,16 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self.updates: list[dict] = []
         self.webhook: dict | None = None
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                # Headers and body go out in separate writes: without this, Nagle's
-                # algorithm and the client's delayed ACK add ~40 ms to every answer.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-            do_GET = do_POST
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
     # -- lifecycle -----------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-
-    def start(self):
-        self.thread.start()
-        return self
+        return self.root + "/bot"
 
     def stop(self):
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().stop()
 
     # -- inspection ----------------------------------------------------------
     def sent(self) -> list[tuple[str, dict]]:
@@ -105,15 +70,10 @@ class FakeTelegram:
 
     # -- request handling ----------------------------------------------------
     def _params(self, handler) -> dict:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        content_type = handler.headers.get("Content-Type", "")
+        body, content_type = self.read_body(handler)
         params: dict = {}
         if content_type.startswith("multipart/form-data"):
-            message = BytesParser(policy=HTTP).parsebytes(
-                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-            )
-            for part in message.iter_parts():
+            for part in self.multipart_parts(body, content_type):
                 name = part.get_param("name", header="content-disposition")
                 if part.get_filename():
                     params[name] = {"filename": part.get_filename(), "size": len(part.get_payload(decode=True))}
@@ -122,7 +82,7 @@ class FakeTelegram:
         elif content_type.startswith("application/json"):
             params = json.loads(body or b"{}")
         else:
-            params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            params = self.form_params(body)
         for key in ("reply_markup", "parameters"):
             if isinstance(params.get(key), str):
                 try:
@@ -132,12 +92,7 @@ class FakeTelegram:
         return params
 
     def _reply(self, handler, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        self.reply_json(handler, status, payload)
 
     def _error(self, handler, status: int, description: str, **parameters) -> None:
         payload = {"ok": False, "error_code": status, "description": description}

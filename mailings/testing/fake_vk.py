@@ -8,15 +8,12 @@ errors), error 6 on demand, and the message photo upload endpoints.
 import collections
 import itertools
 import json
-import socket
 import threading
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+
+from mailings.testing.local_server import LocalServer
 
 
-class FakeVK:
+class FakeVK(LocalServer):
     def __init__(self, *, group_id: int = 1):
         self.group_id = group_id
         self.lock = threading.Lock()
@@ -27,50 +24,11 @@ class FakeVK:
         self.fail_next: collections.deque = collections.deque()  # error codes for the next calls
         self.uploads = 0
         self._ids = itertools.count(1)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                # Headers and body go out in separate writes: without this, Nagle's
-                # algorithm and the client's delayed ACK add ~40 ms to every answer.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-            do_GET = do_POST
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__()
 
     @property
     def base_url(self) -> str:
         return self.root + "/method/"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def send_calls(self) -> list[dict]:
         with self.lock:
@@ -81,27 +39,17 @@ class FakeVK:
             return collections.Counter(peer for peer, _ in self.deliveries)
 
     def _reply(self, handler, payload) -> None:
-        body = json.dumps(payload).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        self.reply_json(handler, 200, payload)
 
     def _handle(self, handler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        content_type = handler.headers.get("Content-Type", "")
+        body, content_type = self.read_body(handler)
         if handler.path.startswith("/upload/"):
-            message = BytesParser(policy=HTTP).parsebytes(
-                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-            )
-            files = [p.get_filename() for p in message.iter_parts() if p.get_filename()]
+            files = [p.get_filename() for p in self.multipart_parts(body, content_type) if p.get_filename()]
             with self.lock:
                 self.uploads += 1
             return self._reply(handler, {"server": 1, "photo": json.dumps(files), "hash": "h"})
         method = handler.path.split("/method/", 1)[-1].split("?")[0]
-        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        params = self.form_params(body)
         with self.lock:
             self.calls.append((method, params))
             if self.fail_next:
