@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
+from portal.demo import first_or_create
 
 COWORKING_RESOURCES = [
     ("Место у окна 1", Resource.Kind.SEAT, 1, ["розетка", "окно"]),
@@ -43,7 +44,8 @@ def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, 
         },
     )
     for service_name, price, minutes in services:
-        Service.objects.get_or_create(
+        first_or_create(
+            Service,
             organization=organization,
             name=service_name,
             defaults={"price": Decimal(price), "duration_minutes": minutes},
@@ -66,7 +68,8 @@ def _hours(organization, spec: dict[int, list[tuple[time, time]]]) -> None:
 def _resources(organization, rows) -> list[Resource]:
     resources = []
     for name, kind, capacity, amenities in rows:
-        resource, _ = Resource.objects.get_or_create(
+        resource, _ = first_or_create(
+            Resource,
             organization=organization,
             name=name,
             defaults={"kind": kind, "capacity": capacity, "amenities": amenities},

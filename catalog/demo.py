@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.services import listing_extend, organization_slug
+from portal.demo import first_or_create
 
 CITIES = [
     ("moscow", "Москва", "Europe/Moscow"),
@@ -166,7 +167,8 @@ def _organization(*, owner, name, city, categories, description, address, phone,
         )
         organization.categories.set(categories)
     for service_name, price, minutes in services:
-        Service.objects.get_or_create(
+        first_or_create(
+            Service,
             organization=organization,
             name=service_name,
             defaults={"price": Decimal(price), "duration_minutes": minutes},

@@ -9,9 +9,11 @@ DEMO_MAILING = "Демо: новости недели"
 
 def seed(stdout, context) -> dict:
     from mailings.models import Mailing, MailingButton
+    from portal.demo import first_or_create
 
     staff = context.get("staff")
-    mailing, created = Mailing.objects.get_or_create(
+    mailing, created = first_or_create(
+        Mailing,
         name=DEMO_MAILING,
         defaults={
             "text": "<b>Новое в Citydesk</b>\nКоворкинги и мастера вашего города — бронируйте онлайн.",

@@ -11,6 +11,18 @@ DEMO_USERS = [
 ]
 
 
+def first_or_create(model, *, defaults: dict | None = None, **lookup):
+    """``get_or_create`` for lookups the database does not keep unique.
+
+    Users may well add a ticket, service or mailing named like a demo one; a
+    re-run of seed_demo then takes the oldest match instead of failing.
+    """
+    existing = model.objects.filter(**lookup).order_by("pk").first()
+    if existing is not None:
+        return existing, False
+    return model.objects.create(**lookup, **(defaults or {})), True
+
+
 def _ensure_verified_email(user: User) -> None:
     from allauth.account.models import EmailAddress
 
@@ -53,6 +65,6 @@ def _seed_tickets(*, users: list[User], staff: User) -> None:
     from portal.services import ticket_change_status
 
     for index, subject, text, status in DEMO_TICKETS:
-        ticket, created = Ticket.objects.get_or_create(user=users[index], subject=subject, defaults={"text": text})
+        ticket, created = first_or_create(Ticket, user=users[index], subject=subject, defaults={"text": text})
         if created and status != ticket.status:
             ticket_change_status(ticket=ticket, status=status, by=staff, comment="Разбираемся, ответим сегодня.")

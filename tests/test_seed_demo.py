@@ -44,3 +44,25 @@ def test_demo_accounts_can_log_in(client):
         client.logout()
     client.login(username=STAFF_EMAIL, password=DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_rerun_survives_users_adding_rows_named_like_the_demo_ones():
+    # Demo users work with the portal between two `make run`s: a second ticket
+    # with a demo subject, another mailing with the demo name, a duplicate service.
+    from catalog.models import Service
+    from mailings.demo import DEMO_MAILING
+    from mailings.models import Mailing
+    from portal.demo import DEMO_TICKETS
+    from portal.models import Ticket, User
+
+    call_command("seed_demo", stdout=io.StringIO())
+    index, subject, _text, _status = DEMO_TICKETS[0]
+    Ticket.objects.create(user=User.objects.get(email=DEMO_USERS[index][0]), subject=subject, text="Ещё раз")
+    Mailing.objects.create(name=DEMO_MAILING, text="Копия", send_at=Mailing.objects.get().send_at, channels=["email"])
+    service = Service.objects.order_by("pk").first()
+    Service.objects.create(organization=service.organization, name=service.name, price=1, duration_minutes=15)
+    before = row_counts()
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert row_counts() == before
