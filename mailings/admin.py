@@ -78,28 +78,33 @@ class MailingForm(forms.ModelForm):
             "send_at": _("Moscow time."),
         }
 
-    def clean_text(self):
-        text = self.cleaned_data["text"]
-        try:
-            validate_html(text)
-        except TelegramHTMLError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return text
+    # The service's error codes, and the field each belongs to.
+    FIELD_BY_ERROR_CODE = {
+        "name_required": "name",
+        "invalid_html": "text",
+        "invalid_audience": "audience",
+        "city_required": "city",
+        "invalid_channels": "channels",
+        "invalid_media": "media",
+    }
 
     def clean(self):
+        """The mailing's rules live in ``services.mailing_validate``; show its answer next to the field."""
         cleaned = super().clean()
-        if cleaned.get("audience") == Mailing.Audience.CITY and not cleaned.get("city"):
-            self.add_error("city", _("Choose the city for a city audience."))
-        media = cleaned.get("media")
-        if media:
-            extension = media.name.rsplit(".", 1)[-1].lower()
-            media_type = services.MEDIA_TYPES_BY_EXTENSION.get(extension)
-            if media_type is None:
-                self.add_error("media", _("Media must be a photo (JPEG, PNG, WebP), an animation (GIF) or a video."))
-            else:
-                self.instance.media_type = media_type
-        else:
-            self.instance.media_type = ""
+        if any(name in self.errors for name in ("name", "text", "audience", "channels")):
+            return cleaned
+        try:
+            self.instance.media_type = services.mailing_validate(
+                name=cleaned.get("name", ""),
+                text=cleaned.get("text", ""),
+                audience=cleaned.get("audience", ""),
+                channels=cleaned.get("channels", []),
+                buttons=[],  # the button inline validates its own rows
+                city=cleaned.get("city"),
+                media=cleaned.get("media") or None,
+            )
+        except DomainError as exc:
+            self.add_error(self.FIELD_BY_ERROR_CODE.get(exc.code), exc.message)
         return cleaned
 
 

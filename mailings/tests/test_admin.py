@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,6 +62,29 @@ def test_bad_html_and_bad_button_url_are_shown_next_to_the_fields(staff_client):
     assert response.status_code == 200
     assert "text" in response.context["adminform"].form.errors
     assert not Mailing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        (lambda: {"audience": "city"}, "city"),
+        (lambda: {"media": SimpleUploadedFile("notes.txt", b"plain text", content_type="text/plain")}, "media"),
+    ],
+)
+def test_the_services_rules_are_shown_next_to_their_field_and_nothing_is_saved(staff_client, overrides, field):
+    response = staff_client.post(reverse("admin:mailings_mailing_add"), add_form(**overrides()))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+    assert not Mailing.objects.exists()
+
+
+def test_a_valid_photo_is_saved_with_its_media_type(staff_client):
+    photo = SimpleUploadedFile("offer.jpg", b"\xff\xd8\xff" + b"0" * 100, content_type="image/jpeg")
+    response = staff_client.post(reverse("admin:mailings_mailing_add"), add_form(media=photo))
+
+    assert response.status_code == 302
+    assert Mailing.objects.get().media_type == "photo"
 
 
 def test_schedule_and_cancel_from_the_change_page(staff_client):
