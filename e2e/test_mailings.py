@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from mailings.models import BotSubscriber, Delivery, Mailing
 from mailings.services import mailings_dispatch_due
-from mailings.testing.fake_telegram import FakeTelegram
 from portal.tests.factories import USER_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,16 +30,6 @@ def _in_worker_thread(function, **kwargs):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result(timeout=60)
-
-
-@pytest.fixture
-def fake_telegram(settings):
-    with FakeTelegram(global_rate=1000, per_chat_rate=5) as fake:
-        settings.TELEGRAM_BOT_TOKEN = "123456:E2E-token"
-        settings.TELEGRAM_API_BASE_URL = fake.base_url
-        settings.TELEGRAM_RATE_GLOBAL = "1000/second"
-        settings.TELEGRAM_RATE_PER_CHAT = "5/second"
-        yield fake
 
 
 def test_staff_compose_preview_test_schedule_and_see_it_delivered(page, fake_telegram):
