@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import robokassa
-from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueDay, Subscription
+from billing.models import MONEY, Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueDay, Subscription
 from billing.signals import topup_paid
 from portal import errors
 
@@ -28,6 +28,8 @@ Kind = LedgerEntry.Kind
 CREDIT_KINDS = {Kind.TOPUP, Kind.GRANT, Kind.REFUND, Kind.REFERRAL_BONUS}
 DEBIT_KINDS = {Kind.SUBSCRIPTION_CHARGE, Kind.GRANT}
 CENT = Decimal("0.01")
+# The largest amount a money column (12 digits, 2 of them decimals) can hold, exclusive.
+MONEY_LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 
 
 # --- Balance and ledger -------------------------------------------------------
@@ -39,7 +41,8 @@ def money(value, *, field: str = "amount") -> Decimal:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError, TypeError):
         raise errors.ValidationError(_("Enter a valid amount."), code="invalid_amount", extra={"field": field})
-    if not amount.is_finite():
+    if not amount.is_finite() or abs(amount) >= MONEY_LIMIT:
+        # Also keeps quantize() below from overflowing the decimal context on huge input.
         raise errors.ValidationError(_("Enter a valid amount."), code="invalid_amount", extra={"field": field})
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise errors.ValidationError(_("Use at most 2 decimal places."), code="invalid_amount", extra={"field": field})

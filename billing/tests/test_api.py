@@ -55,7 +55,9 @@ def test_topup_creates_a_pending_payment_with_signed_url(user_api, user, setting
     assert payment.user == user
 
 
-@pytest.mark.parametrize("amount", ["", "abc", "-10", "0", "99.99", "100000.01", "150.555", None])
+@pytest.mark.parametrize(
+    "amount", ["", "abc", "-10", "0", "99.99", "100000.01", "150.555", None, "1e30", "1" + "0" * 40, 1e30]
+)
 def test_bad_topup_amount_is_a_field_error_and_creates_nothing(user_api, amount):
     response = user_api.post(f"{API}/topups/", {"amount": amount} if amount is not None else {}, format="json")
     assert response.status_code == 400

@@ -57,6 +57,8 @@ def test_idempotency_key_returns_the_existing_entry(user):
         (services.balance_credit, {"amount": Decimal("1.005"), "kind": "topup"}),
         (services.balance_credit, {"amount": Decimal("10"), "kind": "subscription_charge"}),
         (services.balance_debit, {"amount": Decimal("10"), "kind": "topup"}),
+        (services.balance_credit, {"amount": Decimal("1e30"), "kind": "topup"}),
+        (services.balance_credit, {"amount": Decimal("10000000000.00"), "kind": "topup"}),
     ],
 )
 def test_bad_ledger_input_is_rejected(user, func, kwargs):
