@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -99,11 +98,12 @@ class UserAdmin(DjangoUserAdmin):
         if "apply" in request.POST and form.is_valid():
             count = 0
             for user in queryset:
-                if user.pk == request.user.pk:
-                    self.message_user(request, _gettext("You cannot block yourself."), messages.WARNING)
-                    continue
-                services.user_block(user=user, reason=form.cleaned_data["reason"], by=request.user)
-                count += 1
+                try:
+                    services.user_block(user=user, reason=form.cleaned_data["reason"], by=request.user)
+                except errors.DomainError as exc:
+                    self.message_user(request, exc.message, messages.WARNING)
+                else:
+                    count += 1
             self.message_user(
                 request,
                 ngettext("%(count)d user blocked.", "%(count)d users blocked.", count) % {"count": count},

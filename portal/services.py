@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.errors import Conflict, DomainError, NotFound, UserBlocked, ValidationError
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied, UserBlocked, ValidationError
 from portal.images import image_validate_and_normalize
 from portal.models import TelegramLinkToken, Ticket, TicketStatusChange, User
 from portal.phones import phone_normalize
@@ -23,10 +23,17 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def user_block(*, user: User, reason: str, by: User | None = None) -> User:
-    """Block a user: no login, 403 on the API, no mailings, listings hidden."""
+    """Block a user: no login, 403 on the API, no mailings, listings hidden.
+
+    Refuses an empty reason (ValidationError ``reason_required``) and staff
+    blocking themselves (PermissionDenied ``block_self``), which would lock
+    them out of the back office.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("A reason is required to block a user."), code="reason_required")
+    if by is not None and by.pk == user.pk:
+        raise PermissionDenied(_("You cannot block yourself."), code="block_self")
     user = User.objects.select_for_update().get(pk=user.pk)
     user.is_blocked = True
     user.blocked_reason = reason

@@ -45,13 +45,16 @@ def test_block_action_records_reason_who_and_when(staff_client, staff_user, user
 
 
 def test_staff_cannot_block_themselves(staff_client, staff_user):
-    staff_client.post(
+    response = staff_client.post(
         "/admin/portal/user/",
         {"action": "block_users", "_selected_action": [staff_user.pk], "apply": "1", "reason": "oops"},
+        follow=True,
     )
 
     staff_user.refresh_from_db()
     assert not staff_user.is_blocked
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("заблокировать самого себя" in m or "block yourself" in m for m in shown), shown
 
 
 def test_unblock_verify_unverify_actions(staff_client, staff_user):
