@@ -53,6 +53,7 @@ COLUMNS = [
     "owner_email",
 ]
 REQUIRED_COLUMNS = {"external_id", "name", "city"}
+MAX_LENGTHS = {name: Organization._meta.get_field(name).max_length for name in ("external_id", "name", "address")}
 CATEGORY_SEPARATOR = ";"
 PROGRESS_EVERY = 50
 
@@ -151,12 +152,20 @@ class OrganizationResource(resources.ModelResource):
                 row[key] = row[key].strip()
             elif row[key] is None:
                 row[key] = ""
+            # The database refuses NUL characters; a cell with one would fail the whole import.
+            if key in COLUMNS and "\x00" in row[key]:
+                errors[key] = [_("%(column)s contains a NUL character.") % {"column": key}]
+        if errors:
+            raise DjangoValidationError(errors)
+        # Lengths are checked here: a value too long for its column would fail the whole import.
+        for column, limit in MAX_LENGTHS.items():
+            if len(row.get(column) or "") > limit:
+                errors.setdefault(column, [_("%(column)s is longer than %(max)s characters.") % {
+                    "column": column, "max": limit}])  # fmt: skip
         if not row.get("external_id"):
             errors["external_id"] = [_("external_id is required.")]
         if not row.get("name"):
             errors["name"] = [_("name is required.")]
-        elif len(row["name"]) > 200:
-            errors["name"] = [_("name is longer than 200 characters.")]
         city = self._cities.get((row.get("city") or "").lower())
         if not row.get("city"):
             errors["city"] = [_("city is required.")]

@@ -120,6 +120,24 @@ def test_unknown_owner_and_wrong_column_count_are_row_errors(catalog_refs, owner
     assert not Organization.objects.exists()
 
 
+def test_too_long_or_nul_cells_are_row_errors_and_good_rows_still_import(catalog_refs, owner):
+    data = (
+        HEADER
+        + "d-1,Хорошая,Москва,,,,,,,\n"  # line 2: good
+        + f"d-2,Длинный адрес,Москва,,,{'а' * 301},,,,\n"  # line 3: address over 300
+        + f"{'d' * 101},Длинный id,Москва,,,,,,,\n"  # line 4: external_id over 100
+        + f"d-4,{'Я' * 201},Москва,,,,,,,\n"  # line 5: name over 200
+        + "d-5,Нуль\x00,Москва,,,,,,,bad\x00@example.com\n"  # line 6: NUL characters
+    )
+    report = organizations_import(data=data.encode(), default_owner=owner)
+    assert [(e["line"], e["field"]) for e in report.errors] == [
+        (3, "address"), (4, "external_id"), (5, "name"), (6, "name"), (6, "owner_email")
+    ]  # fmt: skip
+    assert report.errors[0]["message"] == "address is longer than 300 characters."
+    assert not report.rolled_back and report.created == 1
+    assert list(Organization.objects.values_list("external_id", flat=True)) == ["d-1"]
+
+
 @pytest.mark.parametrize(
     "data,message",
     [(b"", "empty"), (b"name,city\n", "Missing columns"), (b"\xff\xfe\x00bad", "UTF-8"),
