@@ -23,17 +23,14 @@ BENCH_BOOKINGS_REDIS_URL (default redis://127.0.0.1:6379/13), BENCH_RUNS
 import json
 import os
 import random
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from http.client import HTTPConnection
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.support import ROOT, create_database, free_port, percentiles, run_child, stop
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_bookings"
 REDIS_URL = os.environ.get("BENCH_BOOKINGS_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -46,8 +43,6 @@ SECRET = "bench-secret-key-not-for-production-0123456789"
 
 def main() -> int:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
@@ -59,18 +54,10 @@ def main() -> int:
         "API_THROTTLE_USER": "100000000/min",
         "LOG_LEVEL": "ERROR",  # 49 expected 409s would each log a warning
     }
-    return subprocess.call([sys.executable, "-m", "bench.bench_bookings", "--run"], cwd=ROOT, env=env)
+    return run_child("bench.bench_bookings", env)
 
 
 # --- inside the child process -----------------------------------------------------------------
-
-
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def _seed():
@@ -146,17 +133,6 @@ def _seed():
     return organization, time.perf_counter() - started
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(port, method, path, body=None, headers=None):
     conn = HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -168,7 +144,7 @@ def _request(port, method, path, body=None, headers=None):
 
 
 def _start_gunicorn() -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", "2", "--threads", "25",
          "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -182,19 +158,8 @@ def _start_gunicorn() -> tuple[subprocess.Popen, int]:
         except OSError:
             pass
         time.sleep(0.2)
-    _stop(proc)
+    stop(proc)
     raise RuntimeError("gunicorn did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _session_headers(user) -> dict:
@@ -215,7 +180,7 @@ def _session_headers(user) -> dict:
 def run() -> int:
     import django
 
-    _create_database()
+    create_database(PG, DB_NAME)
     django.setup()
     from datetime import UTC, datetime, timedelta
 
@@ -256,7 +221,7 @@ def run() -> int:
         )
         samples.append((time.perf_counter() - t) * 1000)
     assert len(listed) == RESOURCES
-    rows.append(("availability, 2 h window, 1,000 resources (selector)", *_percentiles(samples), "≤ 20"))
+    rows.append(("availability, 2 h window, 1,000 resources (selector)", *percentiles(samples), "≤ 20"))
     with connection.cursor() as cursor:
         qs = selectors.resource_list_with_availability(
             organization=organization, start=base, end=base + timedelta(hours=2)
@@ -274,7 +239,7 @@ def run() -> int:
         t = time.perf_counter()
         selectors.resource_free_slots(resource=resource, day=day, duration_minutes=60)
         samples.append((time.perf_counter() - t) * 1000)
-    rows.append(("free slots of a day (selector)", *_percentiles(samples), "≤ 15"))
+    rows.append(("free slots of a day (selector)", *percentiles(samples), "≤ 15"))
 
     user, _ = User.objects.get_or_create(email="bench-client@example.com")
 
@@ -288,7 +253,7 @@ def run() -> int:
         services.booking_create(user=user, resource=resources[n % RESOURCES], starts_at=start,
                                 ends_at=start + timedelta(hours=1))  # fmt: skip
         samples.append((time.perf_counter() - t) * 1000)
-    rows.append(("booking_create service (in process)", *_percentiles(samples), ""))
+    rows.append(("booking_create service (in process)", *percentiles(samples), ""))
     contenders = []
     for n in range(CONTENDERS):
         contender, _ = User.objects.get_or_create(email=f"bench-contender-{n}@example.com")
@@ -307,7 +272,7 @@ def run() -> int:
             t = time.perf_counter()
             _request(port, "GET", f"/api/v1/resources/{resources[0].pk}/")
             samples.append((time.perf_counter() - t) * 1000)
-        rows.append(("GET /resources/{id}/ (HTTP floor: one-row API read)", *_percentiles(samples), ""))
+        rows.append(("GET /resources/{id}/ (HTTP floor: one-row API read)", *percentiles(samples), ""))
         samples = []
         for _ in range(max(20, RUNS // 4)):
             start = base + timedelta(hours=rng.randrange(-100, 1000))
@@ -317,7 +282,7 @@ def run() -> int:
             status, _body = _request(port, "GET", path)
             samples.append((time.perf_counter() - t) * 1000)
             assert status == 200, status
-        rows.append(("GET /resources/?start&end (HTTP, page of 100)", *_percentiles(samples), ""))
+        rows.append(("GET /resources/?start&end (HTTP, page of 100)", *percentiles(samples), ""))
         samples = []
         for _ in range(max(20, RUNS // 4)):
             resource = rng.choice(resources)
@@ -326,7 +291,7 @@ def run() -> int:
             status, _body = _request(port, "GET", f"/api/v1/resources/{resource.pk}/slots/?date={day}")
             samples.append((time.perf_counter() - t) * 1000)
             assert status == 200, status
-        rows.append(("GET /resources/{id}/slots/?date (HTTP)", *_percentiles(samples), ""))
+        rows.append(("GET /resources/{id}/slots/?date (HTTP)", *percentiles(samples), ""))
 
         # Create without contention: far-future free slots, one after another.
         far = base + timedelta(days=400)
@@ -344,7 +309,7 @@ def run() -> int:
                 samples.append((time.perf_counter() - t) * 1000)
             statuses.append(status)
         assert set(statuses) == {201}, statuses
-        rows.append(("POST /bookings/ without contention (HTTP)", *_percentiles(samples), "≤ 30"))
+        rows.append(("POST /bookings/ without contention (HTTP)", *percentiles(samples), "≤ 30"))
 
         # Contention: 50 users, one slot, all at once.
         target = resources[-1]
@@ -372,7 +337,7 @@ def run() -> int:
             thread.join()
         contention_ms = (time.perf_counter() - t) * 1000
     finally:
-        _stop(proc)
+        stop(proc)
         redis.Redis.from_url(REDIS_URL).flushdb()
     created_rows = Booking.objects.filter(resource=target, starts_at=start).count()
     counts = {code: results.count(code) for code in sorted(set(results))}

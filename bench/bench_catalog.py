@@ -21,17 +21,15 @@ default 10), BENCH_CLIENTS (default 4), BENCH_ORGS (default 10000).
 
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from http.client import HTTPConnection
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.support import ROOT, create_database, free_port, run_child, stop
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_catalog"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -46,26 +44,16 @@ SEARCH_QUERIES = ["стрижка", "барбершоп", "йога", "ремо�
 
 def main() -> int:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": "citydesk-bench-catalog",
         "LOG_LEVEL": "ERROR",
     }
-    return subprocess.call([sys.executable, "-m", "bench.bench_catalog", "--run"], cwd=ROOT, env=env)
+    return run_child("bench.bench_catalog", env)
 
 
 # --- inside the child process -----------------------------------------------------------------
-
-
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def _seed() -> float:
@@ -187,14 +175,8 @@ def _search_latency() -> tuple[float, float, int]:
     return statistics.median(timings), timings[int(len(timings) * 0.99) - 1], found // len(SEARCH_QUERIES)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_gunicorn(app: str, extra_env: dict) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_DEBUG": "0",
@@ -219,19 +201,8 @@ def _start_gunicorn(app: str, extra_env: dict) -> tuple[subprocess.Popen, int]:
         except OSError:
             pass
         time.sleep(0.2)
-    _stop(proc)
+    stop(proc)
     raise RuntimeError(f"gunicorn {app} did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
@@ -294,7 +265,7 @@ def _same_json(django_port: int, raw_port: int) -> bool:
 
 
 def run() -> int:
-    _create_database()
+    create_database(PG, DB_NAME)
     import django
     from django.core.management import call_command
 
@@ -321,8 +292,7 @@ def run() -> int:
         results["raw psycopg WSGI"] = _load(raw_port, [LIST_PATH], SECONDS)
         results["Django API (Redis cache)"] = _load(port, [LIST_PATH], SECONDS)
     finally:
-        _stop(proc)
-        _stop(raw)
+        stop(proc, raw)
     proc, port = _start_gunicorn("portal.wsgi:application", {"CATALOG_LIST_CACHE_SECONDS": "0"})
     try:
         results["Django API (cache off)"] = _load(port, [LIST_PATH], SECONDS)
@@ -331,7 +301,7 @@ def run() -> int:
         search_paths = [f"{LIST_PATH}?q={quote(q)}" for q in SEARCH_QUERIES]
         results["Django API search (cache off)"] = _load(port, search_paths, SECONDS / 2)
     finally:
-        _stop(proc)
+        stop(proc)
 
     print(f"Data: {listed} listed organizations (seeded in {seed_seconds:.1f} s; 0 = reused)")
     print(f"Same JSON from the real API and the raw app: {'yes' if same else 'NO'}")

@@ -14,13 +14,12 @@ database name, default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL.
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.support import ROOT, create_database, run_child, stop
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_mailings"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -30,25 +29,15 @@ VK_SIZES = [int(n) for n in os.environ.get("BENCH_VK_SIZES", "10000,100000").spl
 
 def main() -> int:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "REDIS_URL": REDIS_URL,
         "DJANGO_DEBUG": "1",
         "LOG_LEVEL": "WARNING",
     }
-    return subprocess.call([sys.executable, "-m", "bench.bench_mailings", "--run"], cwd=ROOT, env=env)
+    return run_child("bench.bench_mailings", env)
 
 
 # --- inside the child process -------------------------------------------------------
-
-
-def _create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def _start_workers(n: int, extra_env: dict) -> list[subprocess.Popen]:
@@ -86,17 +75,6 @@ def _peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def _stop(workers) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
 
 
 def _reset(channel: str, count: int) -> None:
@@ -162,7 +140,7 @@ def _bench_telegram() -> dict:
         dispatch_due_mailings.delay()
         total = _wait_sent(mailing, timeout=TELEGRAM_RECIPIENTS / 20 + 120)
     finally:
-        _stop(workers)
+        stop(*workers, timeout=30)
         fake.stop()
     counts = fake.count_by_chat()
     times = fake.accepted_times
@@ -198,7 +176,7 @@ def _bench_vk(size: int) -> dict:
         total = _wait_sent(mailing, timeout=600)
         peaks = [_peak_rss_mb(w.pid) for w in workers]
     finally:
-        _stop(workers)
+        stop(*workers, timeout=30)
         fake.stop()
     calls = fake.send_calls()
     peers = sum(len(c["peer_ids"].split(",")) for c in calls)
@@ -215,7 +193,7 @@ def _bench_vk(size: int) -> dict:
 
 
 def run() -> int:
-    _create_database()
+    create_database(PG, DB_NAME)
     import django
 
     django.setup()
