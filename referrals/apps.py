@@ -8,10 +8,11 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
         from billing.signals import topup_paid
-        from referrals.signals import on_topup_paid, on_user_saved
+        from referrals.signals import on_topup_paid, on_user_saved, on_user_saving
 
         topup_paid.connect(on_topup_paid, dispatch_uid="referrals.referral_bonus")
+        pre_save.connect(on_user_saving, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_email")
         post_save.connect(on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_user")

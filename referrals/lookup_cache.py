@@ -4,7 +4,8 @@ Keys are per normalised email. A hit holds the code and its expiry (or a
 "no code" marker); the timeout never outlives the code, so expiry needs no
 explicit invalidation. Every code change (create, activate, deactivate,
 delete) and every change of the user row (blocking, email change) deletes the
-user's key after the transaction commits.
+user's key (on an email change the old address's key, too) after the
+transaction commits.
 """
 
 import hashlib
@@ -46,9 +47,12 @@ def invalidate_email(email: str | None) -> None:
         cache.delete(key_for_email(email))
 
 
-def invalidate_on_commit(user) -> None:
-    email = user.email
+def invalidate_email_on_commit(email: str | None) -> None:
     # Drop it now (so a read inside this request is fresh) and again after commit
     # (so a concurrent reader cannot re-cache the pre-commit state).
     invalidate_email(email)
     transaction.on_commit(lambda: invalidate_email(email))
+
+
+def invalidate_on_commit(user) -> None:
+    invalidate_email_on_commit(user.email)

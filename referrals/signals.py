@@ -13,8 +13,9 @@ logger = logging.getLogger(__name__)
 def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kwargs) -> None:
     """billing.signals.topup_paid: pay the referrer's bonus on the referred user's first top-up.
 
-    Runs inside billing's crediting transaction, so the bonus commits (or rolls
-    back) together with the top-up.
+    Runs inside billing's crediting transaction: a rolled-back top-up takes the
+    bonus with it, while a refused bonus (in its own savepoint) leaves the
+    top-up alone.
     """
     if not is_first_topup or user is None:
         return
@@ -27,6 +28,15 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
             referral_bonus_pay(referred_user=user, reference=reference)
     except DomainError:
         logger.exception("referral bonus for user %s was refused", user.pk)
+
+
+def on_user_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """A user changing their email must drop out of the lookup under the old address too."""
+    if instance.pk is None or (update_fields is not None and "email" not in update_fields):
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values_list("email", flat=True).first()
+    if stored and stored != instance.email:
+        lookup_cache.invalidate_email_on_commit(stored)
 
 
 def on_user_saved(sender, instance, **kwargs) -> None:

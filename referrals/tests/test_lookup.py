@@ -97,6 +97,19 @@ def test_blocking_the_user_drops_the_cached_code(api_client, user):
     assert lookup(api_client, user.email).status_code == 404
 
 
+def test_changing_the_email_drops_the_old_address_from_the_lookup(api_client, user):
+    code = services.referral_code_create(user=user)
+    old_email = user.email
+    assert lookup(api_client, old_email).json()["code"] == code.code
+
+    # what allauth does when the user makes another address primary
+    user.email = "new-address@example.com"
+    user.save(update_fields=["email"])
+
+    assert lookup(api_client, old_email).status_code == 404
+    assert lookup(api_client, "new-address@example.com").json()["code"] == code.code
+
+
 def test_cached_code_disappears_at_expiry(api_client):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
