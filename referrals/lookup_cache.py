@@ -3,9 +3,9 @@
 Keys are per normalised email. A hit holds the code and its expiry (or a
 "no code" marker); the timeout never outlives the code, so expiry needs no
 explicit invalidation. Every code change (create, activate, deactivate,
-delete) and every change of the user row (blocking, email change) deletes the
-user's key (on an email change the old address's key, too) after the
-transaction commits.
+delete) and every save of the user row that touches ``email``, ``is_active``
+or ``is_blocked`` deletes the user's key (on an email change the old
+address's key, too) after the transaction commits.
 """
 
 import hashlib

@@ -9,6 +9,10 @@ from referrals import lookup_cache
 
 logger = logging.getLogger(__name__)
 
+# The user fields the public code lookup depends on; saves touching none of
+# them (a login's last_login, a profile edit) leave the cache alone.
+LOOKUP_FIELDS = frozenset({"email", "is_active", "is_blocked"})
+
 
 def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kwargs) -> None:
     """billing.signals.topup_paid: pay the referrer's bonus on the referred user's first top-up.
@@ -30,15 +34,20 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
         logger.exception("referral bonus for user %s was refused", user.pk)
 
 
+def _touches_lookup(update_fields) -> bool:
+    return update_fields is None or not LOOKUP_FIELDS.isdisjoint(update_fields)
+
+
 def on_user_saving(sender, instance, update_fields=None, **kwargs) -> None:
     """A user changing their email must drop out of the lookup under the old address too."""
-    if instance.pk is None or (update_fields is not None and "email" not in update_fields):
+    if instance.pk is None or not _touches_lookup(update_fields):
         return
     stored = sender._default_manager.filter(pk=instance.pk).values_list("email", flat=True).first()
     if stored and stored != instance.email:
         lookup_cache.invalidate_email_on_commit(stored)
 
 
-def on_user_saved(sender, instance, **kwargs) -> None:
+def on_user_saved(sender, instance, update_fields=None, **kwargs) -> None:
     """A blocked, deactivated or re-addressed user must drop out of the public lookup at once."""
-    lookup_cache.invalidate_on_commit(instance)
+    if _touches_lookup(update_fields):
+        lookup_cache.invalidate_on_commit(instance)

@@ -110,6 +110,18 @@ def test_changing_the_email_drops_the_old_address_from_the_lookup(api_client, us
     assert lookup(api_client, "new-address@example.com").json()["code"] == code.code
 
 
+def test_a_login_keeps_the_cached_answer(api_client, user, django_assert_num_queries):
+    from django.contrib.auth.models import update_last_login
+
+    services.referral_code_create(user=user)
+    assert lookup(api_client, user.email).status_code == 200
+
+    update_last_login(None, user)  # saves last_login only: nothing the lookup shows
+
+    with django_assert_num_queries(0):
+        assert lookup(api_client, user.email).status_code == 200
+
+
 def test_cached_code_disappears_at_expiry(api_client):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
