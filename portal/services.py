@@ -388,7 +388,8 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
         raise NotFound(_("No such ticket."))
     if status not in ticket_allowed_statuses(ticket=ticket, actor=by):
         raise Conflict(
-            f"A ticket cannot go from “{Ticket.Status(ticket.status).label}” to “{Ticket.Status(status).label}”.",
+            _("A ticket cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": Ticket.Status(ticket.status).label, "to": Ticket.Status(status).label},
             code="ticket_transition_not_allowed",
         )
     change = TicketStatusChange.objects.create(

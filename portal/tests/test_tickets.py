@@ -261,6 +261,16 @@ def test_closing_twice_shows_a_message_not_an_error(client, user):
     assert list(response.context["messages"])
 
 
+def test_closing_twice_says_why_in_russian(client, user):
+    ticket = TicketFactory(user=user, status=S.CLOSED)
+    client.force_login(user)
+
+    response = client.post(f"/tickets/{ticket.pk}/close/", follow=True, HTTP_ACCEPT_LANGUAGE="ru")
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Обращение нельзя перевести из статуса «закрыто» в статус «закрыто»."]
+
+
 def test_ticket_pages_need_login(client):
     assert client.get("/tickets/").status_code == 302
     assert client.get("/tickets/new/").status_code == 302
