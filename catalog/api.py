@@ -220,6 +220,21 @@ class CategoryListView(generics.ListAPIView):
 
 # --- organizations ---------------------------------------------------------------------------
 
+
+class OrganizationListParamsSerializer(serializers.Serializer):
+    """The public list's query parameters (a NUL character or an unknown ordering is a 400)."""
+
+    city = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True)
+    q = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    ordering = serializers.ChoiceField(
+        choices=list(selectors.ORDERINGS),
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid_choice": _("Unknown ordering.")},
+    )
+
+
 LIST_PARAMETERS = [
     OpenApiParameter("city", str, description="City slug or id"),
     OpenApiParameter("category", str, description="Category slug or id (subcategories included)"),
@@ -249,13 +264,9 @@ class OrganizationListView(generics.ListCreateAPIView):
         return [AllowAny(), *super().get_permissions()]
 
     def get_queryset(self):
-        params = self.request.query_params
-        ordering = params.get("ordering") or None
-        if ordering and ordering not in selectors.ORDERINGS:
-            raise DRFValidationError({"ordering": [_("Unknown ordering.")]})
-        return selectors.organization_list(
-            city=params.get("city"), category=params.get("category"), q=params.get("q"), ordering=ordering
-        )
+        params = OrganizationListParamsSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.organization_list(**{k: v or None for k, v in params.validated_data.items()})
 
     _cache_key = None
 

@@ -71,6 +71,14 @@ def test_unknown_ordering_is_a_400(api_client):
     assert "ordering" in response.json()
 
 
+@pytest.mark.parametrize("param", ["q", "city", "category"])
+def test_nul_character_in_a_list_filter_is_a_400(api_client, param):
+    OrganizationFactory()
+    response = api_client.get(LIST, {param: "Борода\x00"})
+    assert response.status_code == 400
+    assert param in response.json()
+
+
 def test_detail_shows_gallery_and_active_services(api_client):
     org = OrganizationFactory()
     ServiceFactory(organization=org, name="Стрижка", price=Decimal("1800"))
