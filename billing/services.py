@@ -230,6 +230,18 @@ def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None,
     )
 
 
+def _inv_id(params: dict) -> int | None:
+    """The ``InvId`` of a request as a number, or None when it is missing or not one."""
+    raw = str(params.get("InvId") or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _payment_named(params: dict) -> Payment | None:
+    """The payment a (possibly rejected) callback names, so its audit record shows on it."""
+    inv_id = _inv_id(params)
+    return Payment.objects.filter(pk=inv_id).first() if inv_id is not None else None
+
+
 def _parse_callback(params: dict, *, password: int) -> tuple[str, int, str, dict]:
     out_sum = str(params.get("OutSum") or "").strip()
     inv_id_raw = str(params.get("InvId") or "").strip()
@@ -276,7 +288,9 @@ def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
             _payment_mark_paid(payment=payment)
             return payment
     except errors.DomainError as exc:
-        _callback_record(kind="result", params=params, remote_addr=remote_addr, error=exc.message)
+        _callback_record(
+            kind="result", params=params, remote_addr=remote_addr, payment=_payment_named(params), error=exc.message
+        )
         raise
 
 
@@ -308,26 +322,46 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     transaction.on_commit(lambda: notify_staff_topup.delay(payment_id))
 
 
-def payment_success_check(*, params: dict) -> Payment | None:
-    """Verify the SuccessURL redirect (Password1 signature). Never credits anything."""
-    _out_sum, inv_id, _sig, _shp = _parse_callback(params, password=1)
-    return Payment.objects.filter(pk=inv_id).first()
+def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | None:
+    """Verify the SuccessURL redirect (Password1 signature) and keep it for audit. Never credits anything.
+
+    A bad or incomplete redirect raises ValidationError (recorded as rejected).
+    """
+    try:
+        _out_sum, inv_id, _sig, _shp = _parse_callback(params, password=1)
+    except errors.DomainError as exc:
+        _callback_record(
+            kind="success", params=params, remote_addr=remote_addr, payment=_payment_named(params), error=exc.message
+        )
+        raise
+    payment = Payment.objects.filter(pk=inv_id).first()
+    _callback_record(kind="success", params=params, remote_addr=remote_addr, payment=payment, is_valid=True)
+    return payment
 
 
 @transaction.atomic
-def payment_fail(*, user, inv_id) -> Payment | None:
+def payment_fail(*, user, params: dict, remote_addr: str = "") -> Payment | None:
     """The user came back through FailURL: a still-pending payment of theirs becomes failed.
 
-    A later valid ResultURL callback still credits it (Robokassa has the final word).
+    FailURL is not signed, so only a signed-in user's own payment is touched
+    (``user`` may be anonymous or None); every visit is kept for audit. A later
+    valid ResultURL callback still credits the payment (Robokassa has the final word).
     """
-    try:
-        inv_id = int(inv_id)
-    except (TypeError, ValueError):
-        return None
-    payment = Payment.objects.select_for_update().filter(pk=inv_id, user_id=user.pk).first()
+    inv_id = _inv_id(params)
+    payment = None
+    if inv_id is not None and user is not None and user.is_authenticated:
+        payment = Payment.objects.select_for_update().filter(pk=inv_id, user_id=user.pk).first()
     if payment and payment.status == Payment.Status.PENDING:
         payment.status = Payment.Status.FAILED
         payment.save(update_fields=["status"])
+    _callback_record(
+        kind="fail",
+        params=params,
+        remote_addr=remote_addr,
+        payment=payment,
+        is_valid=payment is not None,
+        error="" if payment is not None else "not a payment of the signed-in user",
+    )
     return payment
 
 

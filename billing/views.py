@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import robokassa, selectors, services
 from billing.forms import SubscribeForm, TopupForm
-from billing.models import Payment, PaymentCallback
+from billing.models import Payment
 from portal import errors
 
 logger = logging.getLogger(__name__)
@@ -144,16 +144,9 @@ def robokassa_success(request):
     """SuccessURL: the user is back from Robokassa. Checks the Password1 signature; never credits."""
     params = (request.POST if request.method == "POST" else request.GET).dict()
     try:
-        payment = services.payment_success_check(params=params)
+        payment = services.payment_success_check(params=params, remote_addr=_client_ip(request))
     except errors.DomainError:
         return render(request, "billing/robokassa_success.html", {"invalid": True}, status=400)
-    PaymentCallback.objects.create(
-        payment=payment,
-        kind=PaymentCallback.Kind.SUCCESS,
-        params={k: str(v)[:500] for k, v in list(params.items())[:50]},
-        remote_addr=_client_ip(request)[:64],
-        is_valid=True,
-    )
     mine = payment is not None and request.user.is_authenticated and payment.user_id == request.user.pk
     return render(request, "billing/robokassa_success.html", {"payment": payment if mine else None})
 
@@ -163,9 +156,7 @@ def robokassa_success(request):
 def robokassa_fail(request):
     """FailURL: the user cancelled or the payment did not go through."""
     params = (request.POST if request.method == "POST" else request.GET).dict()
-    payment = None
-    if request.user.is_authenticated:
-        payment = services.payment_fail(user=request.user, inv_id=params.get("InvId"))
+    payment = services.payment_fail(user=request.user, params=params, remote_addr=_client_ip(request))
     return render(request, "billing/robokassa_fail.html", {"payment": payment})
 
 

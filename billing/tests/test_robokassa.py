@@ -238,3 +238,58 @@ def test_payment_result_service_rejects_reused_invid_of_other_amount():
     params = result_params(payment)
     services.payment_result(params=params)
     assert state(payment) == ("paid", Decimal("300.00"), 1)
+
+
+@pytest.mark.django_db
+def test_rejected_result_callback_is_kept_on_the_payment_it_names(client):
+    payment = PaymentFactory()
+
+    response = client.post(RESULT_URL, result_params(payment, out_sum="5000.000000"))
+
+    assert response.status_code == 400
+    rejected = PaymentCallback.objects.get(kind="result")
+    assert (rejected.payment, rejected.is_valid, rejected.error) == (payment, False, "amount mismatch")
+    assert state(payment) == ("pending", Decimal("0.00"), 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("inv_id", ["", "abc", "²", "9" * 30])
+def test_rejected_result_callback_with_a_strange_invid_is_kept_without_a_payment(client, inv_id):
+    response = client.post(RESULT_URL, {"OutSum": "500.000000", "InvId": inv_id, "SignatureValue": "0" * 32})
+
+    assert response.status_code == 400
+    assert PaymentCallback.objects.get().payment is None
+
+
+@pytest.mark.django_db
+def test_success_redirects_are_kept_for_audit_valid_or_not(client):
+    payment = PaymentFactory()
+
+    client.get("/billing/robokassa/success/", result_params(payment, password="pass-one"))
+    client.get("/billing/robokassa/success/", result_params(payment))  # Password2: not valid here
+
+    kept = PaymentCallback.objects.filter(kind="success", payment=payment).order_by("pk")
+    assert [(c.is_valid, c.error) for c in kept] == [(True, ""), (False, "bad signature")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("inv_id", ["", "abc", "²", "9" * 30])
+def test_fail_page_with_a_strange_invid_changes_nothing(client, inv_id):
+    payment = PaymentFactory()
+    client.force_login(payment.user)
+
+    assert client.get("/billing/robokassa/fail/", {"InvId": inv_id}).status_code == 200
+    assert state(payment) == ("pending", Decimal("0.00"), 0)
+
+
+@pytest.mark.django_db
+def test_fail_visits_are_kept_for_audit_and_only_touch_the_visitors_payment(client):
+    payment = PaymentFactory()
+
+    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})  # anonymous: nothing changes
+    client.force_login(payment.user)
+    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})
+
+    assert state(payment)[0] == "failed"
+    kept = PaymentCallback.objects.filter(kind="fail").order_by("pk")
+    assert [(c.payment, c.is_valid) for c in kept] == [(None, False), (payment, True)]
