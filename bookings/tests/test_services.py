@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from bookings import services
@@ -247,3 +248,15 @@ def test_btree_gist_extension_is_installed():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+def test_exclusion_constraint_validation_skips_when_status_is_not_being_validated(user, resource):
+    BookingFactory(resource=resource, starts_at=at(10), ends_at=at(11))
+    overlapping = Booking(resource=resource, user=user, starts_at=at(10, 30), ends_at=at(11, 30))
+    (constraint,) = [c for c in Booking._meta.constraints if c.name == services.EXCLUSION_CONSTRAINT]
+
+    constraint.validate(Booking, overlapping, exclude={"status"})  # a form without the status field
+
+    with pytest.raises(ValidationError):
+        constraint.validate(Booking, overlapping)
