@@ -1,10 +1,10 @@
 """Forms of the accounts and support pages."""
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from portal import errors
+from portal.images import image_max_size_text
 from portal.models import Ticket, User
 from portal.phones import phone_normalize
 
@@ -29,7 +29,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
         self.fields["city"].empty_label = _("Not chosen")
         self.fields["avatar_upload"].help_text = _("JPEG, PNG or WebP, up to %(size)s MB.") % {
-            "size": f"{settings.IMAGE_UPLOAD_MAX_BYTES / (1024 * 1024):g}"
+            "size": image_max_size_text()
         }
 
     def clean_phone(self):

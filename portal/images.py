@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -69,9 +70,19 @@ def _read_bounded(file, max_bytes: int) -> bytes:
     return data
 
 
+def image_max_size_text(max_bytes: int | None = None) -> str:
+    """The upload limit in megabytes as people read it in the active language ("5", "1,5").
+
+    The one wording of the limit, shared by the forms' help texts and the
+    "too large" error, so the two never disagree.
+    """
+    megabytes = round((max_bytes or settings.IMAGE_UPLOAD_MAX_BYTES) / (1024 * 1024), 1)
+    return number_format(int(megabytes) if megabytes.is_integer() else megabytes)
+
+
 def _too_large(max_bytes: int) -> ValidationError:
     return ValidationError(
-        _("The image is too large: at most %(size)s MB.") % {"size": f"{max_bytes / (1024 * 1024):.0f}"},
+        _("The image is too large: at most %(size)s MB.") % {"size": image_max_size_text(max_bytes)},
         code="image_too_large",
     )
 

@@ -71,6 +71,22 @@ def test_too_many_bytes_is_refused(settings):
     assert exc.value.code == "image_too_large"
 
 
+def test_size_limit_reads_the_same_in_the_error_and_the_form(settings):
+    from django.utils import translation
+
+    from portal.forms import ProfileForm
+
+    settings.IMAGE_UPLOAD_MAX_BYTES = 1024 * 1024 * 3 // 2
+
+    with translation.override("ru"):
+        with pytest.raises(ValidationError) as exc:
+            image_validate_and_normalize(upload(b"\0" * (2 * 1024 * 1024)))
+        help_text = str(ProfileForm().fields["avatar_upload"].help_text)
+
+    assert exc.value.message == "Изображение слишком большое: не более 1,5 МБ."
+    assert help_text == "JPEG, PNG или WebP, до 1,5 МБ."
+
+
 def test_too_many_pixels_is_refused(settings):
     settings.IMAGE_UPLOAD_MAX_PIXELS = 100 * 100
 
