@@ -1,10 +1,10 @@
 """Remember a referral code from ``?ref=<code>`` links for the signup form."""
 
 import contextvars
-import re
+
+from referrals.services import referral_code_normalize
 
 SESSION_KEY = "referral_code"
-_CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}$")
 
 # The current request, for the signup form: allauth builds that form without
 # the request, and the form prefills its field from ?ref= or the session.
@@ -16,9 +16,9 @@ def pending_code() -> str:
     request = _current_request.get()
     if request is None:
         return ""
-    ref = request.GET.get("ref", "").strip()
-    if ref and _CODE_RE.match(ref):
-        return ref.upper()
+    ref = referral_code_normalize(request.GET.get("ref"))
+    if ref:
+        return ref
     session = getattr(request, "session", None)
     return session.get(SESSION_KEY, "") if session is not None else ""
 
@@ -34,10 +34,10 @@ class ReferralCodeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        ref = request.GET.get("ref", "").strip()
+        ref = referral_code_normalize(request.GET.get("ref"))
         session = getattr(request, "session", None)
-        if ref and _CODE_RE.match(ref) and session is not None and session.get(SESSION_KEY) != ref.upper():
-            session[SESSION_KEY] = ref.upper()
+        if ref and session is not None and session.get(SESSION_KEY) != ref:
+            session[SESSION_KEY] = ref
         token = _current_request.set(request)
         try:
             return self.get_response(request)

@@ -5,6 +5,7 @@ the Mini App sign-in call these functions.
 """
 
 import logging
+import re
 import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,9 +28,15 @@ SOURCES = {choice.value for choice in Referral.Source}
 MAX_CODES_PER_USER = 20
 
 
-def referral_code_normalize(code: str) -> str:
-    """Upper-case and strip a code typed by a person (case-insensitive codes)."""
-    return (code or "").strip().upper()
+# What can be a code at all: our generated codes and older hand-made ones. Text
+# outside it (a ?ref= parameter, a bot or Mini App payload) is never looked up.
+_CODE_FORMAT = re.compile(r"[A-Z0-9]{4,32}")
+
+
+def referral_code_normalize(code: str | None) -> str:
+    """A code as typed or passed in a link, stripped and upper-cased; "" when it cannot be a code."""
+    normalized = (code or "").strip().upper()
+    return normalized if _CODE_FORMAT.fullmatch(normalized) else ""
 
 
 def _generate_code() -> str:
@@ -152,7 +159,7 @@ def referral_apply(*, user, code: str, source: str) -> Referral:
     if source not in SOURCES:
         raise ValidationError(_("Unknown referral source."), code="invalid_source")
     normalized = referral_code_normalize(code)
-    if not normalized or len(normalized) > 32:
+    if not normalized:
         raise ValidationError(_("Referral code not found."), code="code_not_found")
 
     if Referral.objects.filter(referred=user).exists():

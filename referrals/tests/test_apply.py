@@ -47,6 +47,13 @@ def test_unknown_code_is_refused(user, code):
     assert not Referral.objects.exists()
 
 
+@pytest.mark.parametrize("text", ["AB\x00CD2345", "ABCD-2345", "ABCDЁ234", "A" * 33])
+def test_malformed_code_is_refused_as_not_found(user, code, text):
+    """The bot and the Mini App pass raw payload text: it must never reach the database as is."""
+    _assert_refused(user, text, ValidationError, "code_not_found", source="bot")
+    assert not Referral.objects.exists()
+
+
 def test_self_referral_is_refused(user):
     own = ReferralCodeFactory(user=user)
     _assert_refused(user, own.code, ValidationError, "self_referral")
