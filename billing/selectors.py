@@ -50,6 +50,14 @@ def users_with_active_subscription() -> QuerySet:
     return User.objects.filter(pk__in=owner_ids)
 
 
+def organizations_without_subscription(*, user) -> QuerySet:
+    """The user's organizations with no paid-up subscription: the ones they can buy one for."""
+    from catalog.models import Organization
+
+    in_force = Subscription.objects.in_force().filter(organization__owner_id=user.pk).values("organization_id")
+    return Organization.objects.filter(owner_id=user.pk).exclude(pk__in=in_force).order_by("name")
+
+
 def organization_subscription(*, organization) -> Subscription | None:
     """The organization's current subscription, if it is paid up."""
     return (

@@ -95,12 +95,14 @@ def subscribe(request, organization_pk: int):
 @login_required
 def subscriptions(request):
     page = Paginator(selectors.subscription_list(user=request.user), 20).get_page(request.GET.get("page"))
-    in_force = {s.organization_id for s in page.object_list if s.status != "expired"}
-    organizations = [org for org in _owned_organizations(request.user) if org.pk not in in_force]
     return render(
         request,
         "billing/subscriptions.html",
-        {"subscriptions": page, "organizations": organizations, "balance": selectors.balance_get(user=request.user)},
+        {
+            "subscriptions": page,
+            "organizations": selectors.organizations_without_subscription(user=request.user),
+            "balance": selectors.balance_get(user=request.user),
+        },
     )
 
 

@@ -1,6 +1,9 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from billing import services
 from billing.models import Payment, Subscription
@@ -125,3 +128,36 @@ def test_fake_robokassa_rejects_a_forged_link(client, settings):
         {"MerchantLogin": settings.ROBOKASSA_LOGIN, "OutSum": "1.00", "InvId": "1", "SignatureValue": "nope"},
     )
     assert response.status_code == 400
+
+
+def test_subscriptions_page_offers_every_organization_without_a_paid_up_subscription(client, user):
+    # given: one listed organization, one whose cancelled subscription has run out, one never subscribed
+    plan = PlanFactory()
+    listed = OrganizationFactory(owner=user, name="Действующая", listed_until=None)
+    lapsed = OrganizationFactory(owner=user, name="Отменённая", listed_until=None)
+    fresh = OrganizationFactory(owner=user, name="Новая", listed_until=None)
+    fund(user, "5000")
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(start, tick=False):
+        sub = services.subscription_create(user=user, organization_id=lapsed.pk, plan_id=plan.pk)
+        services.subscription_cancel(user=user, subscription_id=sub.pk)
+    client.force_login(user)
+
+    with time_machine.travel(sub.current_period_end + timedelta(days=1), tick=False):
+        services.subscription_create(user=user, organization_id=listed.pk, plan_id=plan.pk)
+        # when
+        offered = list(client.get("/billing/subscriptions/").context["organizations"])
+
+    # then
+    assert offered == [fresh, lapsed]
+
+
+def test_subscriptions_page_does_not_offer_organizations_subscribed_on_another_page(client, user):
+    plan = PlanFactory(price=Decimal("100"))
+    fund(user, "2100")
+    for number in range(21):
+        org = OrganizationFactory(owner=user, name=f"Организация {number:02}", listed_until=None)
+        services.subscription_create(user=user, organization_id=org.pk, plan_id=plan.pk)
+    client.force_login(user)
+
+    assert list(client.get("/billing/subscriptions/").context["organizations"]) == []
