@@ -7,6 +7,7 @@ from portal import errors
 from portal.images import image_max_size_text
 from portal.models import Ticket, User
 from portal.phones import phone_normalize
+from portal.services import PROFILE_FIELDS
 
 
 class ProfileForm(forms.ModelForm):
@@ -18,7 +19,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "phone", "city"]
+        fields = list(PROFILE_FIELDS)
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 999 123-45-67"}),
         }

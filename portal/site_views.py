@@ -28,7 +28,7 @@ def profile(request):
             try:
                 if upload:
                     services.user_avatar_set(user=user, file=upload)
-                fields = {name: form.cleaned_data[name] for name in ("first_name", "last_name", "phone", "city")}
+                fields = {name: form.cleaned_data[name] for name in services.PROFILE_FIELDS}
                 services.user_profile_update(user=user, **fields)
             except errors.DomainError as exc:
                 form.add_error("avatar_upload" if exc.code.startswith("image_") else None, exc.message)
