@@ -65,8 +65,15 @@ class BookingAdmin(admin.ModelAdmin):
     list_filter = ["status", "resource__kind", "resource__organization__city", "starts_at"]
     search_fields = ["user__email", "resource__name", "resource__organization__name"]
     date_hierarchy = "starts_at"
-    raw_id_fields = ["resource", "service", "user"]
+    # Time, resource, service and booker change only through the booking rules
+    # (opening hours, overlaps, notifications, reminders): moving is done on the
+    # booking page or the API, cancelling and checking in by the actions below.
     readonly_fields = [
+        "resource",
+        "service",
+        "user",
+        "starts_at",
+        "ends_at",
         "status",
         "checked_in_at",
         "checked_in_by",
