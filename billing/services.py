@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -584,17 +584,22 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
     """Remind owners 3 days and 1 day before a period ends when it will not renew.
 
     "Will not renew": auto-renew is off (or cancelled) or the balance is short
-    of the plan's price. Each reminder has a dedupe key per period, so a second
-    run (or a second beat) sends nothing.
+    of the plan's price. A subscription already followed by a paid period (a new
+    one bought after cancelling) needs no reminder. Each reminder has a dedupe
+    key per period, so a second run (or a second beat) sends nothing.
     """
     from billing.selectors import balance_get
 
     now = now or timezone.now()
     horizon = now + timedelta(days=max(REMINDER_DAYS))
     sent = 0
+    followed = Subscription.objects.in_force(now=now).filter(
+        organization_id=OuterRef("organization_id"), current_period_end__gt=OuterRef("current_period_end")
+    )
     subscriptions = (
         Subscription.objects.in_force(now=now)
         .filter(current_period_end__lte=horizon)
+        .exclude(Exists(followed))
         .select_related("plan", "organization", "organization__owner")
         .order_by("pk")
     )

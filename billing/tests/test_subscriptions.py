@@ -247,6 +247,19 @@ def test_reminder_when_auto_renew_is_off_even_with_money(plan):
         assert services.subscriptions_remind_expiring() == 0
 
 
+@pytest.mark.django_db
+def test_no_reminder_for_a_cancelled_subscription_already_followed_by_a_new_one(plan):
+    org = unlisted_org()
+    fund(org.owner, "3000")
+    with time_machine.travel(START, tick=False):
+        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+        services.subscription_cancel(user=org.owner, subscription_id=sub.pk)
+        services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    with time_machine.travel(sub.current_period_end - timedelta(hours=12), tick=False):
+        assert services.subscriptions_remind_expiring() == 0
+    assert not Notification.objects.filter(kind="subscription_expiring").exists()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_purchases_against_a_balance_for_ten():
