@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
@@ -537,12 +537,25 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
             starts_at__lte=now + timedelta(minutes=offsets[-1]),
         )
         .select_related("resource__organization__city", "service", "user")
+        .prefetch_related(
+            Prefetch(
+                "participant_links",
+                queryset=BookingParticipant.objects.filter(status=BookingParticipant.Status.INVITED).select_related(
+                    "user"
+                ),
+                to_attr="invited_links",
+            ),
+            Prefetch("reminders", queryset=BookingReminder.objects.order_by(), to_attr="claimed_reminders"),
+        )
         .order_by("starts_at", "pk")
     )
     sent = 0
     for booking in bookings:
+        # Runs every minute over a day of bookings: reminders already claimed are
+        # skipped without a query; the insert in _claim_reminder stays the guard.
+        claimed = {(r.user_id, r.offset_minutes) for r in booking.claimed_reminders if r.starts_at == booking.starts_at}
         recipients = [(booking.user, booking.scheduled_at)]
-        for link in booking.participant_links.select_related("user").filter(status="invited"):
+        for link in booking.invited_links:
             recipients.append((link.user, max(booking.scheduled_at, link.invited_at)))
         for user, since in recipients:
             if getattr(user, "is_blocked", False):
@@ -555,6 +568,8 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
             if not due:
                 continue
             closest = due[0]
+            if (user.pk, closest) in claimed:
+                continue
             with transaction.atomic():
                 if not _claim_reminder(booking=booking, user=user, offset=closest, sent=True):
                     continue

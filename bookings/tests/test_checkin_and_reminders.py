@@ -226,3 +226,19 @@ def test_other_resource_in_another_city_shows_its_own_time(offsets, user, novosi
         )
     assert run_at(booking.starts_at - timedelta(hours=1)) == 1
     assert "3 марта 2026, 10:00" in reminders(user)[0].subject
+
+
+def test_a_reminder_run_costs_the_same_few_queries_however_many_bookings(
+    offsets, user, other_user, resource, django_assert_max_num_queries
+):
+    with time_machine.travel(at(9, day=1), tick=False):
+        for hour in (10, 12, 14, 16):
+            booking = services.booking_create(
+                user=user, resource=resource, starts_at=at(hour, day=3), ends_at=at(hour + 1, day=3)
+            )
+            services.booking_invite(booking=booking, actor=user, email=other_user.email)
+    assert run_at(at(17, day=2)) == 8  # 24 h reminders for the booker and the participant of each
+
+    # Every minute after that: bookings, their participants, their claimed reminders; nothing per booking.
+    with django_assert_max_num_queries(3):
+        assert run_at(at(17, 1, day=2)) == 0
