@@ -176,6 +176,9 @@ class TicketStatusChangeInline(admin.TabularInline):
     fields = ["created_at", "changed_by", "from_status", "to_status", "comment"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -345,3 +345,21 @@ def test_admin_search_by_text_and_number(staff_client, user):
 
     assert "Сломался замок" in staff_client.get("/admin/portal/ticket/?q=замок").content.decode()
     assert staff_client.get(f"/admin/portal/ticket/?q={ticket.pk}").status_code == 200
+
+
+def test_admin_change_page_query_count_does_not_grow_with_the_history(staff_client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(history_length: int) -> int:
+        ticket = TicketFactory(user=user)
+        for _ in range(history_length):
+            TicketStatusChange.objects.create(
+                ticket=ticket, changed_by=UserFactory(is_staff=True), from_status=S.OPEN, to_status=S.IN_PROGRESS
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(f"/admin/portal/ticket/{ticket.pk}/change/").status_code == 200
+        return len(captured)
+
+    queries_for(1)  # warm per-process caches (content types, site)
+    assert queries_for(8) == queries_for(1)
