@@ -141,6 +141,7 @@ class PaymentCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "payment", "is_valid", "error", "remote_addr"]
     list_filter = ["kind", "is_valid"]
     search_fields = ["=payment__id", "remote_addr"]
+    list_select_related = ["payment"]
 
 
 @admin.register(Plan)

@@ -3,12 +3,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing import services, tasks
-from billing.models import LedgerEntry, RevenueDay
+from billing.models import LedgerEntry, PaymentCallback, RevenueDay
 from billing.selectors import balance_get, revenue_dashboard
-from billing.tests.factories import PlanFactory
+from billing.tests.factories import PaymentFactory, PlanFactory
 from billing.tests.helpers import assert_ledger_invariant
 from catalog.tests.factories import OrganizationFactory
 from portal.tests.factories import UserFactory
@@ -76,6 +78,35 @@ def test_user_admin_action_leads_to_the_grant_form(staff_client, user):
 )
 def test_admin_pages_open(staff_client, url):
     assert staff_client.get(url).status_code == 200
+
+
+def test_admin_lists_cost_the_same_number_of_queries_for_more_rows(staff_client):
+    def queries_for(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    def add_rows():
+        for _ in range(3):
+            payment = PaymentFactory()
+            PaymentCallback.objects.create(payment=payment, kind="result", params={"InvId": str(payment.pk)})
+            services.balance_grant(user=payment.user, amount=Decimal("10"), reason="Бонус", created_by=staff_user)
+            org = OrganizationFactory(owner=payment.user, listed_until=None)
+            services.subscription_create(user=payment.user, organization_id=org.pk, plan_id=plan.pk)
+
+    staff_user = UserFactory(is_staff=True)
+    plan = PlanFactory(price=Decimal("10"))
+    urls = [
+        "/admin/billing/balance/",
+        "/admin/billing/ledgerentry/",
+        "/admin/billing/payment/",
+        "/admin/billing/paymentcallback/",
+        "/admin/billing/subscription/",
+    ]
+    add_rows()
+    before = {url: queries_for(url) for url in urls}
+    add_rows()
+    assert {url: queries_for(url) for url in urls} == before
 
 
 def test_dashboard_numbers_on_known_data(staff_client, staff_user):
