@@ -29,6 +29,7 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "parent", "position"]
     list_editable = ["position"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -178,6 +179,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["filename", "status", "progress", "created_count", "updated_count", "skipped_count",
                     "error_count", "dry_run", "all_or_nothing", "created_by", "created_at"]  # fmt: skip
     list_filter = ["status", "dry_run"]
+    list_select_related = ["created_by"]
     search_fields = ["filename"]
     readonly_fields = ["filename", "status", "progress", "dry_run", "all_or_nothing", "total_rows",
                        "created_count", "updated_count", "skipped_count", "error_count", "message",

@@ -73,3 +73,29 @@ def test_owner_cannot_republish_what_moderators_hid(client, staff_user, user):
         organization_publish(organization=org, by=user)
     org.refresh_from_db()
     assert org.status == "hidden" and org.moderation_note == "Жалобы клиентов"
+
+
+@pytest.mark.parametrize("model", ["category", "importjob", "organization", "service"])
+def test_changelists_cost_the_same_queries_for_one_row_or_many(staff_client, model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.models import ImportJob
+    from portal.tests.factories import UserFactory
+
+    def add_row():
+        parent = CategoryFactory()
+        CategoryFactory(parent=parent)
+        ServiceFactory(organization=OrganizationFactory())
+        ImportJob.objects.create(created_by=UserFactory(), filename="orgs.csv", file="catalog_imports/orgs.csv")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(reverse(f"admin:catalog_{model}_changelist")).status_code == 200
+        return len(captured)
+
+    add_row()
+    one = queries()
+    for _ in range(4):
+        add_row()
+    assert queries() == one
