@@ -148,3 +148,41 @@ def test_admin_lists_codes_and_referrals(staff_client):
     assert staff_client.get("/admin/referrals/referralcode/?usable=yes&q=T").status_code == 200
     assert staff_client.get("/admin/referrals/referral/?bonus_paid=no&q=example").status_code == 200
     assert staff_client.get("/admin/referrals/referral/?o=3").status_code == 200
+
+
+def test_admin_cannot_switch_a_code_on_beside_the_active_one(staff_client):
+    active = ReferralCodeFactory()
+    spare = ReferralCodeFactory(user=active.user, is_active=False)
+
+    response = staff_client.post(
+        f"/admin/referrals/referralcode/{spare.pk}/change/",
+        {"is_active": "on", "expires_at_0": "2030-01-01", "expires_at_1": "12:00:00"},
+    )
+
+    assert response.status_code == 403
+    spare.refresh_from_db()
+    active.refresh_from_db()
+    assert active.is_active and not spare.is_active
+
+
+def test_admin_deactivates_and_deletes_codes_through_the_services(staff_client, api_client):
+    first, second = ReferralCodeFactory(), ReferralCodeFactory()
+    lookup = "/api/v1/referrals/code/"
+    for code in (first, second):
+        assert api_client.get(lookup, {"email": code.user.email}).status_code == 200  # cached
+
+    response = staff_client.post(
+        "/admin/referrals/referralcode/", {"action": "deactivate_selected", "_selected_action": [first.pk]}
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert not first.is_active
+    assert api_client.get(lookup, {"email": first.user.email}).status_code == 404
+
+    response = staff_client.post(
+        "/admin/referrals/referralcode/",
+        {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not ReferralCode.objects.filter(pk=second.pk).exists()
+    assert api_client.get(lookup, {"email": second.user.email}).status_code == 404
