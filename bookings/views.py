@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,15 @@ def _visible_or_managed_organization(request, pk: int) -> Organization:
     if organization is None:
         raise Http404
     return organization
+
+
+def _back_to(request, target: str | None, default: str) -> str:
+    """``target`` (a posted ``next`` or the referer) when it points into this site, else ``default``."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def _booking_for(request, pk: int) -> Booking:
@@ -101,7 +111,7 @@ def book(request):
     form = BookSlotForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a free slot."))
-        return redirect(request.META.get("HTTP_REFERER") or reverse("bookings:mine"))
+        return redirect(_back_to(request, request.META.get("HTTP_REFERER"), reverse("bookings:mine")))
     resource: Resource = form.cleaned_data["resource"]
     starts_at = form.cleaned_data["starts_at"]
     if timezone.is_naive(starts_at):
@@ -176,7 +186,7 @@ def cancel(request, pk: int):
         messages.success(request, _("The booking has been cancelled."))
     except errors.DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or reverse("bookings:detail", args=[pk]))
+    return redirect(_back_to(request, request.POST.get("next"), reverse("bookings:detail", args=[pk])))
 
 
 @login_required
@@ -245,9 +255,8 @@ def owner_check_in(request, pk: int):
         messages.success(request, services.checkin_message(booking, already))
     except errors.DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(
-        request.POST.get("next") or reverse("bookings:owner_bookings", args=[booking.resource.organization_id])
-    )
+    default = reverse("bookings:owner_bookings", args=[booking.resource.organization_id])
+    return redirect(_back_to(request, request.POST.get("next"), default))
 
 
 @login_required

@@ -192,3 +192,18 @@ def test_move_from_the_organization_page(client, user, other_user, resource):
     assert foreign.status_code == 404
     booking.refresh_from_db()
     assert booking.starts_at == at(15)
+
+
+def test_redirects_after_a_post_stay_on_this_site(client, user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(user)
+    evil = "https://evil.example/phish"
+    cancelled = client.post(reverse("bookings:cancel", args=[booking.pk]), {"next": evil})
+    assert cancelled["Location"] == reverse("bookings:detail", args=[booking.pk])
+    same_site = reverse("bookings:mine") + "?when=past"
+    assert client.post(reverse("bookings:cancel", args=[booking.pk]), {"next": same_site})["Location"] == same_site
+    refused = client.post(reverse("bookings:book"), {}, HTTP_REFERER=evil)
+    assert refused["Location"] == reverse("bookings:mine")
+    client.force_login(resource.organization.owner)
+    checked = client.post(reverse("bookings:owner_check_in", args=[booking.pk]), {"next": "//evil.example/"})
+    assert checked["Location"] == reverse("bookings:owner_bookings", args=[resource.organization_id])
