@@ -207,3 +207,17 @@ def test_redirects_after_a_post_stay_on_this_site(client, user, resource):
     client.force_login(resource.organization.owner)
     checked = client.post(reverse("bookings:owner_check_in", args=[booking.pk]), {"next": "//evil.example/"})
     assert checked["Location"] == reverse("bookings:owner_bookings", args=[resource.organization_id])
+
+
+def test_anonymous_visitor_is_sent_to_log_in_from_a_slot(client, resource):
+    url = reverse("bookings:organization", args=[resource.organization_id])
+    html = client.get(url, {"resource": resource.pk, "date": "2026-03-03"}).content.decode()
+    assert reverse("account_login") + "?next=" in html and ">09:00<" in html
+    assert reverse("bookings:book") not in html
+
+
+def test_my_bookings_link_to_my_organizations_only_for_owners(client, user, resource):
+    client.force_login(user)
+    assert reverse("bookings:owned") not in client.get(reverse("bookings:mine")).content.decode()
+    client.force_login(resource.organization.owner)
+    assert reverse("bookings:owned") in client.get(reverse("bookings:mine")).content.decode()
