@@ -1,14 +1,12 @@
 """Billing forms: the top-up amount, choosing a plan, a staff grant."""
 
-from decimal import Decimal
-
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Plan
+from billing.services import topup_limits
 
 
 class TopupForm(forms.Form):
@@ -16,8 +14,7 @@ class TopupForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        low = Decimal(str(settings.TOPUP_MIN_AMOUNT))
-        high = Decimal(str(settings.TOPUP_MAX_AMOUNT))
+        low, high = topup_limits()
         field = self.fields["amount"]
         field.validators += [MinValueValidator(low), MaxValueValidator(high)]
         field.widget.attrs.update({"min": f"{low:.2f}", "max": f"{high:.2f}", "step": "0.01", "inputmode": "decimal"})

@@ -182,9 +182,7 @@ def robokassa_fake(request):
     out_sum = params.get("OutSum", "")
     inv_id = params.get("InvId", "")
     shp = robokassa.shp_params(params)
-    expected = robokassa.signature(
-        [params.get("MerchantLogin", ""), out_sum, inv_id, settings.ROBOKASSA_PASSWORD1], shp
-    )
+    expected = robokassa.payment_signature(out_sum=out_sum, inv_id=inv_id, shp=shp)
     if (
         params.get("MerchantLogin") != settings.ROBOKASSA_LOGIN
         or not out_sum
