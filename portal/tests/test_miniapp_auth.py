@@ -331,3 +331,18 @@ def test_deactivated_user_is_401(api_client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "user_inactive"
+
+
+@pytest.mark.django_db
+def test_miniapp_session_is_throttled_with_retry_after(api_client, settings):
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["sensitive"]
+    limit = int(rate.split("/")[0])
+    header = f"tma {telegram_init_data(user={'id': 4242})}"
+    for _ in range(limit):
+        assert api_client.post("/api/v1/auth/miniapp/", HTTP_AUTHORIZATION=header).status_code == 200
+
+    response = api_client.post("/api/v1/auth/miniapp/", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert response.json()["retry_after"] > 0
