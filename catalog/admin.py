@@ -1,6 +1,8 @@
 """Back office for the catalog: moderation, inline services and photos, CSV import jobs."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -12,6 +14,7 @@ from django.utils.translation import ngettext
 
 from catalog import services
 from catalog.forms import ImportForm
+from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
 from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
 from portal.errors import DomainError
@@ -65,8 +68,40 @@ class ServiceInline(admin.TabularInline):
     fields = ["name", "price", "duration_minutes", "is_active"]
 
 
+def _reencoded(upload, *, max_side: int | None = None):
+    """A new upload through the catalog's image pipeline (as for owners); the stored file as is."""
+    if not isinstance(upload, UploadedFile):
+        return upload
+    try:
+        return validate_and_reencode(upload, **({"max_side": max_side} if max_side else {}))
+    except DomainError as exc:
+        raise forms.ValidationError(exc.message, code=exc.code)
+
+
+class PhotoAdminForm(forms.ModelForm):
+    class Meta:
+        model = OrganizationPhoto
+        fields = ["image", "caption", "position"]
+
+    def clean_image(self):
+        image = _reencoded(self.cleaned_data.get("image"))
+        if hasattr(image, "image_size"):
+            self.instance.width, self.instance.height = image.image_size
+        return image
+
+
+class OrganizationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["logo"]  # OrganizationAdmin.fields decides which fields the page shows
+
+    def clean_logo(self):
+        return _reencoded(self.cleaned_data.get("logo"), max_side=LOGO_MAX_SIDE)
+
+
 class PhotoInline(admin.TabularInline):
     model = OrganizationPhoto
+    form = PhotoAdminForm
     extra = 0
     fields = ["preview", "image", "caption", "position"]
     readonly_fields = ["preview"]
@@ -81,6 +116,7 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationAdminForm
     list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
     list_filter = [
         "status",

@@ -13,6 +13,7 @@ from portal.errors import ValidationError
 from portal.images import image_validate_and_normalize
 
 MAX_SIDE = 2560  # gallery pictures are scaled down to this longest side
+LOGO_MAX_SIDE = 512
 
 
 def validate_and_reencode(upload, *, max_side: int = MAX_SIDE) -> ContentFile:

@@ -14,7 +14,7 @@ from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
 from catalog.cache import catalog_changed
-from catalog.images import validate_and_reencode
+from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.slugs import make_slug
 from catalog.validators import normalize_phone, normalize_website
@@ -135,7 +135,7 @@ def organization_create(
     organization = Organization(owner=owner, status=Organization.Status.DRAFT, **data)
     organization.slug = organization_slug(name=data["name"], city=city)
     if logo:
-        organization.logo = validate_and_reencode(logo, max_side=512)
+        organization.logo = validate_and_reencode(logo, max_side=LOGO_MAX_SIDE)
     organization.save()
     if categories:
         organization.categories.set(categories)
@@ -159,7 +159,7 @@ def organization_update(*, organization: Organization | int, by, categories=None
             name=organization.name, city=organization.city, exclude_pk=organization.pk
         )
     if logo:
-        organization.logo = validate_and_reencode(logo, max_side=512)
+        organization.logo = validate_and_reencode(logo, max_side=LOGO_MAX_SIDE)
     organization.save()
     if categories is not None:
         organization.categories.set(categories)

@@ -99,3 +99,52 @@ def test_changelists_cost_the_same_queries_for_one_row_or_many(staff_client, mod
     for _ in range(4):
         add_row()
     assert queries() == one
+
+
+def _change_form_data(org, **extra):
+    """What the organization's admin page posts when nothing is changed (no services or photos yet)."""
+    data = {
+        "name": org.name, "slug": org.slug, "owner": org.owner_id, "city": org.city_id,
+        "categories": [c.pk for c in org.categories.all()], "description": org.description,
+        "address": org.address, "phone": org.phone, "website": org.website, "status": org.status,
+        "moderation_note": org.moderation_note, "external_id": org.external_id or "",
+    }  # fmt: skip
+    for prefix in ("services", "photos"):
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0,
+                 f"{prefix}-MAX_NUM_FORMS": 1000}  # fmt: skip
+    return data | extra
+
+
+def test_admin_photo_and_logo_uploads_go_through_the_image_pipeline(staff_client):
+    from catalog.models import OrganizationPhoto
+    from catalog.tests.images import image_upload
+
+    org = OrganizationFactory()
+    url = reverse("admin:catalog_organization_change", args=[org.pk])
+    photo = {"photos-TOTAL_FORMS": 1, "photos-0-caption": "Зал", "photos-0-position": 0}
+
+    # given a GIF (not accepted from owners either)
+    response = staff_client.post(
+        url, _change_form_data(org, **photo, **{"photos-0-image": image_upload("a.gif", "GIF")})
+    )
+    # then the page answers with the error and saves nothing
+    assert response.status_code == 200
+    assert "JPEG, PNG" in response.content.decode()
+    assert not OrganizationPhoto.objects.exists()
+
+    # given a large PNG photo and a large logo
+    response = staff_client.post(
+        url,
+        _change_form_data(
+            org,
+            **photo,
+            **{"photos-0-image": image_upload("big.png", "PNG", size=(3000, 1000))},
+            logo=image_upload("logo.png", "PNG", size=(1024, 1024)),
+        ),
+    )
+    assert response.status_code == 302
+    saved = OrganizationPhoto.objects.get()
+    assert (saved.width, saved.height) == (2560, 853)  # scaled, dimensions stored as for owners
+    assert saved.image.name.endswith(".jpg")
+    org.refresh_from_db()
+    assert org.logo.width == 512
