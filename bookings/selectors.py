@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from bookings.hours import is_open_for, open_intervals
+from bookings.hours import open_intervals
 from bookings.models import Booking, BookingParticipant, Resource
 from catalog.models import Organization
 
@@ -48,10 +48,6 @@ def resource_list_with_availability(
         return queryset
     busy = _overlapping_active(Booking.objects.filter(resource=OuterRef("pk")), start, end)
     return queryset.annotate(available=~Exists(busy))
-
-
-def organization_is_open(*, organization: Organization, start: datetime, end: datetime) -> bool:
-    return is_open_for(organization=organization, start=start, end=end)
 
 
 @dataclass(frozen=True)

@@ -122,12 +122,10 @@ def _check_times(*, resource: Resource, starts_at: datetime, ends_at: datetime, 
 
 
 def _check_resource(resource: Resource) -> None:
+    """``resource`` comes from _lock_resource, which reads the organization's visibility."""
     if not resource.is_active:
         raise errors.ValidationError(_("This resource cannot be booked."), code="resource_inactive")
-    visible = getattr(resource, "organization_visible", None)
-    if visible is None:
-        visible = Organization.objects.visible().filter(pk=resource.organization_id).exists()
-    if not visible:
+    if not resource.organization_visible:
         raise errors.ValidationError(
             _("This organization does not take bookings now."), code="organization_unavailable"
         )
