@@ -134,12 +134,13 @@ def referral_code_deactivate(*, user, code_id: int) -> ReferralCode:
 
 
 @transaction.atomic
-def referral_code_delete(*, user, code_id: int) -> None:
-    """Delete one of the user's codes. Referrals made with it are kept."""
+def referral_code_delete(*, user, code_id: int) -> ReferralCode:
+    """Delete one of the user's codes and return it (unsaved). Referrals made with it are kept."""
     _lock_user(user)
     code = _get_own_code(user=user, code_id=code_id)
     code.delete()
     lookup_cache.invalidate_on_commit(user)
+    return code
 
 
 def _apply_window() -> timedelta:

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from portal.errors import DomainError
 from referrals import selectors, services
 from referrals.forms import ReferralCodeCreateForm
-from referrals.models import ReferralCode
 
 
 def share_links(code: str) -> dict:
@@ -63,7 +62,7 @@ def _code_action(request, pk, action, success):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, success % {"code": getattr(code, "code", "")})
+        messages.success(request, success % {"code": code.code})
     return redirect("referrals:mine")
 
 
@@ -82,11 +81,4 @@ def code_deactivate(request, pk: int):
 @login_required
 @require_POST
 def code_delete(request, pk: int):
-    code = ReferralCode.objects.filter(pk=pk, user=request.user).values_list("code", flat=True).first() or ""
-    try:
-        services.referral_code_delete(user=request.user, code_id=pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Code %(code)s deleted.") % {"code": code})
-    return redirect("referrals:mine")
+    return _code_action(request, pk, services.referral_code_delete, _("Code %(code)s deleted."))

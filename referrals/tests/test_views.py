@@ -125,6 +125,19 @@ def test_create_activate_deactivate_delete_through_the_page(client, user):
     assert not ReferralCode.objects.filter(pk=code.pk).exists()
 
 
+def test_each_code_action_names_the_code_in_its_message(client, user):
+    code = ReferralCodeFactory(user=user, code="MSGS2345")
+    client.force_login(user)
+
+    texts = []
+    for name in ["code_deactivate", "code_activate", "code_delete"]:
+        response = client.post(reverse(f"referrals:{name}", args=[code.pk]))
+        texts.append(str(list(get_messages(response.wsgi_request))[-1]))
+
+    assert all("MSGS2345" in text for text in texts), texts
+    assert "удалён" in texts[-1]
+
+
 def test_bad_lifetime_shows_the_error_next_to_the_field(client, user):
     client.force_login(user)
     response = client.post(reverse("referrals:code_create"), {"days": 9999})
