@@ -1,15 +1,17 @@
 """Billing reads used by pages, the API, the admin and other apps."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from billing.models import Balance, LedgerEntry, Payment, Plan, RevenueDay, Subscription
+
+Kind = LedgerEntry.Kind
 
 
 def balance_get(*, user) -> Decimal:
@@ -74,12 +76,70 @@ def organization_subscription(*, organization) -> Subscription | None:
 FIELDS = ("topups", "charges", "grants")
 
 
-def _live_today() -> dict:
-    from billing.services import _day_bounds, revenue_figures
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The start and end of a Moscow day (the site's time zone)."""
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
 
-    today = timezone.localdate()
-    start, end = _day_bounds(today)
-    return revenue_figures(start=start, end=end).get(today, {})
+
+def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict]:
+    """Per-day revenue straight from the ledger for [start, end) (Moscow days)."""
+    tz = timezone.get_default_timezone()
+    days: dict[date, dict] = {}
+
+    def row(day):
+        return days.setdefault(
+            day,
+            {
+                "topups": Decimal(0),
+                "topups_count": 0,
+                "charges": Decimal(0),
+                "charges_count": 0,
+                "grants": Decimal(0),
+                "refunds": Decimal(0),
+                "referral_bonuses": Decimal(0),
+                "new_subscriptions": 0,
+            },
+        )
+
+    ledger = (
+        LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "kind")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by()
+    )
+    for item in ledger:
+        values = row(item["day"])
+        total = item["total"] or Decimal(0)
+        if item["kind"] == Kind.TOPUP:
+            values["topups"] += total
+            values["topups_count"] += item["n"]
+        elif item["kind"] == Kind.SUBSCRIPTION_CHARGE:
+            values["charges"] += -total
+            values["charges_count"] += item["n"]
+        elif item["kind"] == Kind.GRANT:
+            values["grants"] += total
+        elif item["kind"] == Kind.REFUND:
+            values["refunds"] += total
+        elif item["kind"] == Kind.REFERRAL_BONUS:
+            values["referral_bonuses"] += total
+    subscriptions = (
+        Subscription.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for item in subscriptions:
+        row(item["day"])["new_subscriptions"] += item["n"]
+    return days
+
+
+def _live_day(day: date) -> dict:
+    start, end = day_bounds(day)
+    return revenue_figures(start=start, end=end).get(day, {})
 
 
 def revenue_dashboard(*, today: date | None = None) -> dict:
@@ -92,7 +152,7 @@ def revenue_dashboard(*, today: date | None = None) -> dict:
             "date", "topups", "topups_count", "charges", "charges_count", "grants", "new_subscriptions"
         )
     }
-    live = _live_today()
+    live = _live_day(today)
     daily = []
     for offset in range(90):
         day = day_from + timedelta(days=offset)

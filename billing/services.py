@@ -12,13 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import robokassa
 from billing.models import MONEY, Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueDay, Subscription
+from billing.selectors import day_bounds, revenue_figures
 from billing.signals import topup_paid
 from portal import errors
 
@@ -640,66 +640,6 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
 # --- Revenue -------------------------------------------------------------------------
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_default_timezone()
-    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-
-
-def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict]:
-    """Per-day revenue straight from the ledger for [start, end) (Moscow days)."""
-    tz = timezone.get_default_timezone()
-    days: dict[date, dict] = {}
-
-    def row(day):
-        return days.setdefault(
-            day,
-            {
-                "topups": Decimal(0),
-                "topups_count": 0,
-                "charges": Decimal(0),
-                "charges_count": 0,
-                "grants": Decimal(0),
-                "refunds": Decimal(0),
-                "referral_bonuses": Decimal(0),
-                "new_subscriptions": 0,
-            },
-        )
-
-    ledger = (
-        LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day", "kind")
-        .annotate(total=Sum("amount"), n=Count("pk"))
-        .order_by()
-    )
-    for item in ledger:
-        values = row(item["day"])
-        total = item["total"] or Decimal(0)
-        if item["kind"] == Kind.TOPUP:
-            values["topups"] += total
-            values["topups_count"] += item["n"]
-        elif item["kind"] == Kind.SUBSCRIPTION_CHARGE:
-            values["charges"] += -total
-            values["charges_count"] += item["n"]
-        elif item["kind"] == Kind.GRANT:
-            values["grants"] += total
-        elif item["kind"] == Kind.REFUND:
-            values["refunds"] += total
-        elif item["kind"] == Kind.REFERRAL_BONUS:
-            values["referral_bonuses"] += total
-    subscriptions = (
-        Subscription.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for item in subscriptions:
-        row(item["day"])["new_subscriptions"] += item["n"]
-    return days
-
-
 def revenue_snapshot(*, since: date | None = None, until: date | None = None) -> int:
     """Write RevenueDay rows for ``since``..``until`` (default: from the last snapshot, or the
     first ledger entry, to today). Re-running rewrites the same rows. Returns rows written."""
@@ -712,8 +652,8 @@ def revenue_snapshot(*, since: date | None = None, until: date | None = None) ->
         else:
             first = LedgerEntry.objects.order_by("created_at").values_list("created_at", flat=True).first()
             since = timezone.localtime(first).date() if first else until
-    start, _ = _day_bounds(since)
-    _, end = _day_bounds(until)
+    start, _ = day_bounds(since)
+    _, end = day_bounds(until)
     figures = revenue_figures(start=start, end=end)
     written = 0
     day = since

@@ -176,3 +176,22 @@ def test_snapshot_twice_changes_nothing_and_reads_few_rows(django_assert_max_num
         with django_assert_max_num_queries(10):
             data = revenue_dashboard()
     assert data["total"]["topups"] == Decimal("1200.00")
+
+
+def test_dashboard_for_a_given_day_counts_that_days_ledger_live():
+    user = UserFactory()
+    day = datetime(2026, 6, 15, 12, 0, tzinfo=MSK)
+    with time_machine.travel(day, tick=False):
+        services.balance_credit(user=user, amount=Decimal("300"), kind="topup")
+
+    data = revenue_dashboard(today=day.date())  # asked later, without a snapshot of that day
+
+    assert data["daily"][-1] == {
+        "date": day.date(),
+        "topups": Decimal("300.00"),
+        "charges": Decimal(0),
+        "grants": Decimal(0),
+        "new_subscriptions": 0,
+        "topups_count": 1,
+    }
+    assert data["total"]["topups"] == Decimal("300.00")
