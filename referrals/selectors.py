@@ -24,8 +24,8 @@ def referral_code_lookup_by_email(*, email: str) -> dict | None:
     if cached is not None and cached["expires_at"] > timezone.now():
         return {"code": cached["code"], "expires_at": cached["expires_at"]}
 
-    user = get_user_model().objects.active().filter(email__iexact=email).first()
-    code = ReferralCode.objects.usable().filter(user=user).first() if user else None
+    users = get_user_model().objects.active().filter(email__iexact=email)
+    code = ReferralCode.objects.usable().filter(user__in=users).only("code", "expires_at").first()
     if code is None:
         lookup_cache.set_missing(email)
         return None

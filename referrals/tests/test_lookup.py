@@ -59,6 +59,17 @@ def test_answer_is_cached(api_client, user, django_assert_num_queries):
     assert cache.get(lookup_cache.key_for_email(user.email)) is not None
 
 
+def test_an_uncached_answer_is_one_query(api_client, user, django_assert_num_queries):
+    services.referral_code_create(user=user)
+    cache.clear()
+
+    with django_assert_num_queries(1):
+        assert lookup(api_client, user.email).status_code == 200
+    cache.clear()
+    with django_assert_num_queries(1):
+        assert lookup(api_client, "nobody@example.com").status_code == 404
+
+
 def test_cache_is_invalidated_on_every_change(api_client, user):
     # given a cached miss
     assert lookup(api_client, user.email).status_code == 404
