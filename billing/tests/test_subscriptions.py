@@ -30,6 +30,15 @@ def unlisted_org(**kwargs):
     return OrganizationFactory(listed_until=None, **kwargs)
 
 
+def bought_at_start(plan, *, funds: str):
+    """An unlisted organization whose owner, given ``funds``, bought ``plan`` at START."""
+    org = unlisted_org()
+    fund(org.owner, funds)
+    with time_machine.travel(START, tick=False):
+        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    return org, sub
+
+
 @pytest.fixture
 def plan(db):
     return PlanFactory(price=Decimal("990.00"), period_months=1)
@@ -135,10 +144,7 @@ def test_cancel_of_someone_elses_subscription_is_not_found(plan):
 
 @pytest.mark.django_db
 def test_renewal_charges_once_per_period_even_when_the_task_runs_twice(plan):
-    org = unlisted_org()
-    fund(org.owner, "2000")
-    with time_machine.travel(START, tick=False):
-        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    org, sub = bought_at_start(plan, funds="2000")
     first_end = sub.current_period_end
 
     with time_machine.travel(first_end + timedelta(minutes=5), tick=False):
@@ -160,10 +166,7 @@ def test_renewal_charges_once_per_period_even_when_the_task_runs_twice(plan):
 
 @pytest.mark.django_db
 def test_renewal_without_money_expires_and_the_listing_lapses(plan):
-    org = unlisted_org()
-    fund(org.owner, "1500")
-    with time_machine.travel(START, tick=False):
-        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    org, sub = bought_at_start(plan, funds="1500")
 
     with time_machine.travel(sub.current_period_end + timedelta(minutes=5), tick=False):
         tasks.renew_subscriptions.delay()
@@ -182,10 +185,7 @@ def test_renewal_without_money_expires_and_the_listing_lapses(plan):
 
 @pytest.mark.django_db
 def test_auto_renew_off_expires_without_charging(plan):
-    org = unlisted_org()
-    fund(org.owner, "5000")
-    with time_machine.travel(START, tick=False):
-        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    _org, sub = bought_at_start(plan, funds="5000")
     Subscription.objects.filter(pk=sub.pk).update(auto_renew=False)
     with time_machine.travel(sub.current_period_end + timedelta(minutes=1), tick=False):
         assert services.subscriptions_renew_due() == {"expired": 1}
@@ -194,20 +194,14 @@ def test_auto_renew_off_expires_without_charging(plan):
 
 @pytest.mark.django_db
 def test_subscription_not_yet_due_is_left_alone(plan):
-    org = unlisted_org()
-    fund(org.owner, "5000")
-    with time_machine.travel(START, tick=False):
-        services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    bought_at_start(plan, funds="5000")
     with time_machine.travel(START + timedelta(days=20), tick=False):
         assert services.subscriptions_renew_due() == {}
 
 
 @pytest.mark.django_db
 def test_reminders_three_days_and_one_day_before_once_each(plan):
-    org = unlisted_org()
-    fund(org.owner, "1000")  # enough for the purchase, not for the renewal
-    with time_machine.travel(START, tick=False):
-        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    org, sub = bought_at_start(plan, funds="1000")  # enough for the purchase, not for the renewal
     end = sub.current_period_end
 
     def run_at(moment):
@@ -227,10 +221,7 @@ def test_reminders_three_days_and_one_day_before_once_each(plan):
 
 @pytest.mark.django_db
 def test_no_reminder_when_auto_renew_will_succeed(plan):
-    org = unlisted_org()
-    fund(org.owner, "3000")
-    with time_machine.travel(START, tick=False):
-        sub = services.subscription_create(user=org.owner, organization_id=org.pk, plan_id=plan.pk)
+    _org, sub = bought_at_start(plan, funds="3000")
     with time_machine.travel(sub.current_period_end - timedelta(days=2), tick=False):
         assert services.subscriptions_remind_expiring() == 0
 
