@@ -1,7 +1,9 @@
 from datetime import time
 
 import pytest
+import time_machine
 
+from bookings.tests.clock import NOW
 from bookings.tests.factories import ResourceFactory, open_every_day
 from catalog.tests.factories import CityFactory, OrganizationFactory, ServiceFactory
 
@@ -31,3 +33,10 @@ def resource(organization):
 @pytest.fixture
 def service(organization):
     return ServiceFactory(organization=organization, name="Стрижка", duration_minutes=60)
+
+
+@pytest.fixture
+def frozen_now():
+    """Stop the clock at bookings.tests.clock.NOW."""
+    with time_machine.travel(NOW, tick=False):
+        yield NOW

@@ -1,22 +1,14 @@
 """The bookings back office: bookings change only through the booking rules."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 from django.urls import reverse
 
 from bookings import services
 from bookings.models import Booking
+from bookings.tests.clock import at
 
 pytestmark = pytest.mark.django_db
-
-MSK = ZoneInfo("Europe/Moscow")
-
-
-def at(hour, minute=0, day=3):
-    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
 
 
 @pytest.fixture

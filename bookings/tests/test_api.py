@@ -1,7 +1,6 @@
 """The bookings API: availability, slots, bookings, participants, QR, check-in, owners, isolation."""
 
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, time
 
 import pytest
 import time_machine
@@ -10,23 +9,11 @@ from rest_framework.test import APIClient
 
 from bookings import services
 from bookings.models import Booking
+from bookings.tests.clock import at
 from bookings.tests.factories import BookingFactory, ResourceFactory, open_every_day
 from catalog.tests.factories import OrganizationFactory, ServiceFactory
 
-pytestmark = pytest.mark.django_db
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=MSK)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def at(hour, minute=0, day=3):
-    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def client_for(user):

@@ -9,19 +9,13 @@ from django.core import signing
 
 from bookings import services
 from bookings.models import Booking, BookingReminder
+from bookings.tests.clock import NOW, at
 from bookings.tests.factories import ResourceFactory
 from catalog.tests.factories import OrganizationFactory
 from mailings.models import Notification
 from portal import errors
 
 pytestmark = pytest.mark.django_db
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=MSK)
-
-
-def at(hour, minute=0, day=3):
-    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """Booking rules: overlaps, back-to-back, opening hours, limits, moves and cancellation."""
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from bookings import services
 from bookings.models import Booking
+from bookings.tests.clock import MSK, at
 from bookings.tests.factories import BookingFactory, ResourceFactory
 from catalog.models import Organization
 from catalog.tests.factories import ServiceFactory
@@ -17,21 +16,7 @@ from mailings.models import Notification
 from portal import errors
 from portal.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=MSK)  # Monday morning
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def at(hour, minute=0, day=3):
-    """A Moscow wall-clock time on Tuesday 3 March 2026 (or another March day)."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def book(user, resource, start, end, **kwargs):

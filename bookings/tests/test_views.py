@@ -9,22 +9,10 @@ from django.urls import reverse
 
 from bookings import services
 from bookings.models import Booking, OpeningHours, Resource
+from bookings.tests.clock import at
 from catalog.tests.factories import OrganizationFactory
 
-pytestmark = pytest.mark.django_db
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=MSK)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def at(hour, minute=0, day=3):
-    return datetime(2026, 3, day, hour, minute, tzinfo=MSK)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
 def test_organization_page_lists_free_slots_and_books(client, user, resource, service):
