@@ -9,8 +9,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from catalog.models import Category, City, Organization, OrganizationPhoto, Service
-from catalog.services import listing_extend, organization_slug
+from catalog.models import Category, City, Organization, Service
+from catalog.services import listing_extend, organization_slug, photo_add
 from portal.demo import first_or_create
 
 CITIES = [
@@ -175,9 +175,7 @@ def _organization(*, owner, name, city, categories, description, address, phone,
         )
     if not organization.photos.exists():
         for position in range(photos):
-            OrganizationPhoto.objects.create(
-                organization=organization, image=_picture(seed * 10 + position), position=position
-            )
+            photo_add(organization=organization, by=organization.owner, image=_picture(seed * 10 + position))
     # Listed for a year from the first seeding; a re-run only renews a listing about to end.
     if not organization.listed_until or organization.listed_until < timezone.now() + timedelta(days=30):
         listing_extend(organization=organization, until=timezone.now() + timedelta(days=365))

@@ -23,3 +23,10 @@ def test_seed_is_idempotent_and_lists_demo_organizations():
     assert result["barbershop"].services.count() == 3
     assert Organization.objects.visible().count() == len(result["organizations"]) >= 24
     assert result["cities"]["novosibirsk"].timezone == "Asia/Novosibirsk"
+
+
+def test_seeded_photos_have_their_dimensions():
+    demo.seed(io.StringIO(), {"users": [UserFactory()]})
+    photos = OrganizationPhoto.objects.all()
+    assert photos.exists()
+    assert set(photos.values_list("width", "height")) == {(800, 500)}
