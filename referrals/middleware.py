@@ -26,8 +26,9 @@ def pending_code() -> str:
 class ReferralCodeMiddleware:
     """Store ``?ref=<code>`` from any page in the session; expose the request to the signup form.
 
-    The session is only touched when a ``ref`` parameter is present, so other
-    pages keep their caching headers.
+    This middleware touches the session only on a ``?ref=`` request or when the
+    signup form asks for the pending code. (It does not keep pages free of
+    ``Vary: Cookie``: the blocked-user check loads the session on every request.)
     """
 
     def __init__(self, get_response):
