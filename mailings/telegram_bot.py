@@ -19,6 +19,8 @@ from mailings.channels import telegram as tg
 from mailings.services import subscriber_deactivate, subscriber_link_user, subscriber_subscribe
 from mailings.telegram_html import escape
 from portal.errors import DomainError
+from portal.services import TELEGRAM_LINK_PREFIX, telegram_link_consume, telegram_user_get_or_create
+from referrals.services import referral_apply
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +57,6 @@ def _user_for_telegram_id(telegram_id):
     return account.user if account else None
 
 
-def _as_user(result):
-    from django.contrib.auth import get_user_model
-
-    if isinstance(result, get_user_model()):
-        return result
-    if isinstance(result, tuple) and result and isinstance(result[0], get_user_model()):
-        return result[0]
-    return getattr(result, "user", None)
-
-
 def on_start(message, payload: str) -> None:
     from_user = message.from_user
     subscriber = subscriber_subscribe(
@@ -79,32 +71,22 @@ def on_start(message, payload: str) -> None:
         if known is not None:
             subscriber_link_user(subscriber=subscriber, user=known)
     telegram_user = from_user.to_dict()
-    if payload.startswith("link_"):
+    if payload.startswith(TELEGRAM_LINK_PREFIX):
         try:
-            from portal.services import telegram_link_consume
-
-            user = _as_user(telegram_link_consume(token=payload[len("link_") :], telegram_user=telegram_user))
+            user = telegram_link_consume(token=payload, telegram_user=telegram_user)
         except DomainError as exc:
             reply(message.chat.id, escape(exc.message))
-        except ImportError:
-            reply(message.chat.id, escape(_("Account linking is not available yet.")))
         else:
-            if user is not None:
-                subscriber_link_user(subscriber=subscriber, user=user)
+            subscriber_link_user(subscriber=subscriber, user=user)
             reply(message.chat.id, escape(_("Your Telegram is now linked to your Citydesk account.")))
     elif payload.startswith("ref_"):
         try:
-            from portal.services import telegram_user_get_or_create
-            from referrals.services import referral_apply
-
             user, _created = telegram_user_get_or_create(telegram_user=telegram_user)
             if subscriber.user_id is None:
                 subscriber_link_user(subscriber=subscriber, user=user)
             referral_apply(user=user, code=payload[len("ref_") :], source="bot")
         except DomainError as exc:
             reply(message.chat.id, escape(exc.message))
-        except ImportError:
-            reply(message.chat.id, escape(_("Referral codes are not available yet.")))
         else:
             reply(message.chat.id, escape(_("The invitation code is accepted. Welcome!")))
     name = from_user.first_name or ""
@@ -143,11 +125,8 @@ def on_bookings(message, payload: str) -> None:
     if user is None:
         reply(message.chat.id, escape(_("Link your Citydesk account first: open your profile on the site.")))
         return
-    try:
-        from bookings.selectors import booking_list_upcoming_for_user
-    except ImportError:
-        reply(message.chat.id, escape(_("Bookings are not available yet.")))
-        return
+    from bookings.selectors import booking_list_upcoming_for_user
+
     bookings = list(booking_list_upcoming_for_user(user=user)[:10])
     if not bookings:
         reply(message.chat.id, escape(_("You have no upcoming bookings.")))
