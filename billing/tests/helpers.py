@@ -1,10 +1,40 @@
-"""Assertions shared by the billing tests."""
+"""Set-up and assertions shared by the billing tests."""
 
+import threading
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 
+from billing import services
 from billing.models import Balance, LedgerEntry
+
+
+def fund(user, amount) -> None:
+    """Put ``amount`` on the user's balance as a top-up (through the ledger service)."""
+    services.balance_credit(user=user, amount=Decimal(amount), kind="topup")
+
+
+def run_concurrently(target: Callable, calls: Sequence[tuple]) -> None:
+    """Run ``target(*args)`` for every args tuple in its own thread, all released at once.
+
+    Each thread closes its own database connection when done.
+    """
+    barrier = threading.Barrier(len(calls))
+
+    def run(args):
+        try:
+            barrier.wait()
+            target(*args)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(args,)) for args in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def assert_ledger_invariant() -> None:

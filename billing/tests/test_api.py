@@ -8,15 +8,11 @@ from billing import services
 from billing.models import LedgerEntry, Payment, Subscription
 from billing.selectors import balance_get
 from billing.tests.factories import PlanFactory
-from billing.tests.helpers import assert_ledger_invariant
+from billing.tests.helpers import assert_ledger_invariant, fund
 from catalog.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/billing"
-
-
-def fund(user, amount):
-    services.balance_credit(user=user, amount=Decimal(amount), kind="topup")
 
 
 def test_balance_of_a_new_user(user_api):

@@ -1,13 +1,11 @@
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing import services
 from billing.models import Balance, LedgerEntry
 from billing.selectors import balance_get, ledger_sum
-from billing.tests.helpers import assert_ledger_invariant
+from billing.tests.helpers import assert_ledger_invariant, run_concurrently
 from portal import errors
 from portal.tests.factories import UserFactory
 
@@ -116,14 +114,8 @@ def test_concurrent_first_credits_create_one_balance_row():
             services.balance_credit(user=user, amount=Decimal("10"), kind="topup", reference=f"t{i}")
         except Exception as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=credit, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_concurrently(credit, [(i,) for i in range(20)])
 
     assert errors_seen == []
     assert balance_get(user=user) == Decimal("200.00")

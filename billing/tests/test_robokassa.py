@@ -1,10 +1,8 @@
 import hashlib
-import threading
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from billing import robokassa, services
@@ -12,7 +10,7 @@ from billing.models import LedgerEntry, Payment, PaymentCallback
 from billing.selectors import balance_get
 from billing.signals import topup_paid
 from billing.tests.factories import PaymentFactory
-from billing.tests.helpers import assert_ledger_invariant
+from billing.tests.helpers import assert_ledger_invariant, run_concurrently
 from mailings.models import Notification
 from portal.tests.factories import UserFactory
 
@@ -209,21 +207,9 @@ def test_fail_page_marks_own_pending_payment_failed_and_a_late_result_still_cred
 def test_fifty_concurrent_identical_callbacks_credit_once():
     payment = PaymentFactory(amount=Decimal("750.00"))
     params = result_params(payment)
-    barrier = threading.Barrier(50)
     answers = []
 
-    def call():
-        try:
-            barrier.wait()
-            answers.append(Client().post(RESULT_URL, params).content.decode())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_concurrently(lambda: answers.append(Client().post(RESULT_URL, params).content.decode()), [()] * 50)
 
     assert answers == [f"OK{payment.pk}"] * 50
     assert state(payment) == ("paid", Decimal("750.00"), 1)

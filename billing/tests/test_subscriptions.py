@@ -1,17 +1,15 @@
-import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from billing import services, tasks
 from billing.models import LedgerEntry, Subscription
 from billing.selectors import balance_get, users_with_active_subscription
 from billing.tests.factories import PlanFactory
-from billing.tests.helpers import assert_ledger_invariant
+from billing.tests.helpers import assert_ledger_invariant, fund, run_concurrently
 from catalog.models import Organization
 from catalog.tests.factories import OrganizationFactory
 from mailings.models import Notification
@@ -20,10 +18,6 @@ from portal.tests.factories import UserFactory
 
 MSK = timezone.get_default_timezone()
 START = datetime(2026, 3, 1, 12, 0, tzinfo=MSK)
-
-
-def fund(user, amount):
-    services.balance_credit(user=user, amount=Decimal(amount), kind="topup")
 
 
 def unlisted_org(**kwargs):
@@ -258,24 +252,16 @@ def test_fifty_concurrent_purchases_against_a_balance_for_ten():
     owner = UserFactory()
     orgs = [unlisted_org(owner=owner) for _ in range(50)]
     fund(owner, "1000.00")
-    barrier = threading.Barrier(50)
     outcomes = []
 
     def buy(org):
         try:
-            barrier.wait()
             services.subscription_create(user=owner, organization_id=org.pk, plan_id=plan.pk)
             outcomes.append("ok")
         except errors.InsufficientFunds:
             outcomes.append("insufficient")
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=buy, args=(org,)) for org in orgs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_concurrently(buy, [(org,) for org in orgs])
 
     assert outcomes.count("ok") == 10
     assert outcomes.count("insufficient") == 40
@@ -296,20 +282,8 @@ def test_two_overlapping_renewal_runs_charge_once():
         for org in orgs:
             services.subscription_create(user=owner, organization_id=org.pk, plan_id=plan.pk)
     due = START + timedelta(days=40)
-    barrier = threading.Barrier(2)
 
-    def run():
-        try:
-            barrier.wait()
-            services.subscriptions_renew_due(now=due)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_concurrently(lambda: services.subscriptions_renew_due(now=due), [(), ()])
 
     assert LedgerEntry.objects.filter(kind="subscription_charge").count() == 10
     assert balance_get(user=owner) == Decimal("0.00")

@@ -9,13 +9,10 @@ from billing import services
 from billing.models import Payment, Subscription
 from billing.selectors import balance_get
 from billing.tests.factories import PlanFactory
+from billing.tests.helpers import fund
 from catalog.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def fund(user, amount):
-    services.balance_credit(user=user, amount=Decimal(amount), kind="topup")
 
 
 def test_balance_page_shows_balance_and_history(client, user):
