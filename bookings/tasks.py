@@ -1,17 +1,21 @@
-"""Thin Celery tasks for bookings."""
+"""Thin Celery tasks for bookings.
+
+Both run every minute from beat and are idempotent, so a failed run is not
+retried: the next minute's run does the same work.
+"""
 
 from celery import shared_task
 
 from bookings import services
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270, max_retries=3, default_retry_delay=30)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
 def send_booking_reminders() -> int:
     """Send due booking reminders (each person, offset and start time once)."""
     return services.booking_reminders_send()
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270, max_retries=3, default_retry_delay=30)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
 def mark_no_shows() -> dict:
     """Mark bookings nobody checked in to as no-shows, checked-in ones as completed."""
     return services.booking_mark_no_shows()
