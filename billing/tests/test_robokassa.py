@@ -12,6 +12,7 @@ from billing.signals import topup_paid
 from billing.tests.factories import PaymentFactory
 from billing.tests.helpers import assert_ledger_invariant, run_concurrently
 from mailings.models import Notification
+from portal import errors
 from portal.tests.factories import UserFactory
 
 RESULT_URL = "/billing/robokassa/result/"
@@ -223,6 +224,11 @@ def test_payment_result_service_rejects_reused_invid_of_other_amount():
     payment = services.payment_create(user=user, amount="300")
     params = result_params(payment)
     services.payment_result(params=params)
+    assert state(payment) == ("paid", Decimal("300.00"), 1)
+
+    with pytest.raises(errors.ValidationError) as exc:
+        services.payment_result(params=result_params(payment, out_sum="3000.000000"))
+    assert exc.value.code == "amount_mismatch"
     assert state(payment) == ("paid", Decimal("300.00"), 1)
 
 
