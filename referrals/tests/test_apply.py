@@ -10,6 +10,7 @@ from portal.errors import Conflict, ValidationError
 from portal.tests.factories import UserFactory
 from referrals import services
 from referrals.models import Referral
+from referrals.tests.concurrency import run_at_once
 from referrals.tests.factories import ReferralCodeFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,30 +168,14 @@ def test_miniapp_signed_launch_with_start_param_records_the_referral(api_client,
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_applies_for_one_user_record_one_referral():
-    import threading
-
-    from django.db import connection
-
     newcomer = UserFactory()
     codes = [ReferralCodeFactory() for _ in range(4)]
-    barrier = threading.Barrier(len(codes))
-    outcomes = []
 
-    def apply(code_text):
-        try:
-            barrier.wait(timeout=10)
-            services.referral_apply(user=newcomer, code=code_text, source="api")
-            outcomes.append("ok")
-        except Conflict as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+    results = run_at_once(
+        lambda code_text: services.referral_apply(user=newcomer, code=code_text, source="api"),
+        [(code.code,) for code in codes],
+    )
 
-    threads = [threading.Thread(target=apply, args=(code.code,)) for code in codes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    outcomes = ["ok" if exc is None else getattr(exc, "code", repr(exc)) for exc in results]
     assert sorted(outcomes) == ["already_referred"] * 3 + ["ok"]
     assert Referral.objects.filter(referred=newcomer).count() == 1

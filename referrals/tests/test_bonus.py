@@ -1,16 +1,15 @@
 """The referral bonus on the referred user's first paid top-up, through billing's real callback."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing import robokassa
 from billing import services as billing_services
 from billing.selectors import balance_get, ledger_list
 from portal.tests.factories import UserFactory
 from referrals.models import Referral
+from referrals.tests.concurrency import run_at_once
 from referrals.tests.factories import ReferralCodeFactory, ReferralFactory
 
 
@@ -99,24 +98,10 @@ def test_concurrent_duplicate_callbacks_pay_one_bonus(settings):
     referral = ReferralFactory(code=ReferralCodeFactory(user=referrer), referred=UserFactory())
     payment = billing_services.payment_create(user=referral.referred, amount=Decimal("300.00"))
     params = _callback_params(payment)
-    barrier = threading.Barrier(8)
-    errors = []
 
-    def callback():
-        try:
-            barrier.wait(timeout=10)
-            billing_services.payment_result(params=params)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    results = run_at_once(lambda: billing_services.payment_result(params=params), [()] * 8)
 
-    threads = [threading.Thread(target=callback) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = [exc for exc in results if exc is not None]
     assert errors == []
     assert balance_get(user=referrer) == Decimal("100.00")
     assert balance_get(user=referral.referred) == Decimal("300.00")

@@ -1,15 +1,15 @@
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.tests.factories import UserFactory
 from referrals import services
 from referrals.models import CODE_ALPHABET, ReferralCode
+from referrals.tests.concurrency import run_at_once
 from referrals.tests.factories import ReferralCodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,24 +132,12 @@ def test_expired_codes_count_as_inactive():
 def test_concurrent_activation_leaves_exactly_one_active_code():
     user = UserFactory()
     codes = [ReferralCodeFactory(user=user, is_active=False) for _ in range(6)]
-    barrier = threading.Barrier(len(codes))
-    errors = []
 
-    def activate(code_id):
-        try:
-            barrier.wait(timeout=10)
-            services.referral_code_activate(user=user, code_id=code_id)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    results = run_at_once(
+        lambda code_id: services.referral_code_activate(user=user, code_id=code_id), [(code.pk,) for code in codes]
+    )
 
-    threads = [threading.Thread(target=activate, args=(code.pk,)) for code in codes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = [exc for exc in results if exc is not None]
     assert errors == []
     assert ReferralCode.objects.filter(user=user, is_active=True).count() == 1
 
@@ -158,24 +146,10 @@ def test_concurrent_activation_leaves_exactly_one_active_code():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_leaves_exactly_one_active_code():
     user = UserFactory()
-    barrier = threading.Barrier(5)
-    errors = []
 
-    def create():
-        try:
-            barrier.wait(timeout=10)
-            services.referral_code_create(user=user)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    results = run_at_once(lambda: services.referral_code_create(user=user), [()] * 5)
 
-    threads = [threading.Thread(target=create) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = [exc for exc in results if exc is not None]
     assert errors == []
     assert ReferralCode.objects.filter(user=user).count() == 5
     assert ReferralCode.objects.filter(user=user, is_active=True).count() == 1
