@@ -199,3 +199,17 @@ def test_admin_deactivates_and_deletes_codes_through_the_services(staff_client, 
     assert response.status_code == 302
     assert not ReferralCode.objects.filter(pk=second.pk).exists()
     assert api_client.get(lookup, {"email": second.user.email}).status_code == 404
+
+
+def test_my_referrals_page_query_count_does_not_grow_with_friends(client, user, django_assert_max_num_queries):
+    code = ReferralCodeFactory(user=user)
+    client.force_login(user)
+    ReferralFactory(code=code)
+    with django_assert_max_num_queries(100) as few:
+        assert client.get(reverse("referrals:mine")).status_code == 200
+    for _ in range(15):
+        ReferralFactory(code=code)
+        ReferralCodeFactory(user=user, is_active=False)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("referrals:mine")).status_code == 200
