@@ -129,7 +129,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_select_related = ["city", "owner"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["listed_until", "created_at", "updated_at", "hidden_by_staff"]
+    # Status changes go through the publish/hide actions (services.organization_publish
+    # checks completeness, organization_hide marks it hidden by staff); the listing
+    # through billing (listing_extend).
+    readonly_fields = ["status", "listed_until", "created_at", "updated_at", "hidden_by_staff"]
     fields = [
         "name",
         "slug",

@@ -148,3 +148,18 @@ def test_admin_photo_and_logo_uploads_go_through_the_image_pipeline(staff_client
     assert saved.image.name.endswith(".jpg")
     org.refresh_from_db()
     assert org.logo.width == 512
+
+
+def test_the_change_form_cannot_publish_around_the_moderation_rules(staff_client):
+    # given an incomplete draft (no categories, no phone)
+    org = OrganizationFactory(status="draft", phone="")
+    url = reverse("admin:catalog_organization_change", args=[org.pk])
+
+    # when staff post the change form with status "published"
+    response = staff_client.post(url, _change_form_data(org, status="published", name="Новое имя"))
+
+    # then the other fields are saved, the status is not: publishing is the action's job
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.name == "Новое имя"
+    assert org.status == "draft"
