@@ -339,7 +339,13 @@ ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=True)
 ROBOKASSA_HASH = env.str("ROBOKASSA_HASH", default="md5").lower()
 if ROBOKASSA_HASH not in {"md5", "sha256", "sha512"}:
     raise ImproperlyConfigured("ROBOKASSA_HASH must be one of md5, sha256, sha512.")
-if not DEBUG and (ROBOKASSA_PASSWORD1 == "demo-password-1" and not ROBOKASSA_IS_TEST):
+# A live shop with either demo password would let anyone sign payment links
+# (Password1) or, worse, crediting Result callbacks (Password2).
+if (
+    not DEBUG
+    and not ROBOKASSA_IS_TEST
+    and {ROBOKASSA_PASSWORD1, ROBOKASSA_PASSWORD2} & {"demo-password-1", "demo-password-2"}
+):
     raise ImproperlyConfigured("Set ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2 for a live Robokassa shop.")
 
 # --- Notifications -------------------------------------------------------------

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -142,3 +144,24 @@ print(errors, n, mode)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] 2 wal"
+
+
+@pytest.mark.parametrize(
+    "passwords",
+    [
+        {"ROBOKASSA_PASSWORD1": "real-secret-1"},  # Password2 left at its demo value
+        {"ROBOKASSA_PASSWORD2": "real-secret-2"},  # Password1 left at its demo value
+    ],
+)
+def test_a_live_robokassa_shop_refuses_to_start_with_a_demo_password(passwords):
+    production = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "citydesk.ru"}
+    live = {**production, "ROBOKASSA_IS_TEST": "0", "ROBOKASSA_LOGIN": "citydesk"}
+
+    refused = _settings({**live, **passwords}, "s.ROBOKASSA_IS_TEST")
+    started = _settings(
+        {**live, "ROBOKASSA_PASSWORD1": "real-secret-1", "ROBOKASSA_PASSWORD2": "real-secret-2"}, "s.ROBOKASSA_IS_TEST"
+    )
+
+    assert refused.returncode != 0
+    assert "ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2" in refused.stderr
+    assert started.returncode == 0, started.stderr
