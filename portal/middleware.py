@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
@@ -11,6 +12,10 @@ class BlockedUserMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session, nobody to check: and the session is left untouched, so
+            # public answers don't "Vary: Cookie" for this middleware's sake.
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_blocked:
             if request.path.startswith("/api/"):
