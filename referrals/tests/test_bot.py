@@ -6,7 +6,6 @@ import pytest
 from django.core import mail
 
 from mailings.models import BotSubscriber, Notification
-from mailings.testing.fake_telegram import FakeTelegram
 from portal.tests.factories import UserFactory
 from referrals import services
 from referrals.models import Referral
@@ -17,14 +16,10 @@ SECRET = "referrals-webhook-secret"
 
 
 @pytest.fixture
-def fake_telegram(settings):
-    with FakeTelegram(global_rate=1000, per_chat_rate=5) as fake:
-        settings.TELEGRAM_BOT_TOKEN = "123456:TEST-token"
-        settings.TELEGRAM_API_BASE_URL = fake.base_url
-        settings.TELEGRAM_RATE_GLOBAL = "1000/second"
-        settings.TELEGRAM_RATE_PER_CHAT = "5/second"
-        settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-        yield fake
+def fake_telegram(fake_telegram, settings):
+    """The root fake Bot API, with the webhook secret these tests post with."""
+    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
+    return fake_telegram
 
 
 def _start(client, text, tg_id):
