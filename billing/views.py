@@ -20,6 +20,7 @@ from billing import robokassa, selectors, services
 from billing.forms import SubscribeForm, TopupForm
 from billing.models import Payment
 from portal import errors
+from portal.client_address import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -123,17 +124,13 @@ def subscription_cancel(request, pk: int):
 # --- Robokassa -------------------------------------------------------------------------
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def robokassa_result(request):
     """ResultURL: Robokassa's server-to-server notice. Answers ``OK<InvId>`` or 400."""
     params = request.POST if request.method == "POST" else request.GET
     try:
-        payment = services.payment_result(params=params.dict(), remote_addr=_client_ip(request))
+        payment = services.payment_result(params=params.dict(), remote_addr=client_ip(request))
     except errors.DomainError as exc:
         logger.warning("Rejected Robokassa result callback: %s", exc.message)
         return HttpResponseBadRequest(f"bad request: {exc.message}", content_type="text/plain; charset=utf-8")
@@ -146,7 +143,7 @@ def robokassa_success(request):
     """SuccessURL: the user is back from Robokassa. Checks the Password1 signature; never credits."""
     params = (request.POST if request.method == "POST" else request.GET).dict()
     try:
-        payment = services.payment_success_check(params=params, remote_addr=_client_ip(request))
+        payment = services.payment_success_check(params=params, remote_addr=client_ip(request))
     except errors.DomainError:
         return render(request, "billing/robokassa_success.html", {"invalid": True}, status=400)
     mine = payment is not None and request.user.is_authenticated and payment.user_id == request.user.pk
@@ -158,7 +155,7 @@ def robokassa_success(request):
 def robokassa_fail(request):
     """FailURL: the user cancelled or the payment did not go through."""
     params = (request.POST if request.method == "POST" else request.GET).dict()
-    payment = services.payment_fail(user=request.user, params=params, remote_addr=_client_ip(request))
+    payment = services.payment_fail(user=request.user, params=params, remote_addr=client_ip(request))
     return render(request, "billing/robokassa_fail.html", {"payment": payment})
 
 

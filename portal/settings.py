@@ -221,6 +221,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Citydesk <noreply@ci
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Django REST framework and the OpenAPI schema ---------------------------
+# TRUSTED_PROXY_COUNT: how many reverse proxies in front of the site append to
+# X-Forwarded-For. 0 (default) ignores the header: the client is REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
+
 REST_FRAMEWORK = {
     # The first class decides the WWW-Authenticate header, so a missing or bad
     # credential is a 401 rather than a 403.
@@ -246,6 +252,9 @@ REST_FRAMEWORK = {
         "sensitive": env.str("API_THROTTLE_SENSITIVE", default="20/min"),
         "referral_lookup": env.str("API_THROTTLE_REFERRAL_LOOKUP", default="10/min"),
     },
+    # Throttle keys use the client address DRF derives the same way as
+    # portal.client_address: X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
