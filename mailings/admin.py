@@ -71,9 +71,11 @@ class MailingForm(forms.ModelForm):
         model = Mailing
         fields = ("name", "text", "media", "send_at", "audience", "city", "channels")
         help_texts = {
+            # The admin renders help texts as HTML: the tag is written with entities.
             "text": _(
                 "Telegram HTML: b, i, u, s, a href (http, https, tg), code, pre, blockquote (expandable), "
-                '<span class="tg-spoiler">, tg-emoji. Anything else is refused. VK and email get the plain text.'
+                '&lt;span class="tg-spoiler"&gt;, tg-emoji. Anything else is refused. '
+                "VK and email get the plain text."
             ),
             "send_at": _("Moscow time."),
         }
