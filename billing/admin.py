@@ -1,11 +1,8 @@
 """Billing back office: balances and the ledger (read-only), staff grants, payments with
 their callbacks, plans, subscriptions and the revenue dashboard."""
 
-import json
-
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -218,7 +215,8 @@ class RevenueDashboardAdmin(admin.ModelAdmin):
             "title": _("Revenue"),
             "opts": self.model._meta,
             "data": data,
-            "chart_json": json.dumps(chart, cls=DjangoJSONEncoder),
+            # json_script encodes it (DjangoJSONEncoder: amounts as strings) for static/billing/revenue_dashboard.js
+            "chart": chart,
         }
         return render(request, "admin/billing/revenue_dashboard.html", context)
 

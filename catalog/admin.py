@@ -111,7 +111,7 @@ class PhotoInline(admin.TabularInline):
     def preview(self, obj):
         if not obj.pk or not obj.image:
             return "—"
-        return format_html('<img src="{}" alt="" style="height:60px;border-radius:4px">', obj.image.url)
+        return format_html('<img src="{}" alt="" height="60">', obj.image.url)
 
 
 @admin.register(Organization)

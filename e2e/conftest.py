@@ -70,3 +70,23 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+@pytest.fixture
+def admin_login(page, live_server):
+    """Log a staff ``user`` into the admin through its login form: ``admin_login(user)``."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from portal.tests.factories import USER_PASSWORD
+
+    def _login(user, password=USER_PASSWORD):
+        page.goto("/admin/login/")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("input[type=submit]")
+        expect(page).to_have_url(re.compile(r"/admin/$"))
+        return page
+
+    return _login

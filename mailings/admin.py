@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from mailings import services
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
-from mailings.telegram_html import TelegramHTMLError, validate_button_url, validate_html
+from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
 from portal.errors import DomainError
 
 
@@ -71,9 +71,11 @@ class MailingForm(forms.ModelForm):
         model = Mailing
         fields = ("name", "text", "media", "send_at", "audience", "city", "channels")
         help_texts = {
+            # The admin renders help texts as HTML: the tag is written with entities.
             "text": _(
-                "Telegram HTML: b, i, u, s, a href, code, pre, blockquote, "
-                '<span class="tg-spoiler">. VK and email get the plain text.'
+                "Telegram HTML: b, i, u, s, a href (http, https, tg), code, pre, blockquote (expandable), "
+                '&lt;span class="tg-spoiler"&gt;, tg-emoji. Anything else is refused. '
+                "VK and email get the plain text."
             ),
             "send_at": _("Moscow time."),
         }
@@ -216,8 +218,10 @@ class MailingAdmin(admin.ModelAdmin):
         mailing = Mailing.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if mailing is not None:
             extra_context.update(self._progress_context(mailing))
-            extra_context["preview"] = mailing_preview_html(mailing)
-            extra_context["preview_buttons"] = list(mailing.buttons.order_by("position", "pk"))
+            extra_context["preview"], extra_context["preview_error"] = mailing_preview(mailing)
+            extra_context["preview_buttons"] = [
+                (button.text, _button_href(button.url)) for button in mailing.buttons.order_by("position", "pk")
+            ]
             extra_context["can_schedule"] = mailing.status == Mailing.Status.DRAFT
             extra_context["can_cancel"] = mailing.status in (
                 Mailing.Status.DRAFT,
@@ -227,17 +231,28 @@ class MailingAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 
-def mailing_preview_html(mailing) -> str:
-    """The text as Telegram shows it (only Telegram's tags survive validation)."""
+def _button_href(url: str) -> str:
+    """The button's link for the preview, or "" when it is not an http(s)/tg URL."""
+    try:
+        validate_button_url(url)
+    except TelegramHTMLError:
+        return ""
+    return url
+
+
+def mailing_preview(mailing) -> tuple[str, str]:
+    """The text as Telegram shows it, and why the current rules refuse it ("" if they don't).
+
+    Only the sanitised HTML reaches the page. A text the rules refuse (saved
+    before they changed) shows the reason above the sanitised version, which
+    is what would be sent.
+    """
+    preview = mark_safe(to_preview_html(mailing.text))  # noqa: S308 — nh3 output, Telegram's tags only
     try:
         validate_html(mailing.text)
     except TelegramHTMLError as exc:
-        from django.utils.html import format_html
-
-        return format_html('<p class="errornote">{}</p>', str(exc))
-    html = mailing.text.replace("<tg-spoiler>", '<span class="tg-spoiler">').replace("</tg-spoiler>", "</span>")
-    # Safe: validate_html admits only Telegram's tags, no event attributes, http(s)/tg/mailto links.
-    return mark_safe(html.replace("\n", "<br>"))  # noqa: S308
+        return preview, str(exc)
+    return preview, ""
 
 
 @admin.register(Delivery)

@@ -542,11 +542,11 @@ def _vk_attachment(mailing) -> str:
 def _email_message(mailing, buttons):
     from django.utils.html import escape as html_escape
 
-    from mailings.telegram_html import to_plain_text
+    from mailings.telegram_html import sanitize, to_plain_text
 
     plain = to_plain_text(mailing.text)
     lines = [plain, ""] + [f"{text}: {url}" for text, url in buttons]
-    html = mailing.text.replace("\n", "<br>\n") + "".join(
+    html = sanitize(mailing.text).replace("\n", "<br>\n") + "".join(
         f'<p><a href="{html_escape(url)}">{html_escape(text)}</a></p>' for text, url in buttons
     )
     subject = plain.splitlines()[0][:78] if plain else mailing.name
@@ -612,8 +612,9 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
     from mailings.channels import telegram as tg
     from mailings.models import Delivery, Mailing
     from mailings.rate_limit import acquire_telegram
-    from mailings.telegram_html import escape
+    from mailings.telegram_html import escape, sanitize
 
+    text = sanitize(mailing.text)
     media = _telegram_media(mailing) if channel == "telegram" else None
     email = _email_message(mailing, buttons) if channel == "email" else None
     items = list(
@@ -642,9 +643,7 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
             continue
         try:
             if channel == "telegram":
-                file_id = tg.send_rich(
-                    chat_id=address, text=mailing.text, buttons=buttons, media=media, first_slot_taken=True
-                )
+                file_id = tg.send_rich(chat_id=address, text=text, buttons=buttons, media=media, first_slot_taken=True)
                 if media is not None and file_id and not media.file_id:
                     media = tg.Media(kind=media.kind, file_id=file_id)
                     Mailing.objects.filter(pk=mailing.pk, telegram_file_id="").update(telegram_file_id=file_id)
@@ -759,7 +758,9 @@ def mailing_send_test(*, mailing, user) -> list[str]:
     for channel in mailing.channels:
         try:
             if channel == "telegram" and tg.is_configured() and (chat := tg.subscriber_chat_for(user)):
-                tg.send_rich(chat_id=chat, text=mailing.text, buttons=buttons, media=_telegram_media(mailing))
+                from mailings.telegram_html import sanitize
+
+                tg.send_rich(chat_id=chat, text=sanitize(mailing.text), buttons=buttons, media=_telegram_media(mailing))
             elif channel == "vk" and (peer := vk.VKChannel().address_for(user)):
                 from mailings.telegram_html import to_plain_text
 

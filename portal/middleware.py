@@ -1,3 +1,5 @@
+from csp.constants import NONE
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -28,16 +30,25 @@ class BlockedUserMiddleware:
         return self.get_response(request)
 
 
-class FrameAncestorsMiddleware:
-    """Allow only our own pages and the Mini App hosts to frame the site."""
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY), with nobody allowed to frame the admin and the API.
 
-    def __init__(self, get_response):
-        from django.conf import settings
+    User pages may be framed by the Mini App hosts (``FRAME_ANCESTORS``); the
+    paths in ``CSP_FRAME_DENY_PREFIXES`` get ``frame-ancestors 'none'`` and
+    ``X-Frame-Options: DENY`` (for browsers without CSP level 2).
+    """
 
-        self.get_response = get_response
-        self.header = "frame-ancestors " + " ".join(settings.FRAME_ANCESTORS)
+    def _frame_denied(self, request) -> bool:
+        return request.path_info.startswith(tuple(settings.CSP_FRAME_DENY_PREFIXES))
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.header)
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if self._frame_denied(request):
+            parts.replace = {**(parts.replace or {}), "frame-ancestors": [NONE]}
+        return parts
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if self._frame_denied(request):
+            response.headers["X-Frame-Options"] = "DENY"
         return response

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",  # CSP on every answer, redirects included
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,7 +82,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.BlockedUserMiddleware",
-    "portal.middleware.FrameAncestorsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "referrals.middleware.ReferralCodeMiddleware",  # remembers ?ref=<code> for the signup form
 ]
@@ -407,8 +408,10 @@ MAILINGS_QUEUE = env.str("MAILINGS_QUEUE", default="") or None
 # --- Security (production) ------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 # Mini Apps load our pages in Telegram's and VK's web clients (iframes), so
-# instead of X-Frame-Options (all or nothing) a CSP frame-ancestors header
-# names the hosts allowed to frame us; clickjacking stays blocked elsewhere.
+# instead of X-Frame-Options (all or nothing) the CSP frame-ancestors
+# directive names the hosts allowed to frame the user pages. The admin and the
+# API (its docs included) get frame-ancestors 'none' and X-Frame-Options DENY
+# from portal.middleware.ContentSecurityPolicyMiddleware.
 FRAME_ANCESTORS = env.list(
     "FRAME_ANCESTORS",
     default=[
@@ -421,7 +424,55 @@ FRAME_ANCESTORS = env.list(
         "https://*.vk.ru",
     ],
 )
-SILENCED_SYSTEM_CHECKS = ["security.W002"]  # replaced by FrameAncestorsMiddleware above
+SILENCED_SYSTEM_CHECKS = ["security.W002"]  # X-Frame-Options: see ContentSecurityPolicyMiddleware
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of ``url`` ("" when it has none)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere;
+# every script is a static file. docs/security.md explains each directive and
+# how to add a host.
+# Uploaded images come from the S3 endpoint (or the bucket's AWS host) when S3 is on.
+if AWS_STORAGE_BUCKET_NAME:
+    _MEDIA_ORIGINS = [_origin(AWS_S3_ENDPOINT_URL) or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+else:
+    _MEDIA_ORIGINS = []
+# Forms whose answer redirects off the site: the top-up (Robokassa's payment
+# page) and "log in with" a configured provider (its authorization page).
+_FORM_ORIGINS = ["https://auth.robokassa.ru", _origin(ROBOKASSA_PAYMENT_URL)]
+_FORM_ORIGINS += [
+    origin
+    for provider, origin in (
+        ("telegram", "https://oauth.telegram.org"),
+        ("vk", "https://id.vk.ru"),
+        ("yandex", "https://oauth.yandex.com"),
+    )
+    if provider in SOCIALACCOUNT_PROVIDERS
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_MEDIA_ORIGINS],
+        "media-src": ["'self'", *_MEDIA_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *dict.fromkeys(o for o in _FORM_ORIGINS if o)],
+        "frame-ancestors": FRAME_ANCESTORS,
+    },
+}
+# URL prefixes whose pages nobody may frame: CSP frame-ancestors 'none' and X-Frame-Options DENY.
+CSP_FRAME_DENY_PREFIXES = ["/admin/", "/api/"]
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

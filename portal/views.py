@@ -5,7 +5,8 @@ import logging
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -21,6 +22,12 @@ def home(request):
     except ImportError:  # the catalog app supplies the pickers once it exists
         pass
     return render(request, "home.html", context)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin, Swagger UI)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def _check_database() -> str:

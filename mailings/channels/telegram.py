@@ -31,7 +31,7 @@ from telegram.request import HTTPXRequest
 from mailings.channels.base import Channel, DeliveryError, Message, PermanentDeliveryError
 from mailings.channels.registry import register_channel
 from mailings.rate_limit import acquire_telegram
-from mailings.telegram_html import CAPTION_LIMIT, TelegramHTMLError, escape, validate_html, visible_length
+from mailings.telegram_html import CAPTION_LIMIT, TelegramHTMLError, escape, sanitize, validate_html, visible_length
 
 MAX_RETRY_AFTER_ATTEMPTS = 5
 NETWORK_BACKOFF = (0.5, 1.0, 2.0)
@@ -200,6 +200,8 @@ class TelegramChannel(Channel):
             validate_html(text)
         except TelegramHTMLError:
             text = escape(text)
+        else:
+            text = sanitize(text)
         try:
             send_rich(chat_id=address, text=text, buttons=message.buttons)
         except RecipientGone:
