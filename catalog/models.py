@@ -1,4 +1,4 @@
-"""Catalog: cities, categories, organizations and their services."""
+"""Catalog: categories, organizations and their services (cities live in portal)."""
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -7,25 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class City(models.Model):
-    name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", help_text=_("IANA name"))
-
-    class Meta:
-        verbose_name = _("city")
-        verbose_name_plural = _("cities")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def tzinfo(self):
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(self.timezone)
+from portal.models import City  # re-exported: cities are shared reference data kept in portal
 
 
 class Category(models.Model):

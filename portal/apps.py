@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = _("Accounts and support")
+    verbose_name = _("Accounts")
 
     def ready(self):
         from django.urls import register_converter

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("portal.site_urls")),
+    path("", include("support.urls")),
     path("catalog/", include("catalog.urls")),
     path("bookings/", include("bookings.urls")),
     path("billing/", include("billing.urls")),

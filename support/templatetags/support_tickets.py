@@ -2,7 +2,7 @@
 
 from django import template
 
-from portal.models import Ticket
+from support.models import Ticket
 
 register = template.Library()
 

@@ -1,12 +1,15 @@
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bookings.tests.factories import BookingFactory
 from mailings.models import Notification
 from portal import errors
-from portal.models import Ticket, TicketStatusChange
-from portal.services import ticket_allowed_statuses, ticket_change_status, ticket_create
-from portal.tests.factories import TicketFactory, UserFactory
+from portal.tests.factories import UserFactory
+from support.models import Ticket, TicketStatusChange
+from support.services import ticket_allowed_statuses, ticket_change_status, ticket_create
+from support.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
@@ -283,7 +286,7 @@ def test_admin_changes_status_with_a_comment(staff_client, staff_user, user):
     ticket = TicketFactory(user=user)
 
     response = staff_client.post(
-        f"/admin/portal/ticket/{ticket.pk}/change/",
+        f"/admin/support/ticket/{ticket.pk}/change/",
         {
             "new_status": "in_progress",
             "status_comment": "Разбираемся",
@@ -302,7 +305,7 @@ def test_admin_offers_only_allowed_statuses(staff_client, user):
     ticket = TicketFactory(user=user, status=S.RESOLVED)
 
     response = staff_client.post(
-        f"/admin/portal/ticket/{ticket.pk}/change/",
+        f"/admin/support/ticket/{ticket.pk}/change/",
         {"new_status": "rejected", "history-TOTAL_FORMS": "0", "history-INITIAL_FORMS": "0"},
     )
 
@@ -315,9 +318,9 @@ def test_admin_list_filter_and_bulk_actions(staff_client, user):
     open_ticket = TicketFactory(user=user)
     closed = TicketFactory(user=user, status=S.CLOSED)
 
-    assert staff_client.get("/admin/portal/ticket/?status__exact=open").status_code == 200
+    assert staff_client.get("/admin/support/ticket/?status__exact=open").status_code == 200
     response = staff_client.post(
-        "/admin/portal/ticket/", {"action": "mark_in_progress", "_selected_action": [open_ticket.pk, closed.pk]}
+        "/admin/support/ticket/", {"action": "mark_in_progress", "_selected_action": [open_ticket.pk, closed.pk]}
     )
 
     assert response.status_code == 302
@@ -327,7 +330,7 @@ def test_admin_list_filter_and_bulk_actions(staff_client, user):
 
 
 def test_admin_cannot_add_tickets(staff_client):
-    assert staff_client.get("/admin/portal/ticket/add/").status_code == 403
+    assert staff_client.get("/admin/support/ticket/add/").status_code == 403
 
 
 def test_admin_isolation_does_not_leak_between_users_in_notifications(staff_user):
@@ -343,14 +346,11 @@ def test_admin_isolation_does_not_leak_between_users_in_notifications(staff_user
 def test_admin_search_by_text_and_number(staff_client, user):
     ticket = TicketFactory(user=user, subject="Сломался замок")
 
-    assert "Сломался замок" in staff_client.get("/admin/portal/ticket/?q=замок").content.decode()
-    assert staff_client.get(f"/admin/portal/ticket/?q={ticket.pk}").status_code == 200
+    assert "Сломался замок" in staff_client.get("/admin/support/ticket/?q=замок").content.decode()
+    assert staff_client.get(f"/admin/support/ticket/?q={ticket.pk}").status_code == 200
 
 
 def test_admin_change_page_query_count_does_not_grow_with_the_history(staff_client, user):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def queries_for(history_length: int) -> int:
         ticket = TicketFactory(user=user)
         for _ in range(history_length):
@@ -358,7 +358,7 @@ def test_admin_change_page_query_count_does_not_grow_with_the_history(staff_clie
                 ticket=ticket, changed_by=UserFactory(is_staff=True), from_status=S.OPEN, to_status=S.IN_PROGRESS
             )
         with CaptureQueriesContext(connection) as captured:
-            assert staff_client.get(f"/admin/portal/ticket/{ticket.pk}/change/").status_code == 200
+            assert staff_client.get(f"/admin/support/ticket/{ticket.pk}/change/").status_code == 200
         return len(captured)
 
     queries_for(1)  # warm per-process caches (content types, site)
