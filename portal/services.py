@@ -6,16 +6,18 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.errors import Conflict, DomainError, PermissionDenied, UserBlocked, ValidationError
+from portal.errors import Conflict, PermissionDenied, UserBlocked, ValidationError
 from portal.images import image_validate_and_normalize
 from portal.models import TelegramLinkToken, User
 from portal.phones import phone_normalize
+from portal.signals import platform_user_created
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +92,6 @@ def _social_user_get_or_create(*, provider: str, uid: str, names: dict, extra_da
     (provider, uid) constraint lets exactly one win. The loser's savepoint
     (with its freshly created user) is rolled back and it re-reads the winner's row.
     """
-    from allauth.socialaccount.models import SocialAccount
-
     account = SocialAccount.objects.select_related("user").filter(provider=provider, uid=uid).first()
     if account is not None:
         return account.user, False
@@ -122,18 +122,15 @@ def _telegram_uid(telegram_user: dict) -> str:
     return str(int(user_id))
 
 
-def telegram_user_get_or_create(
-    *, telegram_user: dict, start_param: str = "", referral_source: str = "miniapp"
-) -> tuple[User, bool]:
+def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -> tuple[User, bool]:
     """The user of a Telegram identity (Telegram's ``user`` dict: ``id``, ``first_name``…).
 
     Creates the user and the ``telegram`` SocialAccount (uid = Telegram id) on the
     first visit; exactly one user even under concurrent first requests. Used by
-    the Mini App authentication and the Telegram bot. On the first sign-in a
-    ``start_param`` of ``ref_<code>`` applies that referral code (a refusal is
-    logged; the sign-up still succeeds), recorded with ``referral_source``
-    ("miniapp", or "bot" for the bot's ``/start ref_<code>``). The start_param
-    is kept in the SocialAccount's ``extra_data``.
+    the Mini App authentication and the Telegram bot. The Mini App's
+    ``start_param`` is kept in the SocialAccount's ``extra_data`` and, on the
+    first sign-in, sent with ``portal.signals.platform_user_created`` (referrals
+    applies a ``ref_<code>`` there).
     """
     uid = _telegram_uid(telegram_user)
     start_param = str(start_param or "")[:512]
@@ -145,8 +142,8 @@ def telegram_user_get_or_create(
         "last_name": _name_part(telegram_user.get("last_name")),
     }
     user, created = _social_user_get_or_create(provider=TELEGRAM_PROVIDER, uid=uid, names=names, extra_data=extra_data)
-    if created and start_param.startswith("ref_"):
-        _referral_apply_quietly(user=user, code=start_param[4:], source=referral_source)
+    if created:
+        platform_user_created.send(sender=User, user=user, provider=TELEGRAM_PROVIDER, start_param=start_param)
     return user, created
 
 
@@ -165,17 +162,10 @@ def vk_user_get_or_create(
     uid = str(int(uid))
     names = {"first_name": _name_part(first_name), "last_name": _name_part(last_name)}
     extra_data = {"id": int(uid), **(launch_params or {})}
-    return _social_user_get_or_create(provider=VK_PROVIDER, uid=uid, names=names, extra_data=extra_data)
-
-
-def _referral_apply_quietly(*, user: User, code: str, source: str) -> None:
-    from referrals.services import referral_apply
-
-    try:
-        with transaction.atomic():
-            referral_apply(user=user, code=code, source=source)
-    except DomainError as exc:
-        logger.info("referral code %r not applied for user %s: %s", code, user.pk, exc)
+    user, created = _social_user_get_or_create(provider=VK_PROVIDER, uid=uid, names=names, extra_data=extra_data)
+    if created:
+        platform_user_created.send(sender=User, user=user, provider=VK_PROVIDER, start_param="")
+    return user, created
 
 
 # --- Account linking (Telegram deep link) --------------------------------------------
@@ -215,8 +205,6 @@ def telegram_link_consume(*, token: str, telegram_user: dict) -> User:
     a user already linked to another Telegram identity (Conflict ``user_has_other_telegram``)
     and a blocked user (UserBlocked).
     """
-    from allauth.socialaccount.models import SocialAccount
-
     token = str(token or "").strip()
     if token.startswith(TELEGRAM_LINK_PREFIX):
         token = token[len(TELEGRAM_LINK_PREFIX) :]

@@ -6,10 +6,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog.sitemaps import OrganizationSitemap
+from catalog.views import home
 from portal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
