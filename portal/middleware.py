@@ -32,8 +32,6 @@ class FrameAncestorsMiddleware:
     """Allow only our own pages and the Mini App hosts to frame the site."""
 
     def __init__(self, get_response):
-        from django.conf import settings
-
         self.get_response = get_response
         self.header = "frame-ancestors " + " ".join(settings.FRAME_ANCESTORS)
 
