@@ -1,3 +1,4 @@
+# Hand-written: kept when the migrations are regenerated (docs/architecture.md, Migrations).
 """PostgreSQL full-text search for organizations.
 
 A trigger keeps ``search_vector`` current on every insert and update (also for
@@ -49,7 +50,7 @@ def _run(statements):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0003_gallery_search_import"),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
