@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - serve the portal at http://$(HOST):$(PORT)/ with a Celery worker and beat"
 	@echo "make test   - run the whole test suite"
-	@echo "make lint   - ruff check + format check + migrations check"
+	@echo "make lint   - ruff check + format check + import layers + migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/"
 
@@ -47,6 +47,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 fmt: $(VENV)/.installed-dev

@@ -25,7 +25,7 @@ VISIBLE = """
 COUNT_SQL = "SELECT count(*) " + VISIBLE
 PAGE_SQL = (
     "SELECT o.id, o.name, o.slug, o.address, o.phone, o.website, c.id, c.name, c.slug "
-    + VISIBLE.replace("WHERE", "JOIN catalog_city c ON c.id = o.city_id WHERE")
+    + VISIBLE.replace("WHERE", "JOIN portal_city c ON c.id = o.city_id WHERE")
     + " ORDER BY o.name, o.id LIMIT %s OFFSET %s"
 )
 CATEGORIES_SQL = """

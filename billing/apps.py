@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self):
+        # Imported here: these modules load models, which Django allows only once the app registry is ready.
+        from billing import selectors
+        from mailings.models import Mailing
+        from mailings.selectors import audience_register
+
+        # Who has a paid-up subscription is billing's to know: mailings asks through this resolver.
+        audience_register(audience=Mailing.Audience.ACTIVE_OWNERS, resolver=selectors.mailing_audience_active_owners)

@@ -6,7 +6,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Plan
+from billing.selectors import plans_active
 from billing.services import topup_limits
+from portal.templatetags.citydesk import rub
 
 
 class TopupForm(forms.Form):
@@ -23,8 +25,6 @@ class TopupForm(forms.Form):
 
 class PlanChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Plan) -> str:
-        from portal.templatetags.citydesk import rub
-
         return f"{obj.name} — {rub(obj.price)}"
 
 
@@ -33,8 +33,6 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from billing.selectors import plans_active
-
         self.fields["plan"].queryset = plans_active()
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from billing.models import Balance, LedgerEntry, Payment, Plan, RevenueDay, Subscription
+from catalog.models import Organization
 
 Kind = LedgerEntry.Kind
 
@@ -52,10 +53,13 @@ def users_with_active_subscription() -> QuerySet:
     return User.objects.filter(pk__in=owner_ids)
 
 
+def mailing_audience_active_owners(mailing) -> QuerySet:
+    """Mailing audience "active_owners" (a resolver registered with mailings in BillingConfig.ready())."""
+    return users_with_active_subscription()
+
+
 def organizations_without_subscription(*, user) -> QuerySet:
     """The user's organizations with no paid-up subscription: the ones they can buy one for."""
-    from catalog.models import Organization
-
     in_force = Subscription.objects.in_force().filter(organization__owner_id=user.pk).values("organization_id")
     return Organization.objects.filter(owner_id=user.pk).exclude(pk__in=in_force).order_by("name")
 

@@ -13,13 +13,16 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 
-from billing import robokassa
+from billing import robokassa, tasks
 from billing.models import MONEY, Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueDay, Subscription
-from billing.selectors import day_bounds, revenue_figures
+from billing.selectors import balance_get, day_bounds, revenue_figures
 from billing.signals import topup_paid
+from catalog.models import Organization
+from catalog.services import listing_extend
+from mailings.services import notify, notify_staff
 from portal import errors
 
 logger = logging.getLogger(__name__)
@@ -295,8 +298,6 @@ def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
 
 
 def _payment_mark_paid(*, payment: Payment) -> None:
-    from billing.tasks import notify_staff_topup
-
     entry = balance_credit(
         user=payment.user,
         amount=payment.amount,
@@ -312,14 +313,14 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     payment.ledger_entry = entry
     payment.save(update_fields=["status", "paid_at", "ledger_entry"])
     topup_paid.send(sender=Payment, payment=payment, user=payment.user, is_first_topup=is_first)
-    _notify(
+    notify(
         user=payment.user,
         kind="topup_received",
         context={"amount": f"{payment.amount:.2f}", "balance": f"{entry.balance_after:.2f}", "invoice_id": payment.pk},
         dedupe_key=f"topup:{payment.pk}:user",
     )
     payment_id = payment.pk
-    transaction.on_commit(lambda: notify_staff_topup.delay(payment_id))
+    transaction.on_commit(lambda: tasks.notify_staff_topup.delay(payment_id))
 
 
 def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | None:
@@ -369,8 +370,6 @@ def payment_notify_staff(*, payment_id: int) -> None:
     payment = Payment.objects.select_related("user").get(pk=payment_id)
     if payment.status != Payment.Status.PAID:
         return
-    from mailings.services import notify_staff
-
     notify_staff(
         kind="topup_paid",
         context={
@@ -385,31 +384,11 @@ def payment_notify_staff(*, payment_id: int) -> None:
 
 def _human_dt(value: datetime) -> str:
     """A date written the Russian way for notification texts (stored as a string)."""
-    from django.utils import dateformat, translation
-
     with translation.override(settings.LANGUAGE_CODE):
         return dateformat.format(timezone.localtime(value), "j E Y, H:i")
 
 
-def _notify(*, user, kind: str, context: dict, dedupe_key: str) -> None:
-    from mailings.services import notify
-
-    notify(user=user, kind=kind, context=context, dedupe_key=dedupe_key)
-
-
 # --- Plans and subscriptions -------------------------------------------------------
-
-
-def _org_model():
-    from catalog.models import Organization
-
-    return Organization
-
-
-def _listing_extend(*, organization, until: datetime) -> None:
-    from catalog.services import listing_extend
-
-    listing_extend(organization=organization, until=until)
 
 
 @transaction.atomic
@@ -421,7 +400,7 @@ def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscrip
     period left over from a cancelled subscription is not lost: the new one
     starts when it ends.
     """
-    organization = _org_model().objects.select_for_update().filter(pk=organization_id, owner_id=user.pk).first()
+    organization = Organization.objects.select_for_update().filter(pk=organization_id, owner_id=user.pk).first()
     if organization is None:
         raise errors.NotFound(_("Organization not found."))
     plan = Plan.objects.filter(pk=plan_id, is_active=True).first()
@@ -457,7 +436,7 @@ def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscrip
         idempotency_key=f"subscription:{subscription.pk}:period:{start.isoformat()}",
         content_object=subscription,
     )
-    _listing_extend(organization=organization, until=subscription.current_period_end)
+    listing_extend(organization=organization, until=subscription.current_period_end)
     return subscription
 
 
@@ -502,7 +481,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
     org_id = Subscription.objects.filter(pk=subscription_id).values_list("organization_id", flat=True).first()
     if org_id is None:
         return "missing"
-    _org_model().objects.select_for_update().filter(pk=org_id).first()
+    Organization.objects.select_for_update().filter(pk=org_id).first()
     subscription = (
         Subscription.objects.select_for_update()
         .select_related("plan", "organization", "organization__owner")
@@ -537,8 +516,8 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             subscription.current_period_start = new_start
             subscription.current_period_end = new_end
             subscription.save(update_fields=["current_period_start", "current_period_end"])
-            _listing_extend(organization=organization, until=new_end)
-            _notify(
+            listing_extend(organization=organization, until=new_end)
+            notify(
                 user=owner,
                 kind="subscription_renewed",
                 context={
@@ -553,7 +532,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
     subscription.status = Subscription.Status.EXPIRED
     subscription.expired_at = now
     subscription.save(update_fields=["status", "expired_at"])
-    _notify(
+    notify(
         user=owner,
         kind="subscription_expired",
         context={
@@ -588,8 +567,6 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
     one bought after cancelling) needs no reminder. Each reminder has a dedupe
     key per period, so a second run (or a second beat) sends nothing.
     """
-    from billing.selectors import balance_get
-
     now = now or timezone.now()
     horizon = now + timedelta(days=max(REMINDER_DAYS))
     sent = 0
@@ -615,8 +592,6 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
         if will_renew:
             continue
         with transaction.atomic():
-            from mailings.services import notify
-
             created = notify(
                 user=owner,
                 kind="subscription_expiring",

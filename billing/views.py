@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from billing import robokassa, selectors, services
 from billing.forms import SubscribeForm, TopupForm
 from billing.models import Payment
+from catalog.models import Organization
 from portal import errors
 from portal.client_address import client_ip
 
@@ -26,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 
 def _owned_organizations(user):
-    from catalog.models import Organization
-
     return Organization.objects.filter(owner_id=user.pk).select_related("city").order_by("name")
 
 

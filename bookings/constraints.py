@@ -7,6 +7,7 @@ constraint renders no SQL at all and the locked check in
 """
 
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Func
 
@@ -50,7 +51,5 @@ class TsTzRange(Func):
     function = "TSTZRANGE"
 
     def __init__(self, *expressions, **kwargs):
-        from django.contrib.postgres.fields import DateTimeRangeField
-
         kwargs.setdefault("output_field", DateTimeRangeField())
         super().__init__(*expressions, **kwargs)

@@ -6,11 +6,14 @@ are found by stable keys, and a demo user's booking at a resource is made once.
 """
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
+from catalog.models import Organization, Service
 from portal.demo import first_or_create
+from portal.models import City, User
 
 COWORKING_RESOURCES = [
     ("Место у окна 1", Resource.Kind.SEAT, 1, ["розетка", "окно"]),
@@ -28,10 +31,6 @@ BARBERSHOP_RESOURCES = [
 
 
 def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, int]], owner):
-    from decimal import Decimal
-
-    from catalog.models import City, Organization, Service
-
     city, _ = City.objects.get_or_create(slug="moscow", defaults={"name": "Москва", "timezone": "Europe/Moscow"})
     organization, _ = Organization.objects.get_or_create(
         city=city,
@@ -95,8 +94,6 @@ def _book(*, resource, user, day_offset: int, at: time, minutes: int, service=No
 
 
 def seed(stdout, context) -> dict:
-    from portal.models import User
-
     users = list(context.get("users") or [])
     if not users:
         demo_user, _ = User.objects.get_or_create(email="client@citydesk.local", defaults={"first_name": "Анна"})

@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.contrib.postgres.fields import RangeBoundary
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from psycopg.types.range import Range
 
+from bookings.constraints import TsTzRange
 from bookings.hours import open_intervals
 from bookings.models import Booking, BookingParticipant, Resource
 from catalog.models import Organization
@@ -23,11 +26,6 @@ def _overlapping_active(queryset: QuerySet, start: datetime, end: datetime) -> Q
     """
     queryset = queryset.filter(status__in=Booking.ACTIVE_STATUSES)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.fields import RangeBoundary
-        from psycopg.types.range import Range
-
-        from bookings.constraints import TsTzRange
-
         return queryset.annotate(span=TsTzRange("starts_at", "ends_at", RangeBoundary())).filter(
             span__overlap=Range(start, end, "[)")
         )

@@ -7,7 +7,7 @@ zone is used only to read opening hours and to show times to people.
 import logging
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from django.conf import settings
 from django.core import signing
@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
 from catalog.models import Organization, Service
+from mailings.services import notify
 from portal import errors
+from portal.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +194,6 @@ def _lock_resource(resource: Resource) -> Resource:
 
 
 def _notify_confirmed(booking: Booking) -> None:
-    from mailings.services import notify
-
     notify(
         user=booking.user,
         kind="booking_confirmed",
@@ -327,8 +327,6 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
     booking.cancelled_by = actor
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
 
-    from mailings.services import notify
-
     context = {**notice_context(booking), "by_owner": booking.user_id != actor.pk}
     recipients = [booking.user] + [
         link.user for link in booking.participant_links.select_related("user").filter(status="invited")
@@ -349,8 +347,6 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
 @transaction.atomic
 def booking_invite(*, booking: Booking, actor, email: str) -> BookingParticipant:
     """The booker invites a registered user (by email) to take part; they see it and get reminders."""
-    from portal.models import User
-
     booking = _lock_booking(booking)
     if booking.user_id != actor.pk:
         raise errors.PermissionDenied(_("Only the booker can invite participants."))
@@ -375,8 +371,6 @@ def booking_invite(*, booking: Booking, actor, email: str) -> BookingParticipant
         link.responded_at = None
         link.save(update_fields=["status", "responded_at"])
     if created:
-        from mailings.services import notify
-
         notify(
             user=invitee,
             kind="booking_invitation",
@@ -409,8 +403,6 @@ def checkin_token(booking: Booking) -> str:
 
 def checkin_url(booking: Booking) -> str:
     """What the QR code encodes: the owners' check-in page with the token filled in."""
-    from urllib.parse import urlencode
-
     path = reverse("bookings:check_in")
     return f"{settings.SITE_URL.rstrip('/')}{path}?{urlencode({'token': checkin_token(booking)})}"
 
@@ -522,8 +514,6 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
     before the booking was made (or moved, or the person invited) are skipped,
     and after a pause only the closest due reminder goes out.
     """
-    from mailings.services import notify
-
     now = now or timezone.now()
     offsets = sorted({int(o) for o in settings.BOOKING_REMINDER_OFFSETS_MINUTES if int(o) > 0})
     if not offsets:

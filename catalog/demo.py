@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from catalog.models import Category, City, Organization, Service
 from catalog.services import listing_extend, organization_slug, photo_add
 from portal.demo import first_or_create
+from portal.models import User
 
 CITIES = [
     ("moscow", "Москва", "Europe/Moscow"),
@@ -195,8 +196,6 @@ def seed(stdout, context=None) -> dict:
 
     users = list(context.get("users") or [])
     if not users:
-        from portal.models import User
-
         owner, _created = User.objects.get_or_create(email="owner@citydesk.local", defaults={"first_name": "Олег"})
         users = [owner]
 

@@ -32,6 +32,7 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 from tablib import Dataset
 
+from catalog import tasks
 from catalog.cache import catalog_changed
 from catalog.models import Category, City, ImportJob, Organization
 from catalog.services import organization_slug
@@ -364,9 +365,7 @@ def import_job_create(*, upload, by, dry_run: bool = False, all_or_nothing: bool
     job.file.save(getattr(upload, "name", "import.csv") or "import.csv", upload, save=False)
     job.save()
     if total > settings.CATALOG_IMPORT_ASYNC_THRESHOLD:
-        from catalog.tasks import run_import_job
-
-        transaction.on_commit(lambda: run_import_job.delay(job.pk))
+        transaction.on_commit(lambda: tasks.run_import_job.delay(job.pk))
     else:
         transaction.on_commit(lambda: import_job_run(job_id=job.pk))
     return job

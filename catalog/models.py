@@ -1,31 +1,14 @@
-"""Catalog: cities, categories, organizations and their services."""
+"""Catalog: categories, organizations and their services (cities live in portal)."""
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class City(models.Model):
-    name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", help_text=_("IANA name"))
-
-    class Meta:
-        verbose_name = _("city")
-        verbose_name_plural = _("cities")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def tzinfo(self):
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(self.timezone)
+from portal.models import City  # re-exported: cities are shared reference data kept in portal
 
 
 class Category(models.Model):
@@ -132,16 +115,21 @@ class Organization(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("catalog:detail", kwargs={"pk": self.pk})
 
     @property
     def missing_for_publishing(self) -> list[str]:
-        """Names of the fields an owner must fill before publishing (empty when ready)."""
-        from catalog.services import organization_missing_fields
+        """Names of the fields an owner must fill before publishing (empty when ready).
 
-        return organization_missing_fields(organization=self)
+        The rule "published must be complete" that catalog.services enforces.
+        """
+        missing = [f for f in ("name", "description", "address") if not getattr(self, f)]
+        if not (self.phone or self.website):
+            missing.append("phone")
+        # Slicing .all() uses prefetched categories when there are any (no query per card).
+        if self.pk is None or not self.categories.all()[:1]:
+            missing.append("categories")
+        return missing
 
     @property
     def is_listed(self) -> bool:

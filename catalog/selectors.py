@@ -1,11 +1,14 @@
 """Catalog reads: the public list with filters and search, details, pickers."""
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from catalog.cache import catalog_version
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from portal.models import User
 
 ORDERINGS = {
     # public value: (label, order_by)
@@ -21,6 +24,22 @@ DEFAULT_ORDERING = "name"
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def owners(*, city_id: int | None = None) -> QuerySet[User]:
+    """Users who own an organization (in the city ``city_id`` when given), whatever its status."""
+    organizations = Organization.objects.all() if city_id is None else Organization.objects.filter(city_id=city_id)
+    return User.objects.filter(pk__in=organizations.values("owner_id"))
+
+
+def mailing_audience_owners(mailing) -> QuerySet[User]:
+    """Mailing audience "owners" (a resolver registered with mailings in CatalogConfig.ready())."""
+    return owners()
+
+
+def mailing_audience_city_owners(mailing) -> QuerySet[User]:
+    """Mailing audience "city": the owners of organizations in the mailing's city (beside its residents)."""
+    return owners(city_id=mailing.city_id)
 
 
 def cities() -> QuerySet[City]:
@@ -160,10 +179,6 @@ def featured_organizations(*, limit: int = 6) -> list[Organization]:
 
 def pickers() -> dict:
     """Cities and categories for the filter pickers, cached until the catalog changes."""
-    from django.core.cache import cache
-
-    from catalog.cache import catalog_version
-
     key = f"catalog:pickers:{catalog_version()}"
     data = cache.get(key)
     if data is None:

@@ -18,7 +18,7 @@ from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.slugs import make_slug
 from catalog.validators import normalize_phone, normalize_website
-from portal.errors import NotFound, PermissionDenied, UserBlocked, ValidationError
+from portal.errors import Conflict, NotFound, PermissionDenied, UserBlocked, ValidationError
 
 MAX_PHOTOS = 20
 ORGANIZATION_FIELDS = ("name", "city", "description", "address", "phone", "website")
@@ -101,13 +101,7 @@ def _clean_fields(data: dict) -> dict:
 
 def organization_missing_fields(*, organization: Organization) -> list[str]:
     """The fields an owner must fill before publishing; empty when it can be published."""
-    missing = [f for f in ("name", "description", "address") if not getattr(organization, f)]
-    if not (organization.phone or organization.website):
-        missing.append("phone")
-    # Slicing .all() uses prefetched categories when there are any (no query per card).
-    if organization.pk is None or not organization.categories.all()[:1]:
-        missing.append("categories")
-    return missing
+    return organization.missing_for_publishing
 
 
 # --- organizations ----------------------------------------------------------------
@@ -178,8 +172,6 @@ def organization_delete(*, organization: Organization | int, by) -> None:
     try:
         organization.delete()
     except ProtectedError:
-        from portal.errors import Conflict
-
         raise Conflict(_("The organization has bookings; hide it instead of deleting."), code="has_bookings")
 
 

@@ -1,4 +1,4 @@
-"""Catalog pages: the public list and organization page, and the owner's pages."""
+"""Catalog pages: the home page, the public list and organization page, and the owner's pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,11 @@ from catalog.models import Organization, Service
 from portal.errors import DomainError
 
 PAGE_SIZE = 12
+
+
+def home(request):
+    """The site's home page (``/``): the city and category pickers and a few featured organizations."""
+    return render(request, "home.html", selectors.home_context())
 
 
 def catalog_list(request):

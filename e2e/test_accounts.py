@@ -7,8 +7,8 @@ from django.utils import translation
 from PIL import Image
 from playwright.sync_api import expect
 
-from portal.models import Ticket
 from portal.tests.factories import USER_PASSWORD, UserFactory
+from support.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,7 +55,7 @@ def test_profile_ticket_and_status_change_by_staff(page, login, browser, live_se
         admin.fill("input[name=username]", staff.email)
         admin.fill("input[name=password]", USER_PASSWORD)
         admin.click("input[type=submit]")
-        admin.goto(f"/admin/portal/ticket/{ticket.pk}/change/")
+        admin.goto(f"/admin/support/ticket/{ticket.pk}/change/")
         admin.select_option("select[name=new_status]", "in_progress")
         admin.fill("textarea[name=status_comment]", "Проверяем почтовый сервер")
         admin.click("input[name=_save]")

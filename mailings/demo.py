@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from mailings.models import Mailing, MailingButton
+from portal.demo import first_or_create
+
 DEMO_MAILING = "Демо: новости недели"
 
 
 def seed(stdout, context) -> dict:
-    from mailings.models import Mailing, MailingButton
-    from portal.demo import first_or_create
-
     staff = context.get("staff")
     mailing, created = first_or_create(
         Mailing,

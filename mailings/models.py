@@ -111,7 +111,7 @@ class Mailing(models.Model):
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.SUBSCRIBERS)
     channels = models.JSONField(_("channels"), default=list, blank=True)
     city = models.ForeignKey(
-        "catalog.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "portal.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

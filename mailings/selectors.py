@@ -1,29 +1,52 @@
 """Reads for mailings: audiences (who receives a mailing) and progress."""
 
+from collections import defaultdict
+from collections.abc import Callable
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from mailings.models import BotSubscriber, Delivery, Mailing
+from portal.models import User
+
+# Who is in an audience that only an app above mailings knows (organization
+# owners, subscribers of a plan…): that app registers a resolver at its
+# AppConfig.ready(). A resolver takes the Mailing and returns a queryset of the
+# users in the audience; the resolvers of one audience are OR-ed together.
+AudienceResolver = Callable[[Mailing], QuerySet]
+_audience_resolvers: dict[str, list[AudienceResolver]] = defaultdict(list)
+
+
+def audience_register(*, audience: str, resolver: AudienceResolver) -> None:
+    """Add ``resolver`` to the users of ``audience`` (a Mailing.Audience value); idempotent."""
+    if audience not in Mailing.Audience.values:
+        raise ValueError(f"unknown mailing audience {audience!r}")
+    if resolver not in _audience_resolvers[audience]:
+        _audience_resolvers[audience].append(resolver)
 
 
 def audience_users(*, mailing: Mailing) -> QuerySet:
-    """Registered, active, not blocked users in the mailing's audience."""
-    from catalog.models import Organization
-    from portal.models import User
+    """Registered, active, not blocked users in the mailing's audience.
 
+    "users" is everybody; "subscribers" and "city" (users who chose the city)
+    are known here; every other audience, and more members of "city", come
+    from the resolvers registered by the apps above (see audience_register).
+    """
     users = User.objects.active()
     audience = mailing.audience
-    if audience == Mailing.Audience.OWNERS:
-        return users.filter(pk__in=Organization.objects.values("owner_id"))
-    if audience == Mailing.Audience.ACTIVE_OWNERS:
-        from billing.selectors import users_with_active_subscription
-
-        return users.filter(pk__in=users_with_active_subscription().values("pk"))
-    if audience == Mailing.Audience.CITY:
-        owners_in_city = Organization.objects.filter(city_id=mailing.city_id).values("owner_id")
-        return users.filter(Q(city_id=mailing.city_id) | Q(pk__in=owners_in_city))
+    if audience == Mailing.Audience.USERS:
+        return users
+    conditions = [Q(pk__in=resolver(mailing).values("pk")) for resolver in _audience_resolvers[audience]]
     if audience == Mailing.Audience.SUBSCRIBERS:
-        return users.filter(pk__in=BotSubscriber.objects.filter(is_active=True).values("user_id"))
-    return users
+        conditions.append(Q(pk__in=BotSubscriber.objects.filter(is_active=True).values("user_id")))
+    if audience == Mailing.Audience.CITY:
+        conditions.append(Q(city_id=mailing.city_id))
+    if not conditions:
+        raise ImproperlyConfigured(f"No app registered the mailing audience {audience!r}.")
+    return users.filter(reduce(or_, conditions))
 
 
 def audience_subscribers(*, mailing: Mailing, channel: str) -> QuerySet:
@@ -66,8 +89,6 @@ def mailing_progress(*, mailing: Mailing) -> dict:
     counts["percent"] = round(100 * done / counts["total"]) if counts["total"] else (100 if mailing.finished_at else 0)
     rate = None
     if mailing.started_at and counts["sent"]:
-        from django.utils import timezone
-
         end = mailing.finished_at or timezone.now()
         seconds = max((end - mailing.started_at).total_seconds(), 0.001)
         rate = round(counts["sent"] / seconds, 1)

@@ -4,23 +4,31 @@ A thin dispatcher over python-telegram-bot's ``Update`` objects: the webhook
 view validates and enqueues ``process_telegram_update``; polling calls
 ``handle_update`` directly. Replies go through the Telegram channel (rate
 limited, errors mapped).
+
+mailings knows subscribing, account linking and help. Features of the apps
+above it plug in through ``mailings.bot_registry`` at their ``AppConfig.ready()``:
+a ``/start`` payload prefix (referrals: ``ref_<code>``) and a command for linked
+chats (bookings: ``/bookings``).
 """
 
 import logging
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.constants import ParseMode
 
+from mailings.bot_registry import BotCommand, BotReply, bot_command_get, bot_commands, start_payload_handler
 from mailings.channels import DeliveryError
 from mailings.channels import telegram as tg
+from mailings.models import BotSubscriber
 from mailings.services import subscriber_deactivate, subscriber_link_user, subscriber_subscribe
 from mailings.telegram_html import escape
 from portal.errors import DomainError
-from portal.services import TELEGRAM_LINK_PREFIX, telegram_link_consume, telegram_user_get_or_create
-from referrals.services import referral_apply
+from portal.models import User
+from portal.services import TELEGRAM_LINK_PREFIX, telegram_link_consume
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +58,7 @@ def miniapp_markup() -> InlineKeyboardMarkup:
     )
 
 
-def _user_for_telegram_id(telegram_id):
-    from allauth.socialaccount.models import SocialAccount
-
+def _user_for_telegram_id(telegram_id) -> User | None:
     account = SocialAccount.objects.filter(provider="telegram", uid=str(telegram_id)).select_related("user").first()
     return account.user if account else None
 
@@ -79,16 +85,14 @@ def on_start(message, payload: str) -> None:
         else:
             subscriber_link_user(subscriber=subscriber, user=user)
             reply(message.chat.id, escape(_("Your Telegram is now linked to your Citydesk account.")))
-    elif payload.startswith("ref_"):
+    elif (found := start_payload_handler(payload)) is not None:
+        handler, argument = found
         try:
-            user, _created = telegram_user_get_or_create(telegram_user=telegram_user)
-            if subscriber.user_id is None:
-                subscriber_link_user(subscriber=subscriber, user=user)
-            referral_apply(user=user, code=payload[len("ref_") :], source="bot")
+            answer = handler(subscriber=subscriber, telegram_user=telegram_user, argument=argument)
         except DomainError as exc:
             reply(message.chat.id, escape(exc.message))
         else:
-            reply(message.chat.id, escape(_("The invitation code is accepted. Welcome!")))
+            _reply_with(message.chat.id, answer)
     name = from_user.first_name or ""
     greeting = _(
         "Hello, %(name)s! You are subscribed to Citydesk news: bookings, reminders and offers of your city. "
@@ -103,21 +107,22 @@ def on_stop(message, payload: str) -> None:
 
 
 def on_help(message, payload: str) -> None:
-    reply(
-        message.chat.id,
-        escape(
-            _(
-                "Commands:\n/start: subscribe and open the app\n/bookings: your upcoming bookings\n"
-                "/stop: unsubscribe from messages\n/help: this help"
-            )
-        ),
-        markup=miniapp_markup(),
-    )
+    commands = [
+        ("/start", _("subscribe and open the app")),
+        *((command.name, command.description) for command in bot_commands()),
+        ("/stop", _("unsubscribe from messages")),
+        ("/help", _("this help")),
+    ]
+    lines = [_("Commands:")]
+    lines += [_("%(command)s: %(description)s") % {"command": name, "description": text} for name, text in commands]
+    reply(message.chat.id, escape("\n".join(lines)), markup=miniapp_markup())
 
 
-def on_bookings(message, payload: str) -> None:
-    from mailings.models import BotSubscriber
+def _reply_with(chat_id, answer: BotReply) -> None:
+    reply(chat_id, escape(answer.text), markup=miniapp_markup() if answer.app_button else None)
 
+
+def on_registered_command(message, command: BotCommand) -> None:
     subscriber = BotSubscriber.objects.filter(channel="telegram", chat_id=str(message.chat.id)).first()
     user = subscriber.user if subscriber else None
     if user is None:
@@ -125,23 +130,10 @@ def on_bookings(message, payload: str) -> None:
     if user is None:
         reply(message.chat.id, escape(_("Link your Citydesk account first: open your profile on the site.")))
         return
-    from bookings.selectors import booking_list_upcoming_for_user
-
-    bookings = list(booking_list_upcoming_for_user(user=user)[:10])
-    if not bookings:
-        reply(message.chat.id, escape(_("You have no upcoming bookings.")))
-        return
-    lines = [_("Your upcoming bookings:")]
-    for booking in bookings:
-        resource = booking.resource
-        organization = resource.organization
-        zone = getattr(getattr(organization, "city", None), "tzinfo", None) or timezone.get_default_timezone()
-        starts = timezone.localtime(booking.starts_at, zone)
-        lines.append(f"• {starts:%d.%m.%Y %H:%M} — {organization.name}, {resource.name}")
-    reply(message.chat.id, escape("\n".join(lines)), markup=miniapp_markup())
+    _reply_with(message.chat.id, command.handler(user=user))
 
 
-COMMANDS = {"/start": on_start, "/stop": on_stop, "/help": on_help, "/bookings": on_bookings}
+COMMANDS = {"/start": on_start, "/stop": on_stop, "/help": on_help}
 
 
 def on_my_chat_member(update) -> None:
@@ -173,5 +165,10 @@ def handle_update(data: dict) -> None:
         if message.chat.type != "private":
             return
         command, _sep, payload = message.text.strip().partition(" ")
-        handler = COMMANDS.get(command.split("@", 1)[0].lower(), on_help)
+        name = command.split("@", 1)[0].lower()
+        registered = None if name in COMMANDS else bot_command_get(name)
+        if registered is not None:
+            on_registered_command(message, registered)
+            return
+        handler = COMMANDS.get(name, on_help)
         handler(message, payload.strip())

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
@@ -38,10 +39,7 @@ class SessionAuthentication(DRFSessionAuthentication):
         return result
 
 
-try:  # the OpenAPI schema describes it as the cookie session it is
-    from drf_spectacular.authentication import SessionScheme
+class BlockAwareSessionScheme(SessionScheme):
+    """The OpenAPI schema describes the block-aware session as the cookie session it is."""
 
-    class BlockAwareSessionScheme(SessionScheme):
-        target_class = "portal.api_permissions.SessionAuthentication"
-except ImportError:  # pragma: no cover
-    pass
+    target_class = "portal.api_permissions.SessionAuthentication"

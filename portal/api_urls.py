@@ -7,6 +7,7 @@ from portal.api import MeView
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("", include("portal.accounts_api_urls")),
+    path("", include("support.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("bookings.api_urls")),
     path("billing/", include("billing.api_urls")),

@@ -1,17 +1,18 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
+
+from portal.celery import ensure_broker_folders
+from portal.converters import IdConverter
 
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = _("Accounts and support")
+    verbose_name = _("Accounts")
 
     def ready(self):
-        from django.urls import register_converter
-
-        from portal.celery import ensure_broker_folders
-        from portal.converters import IdConverter
+        # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from portal.schedule import sync_after_migrate
         from portal.site_record import site_record_sync
 

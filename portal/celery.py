@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -13,8 +14,6 @@ app.autodiscover_tasks()
 
 def ensure_broker_folders() -> None:
     """Create the filesystem broker's folders (embedded default, no server)."""
-    from django.conf import settings
-
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:

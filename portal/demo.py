@@ -1,5 +1,7 @@
 """Demo data for accounts: a staff account and a few users."""
 
+from allauth.account.models import EmailAddress
+
 from portal.models import User
 
 DEMO_PASSWORD = "citydesk-demo"
@@ -24,8 +26,6 @@ def first_or_create(model, *, defaults: dict | None = None, **lookup):
 
 
 def _ensure_verified_email(user: User) -> None:
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
 
@@ -46,25 +46,7 @@ def seed(stdout) -> dict:
             user.save()
         _ensure_verified_email(user)
         users.append(user)
-    _seed_tickets(users=users, staff=staff)
     stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD}")
     for user in users:
         stdout.write(f"  user:  {user.email} / {DEMO_PASSWORD}")
     return {"staff": staff, "users": users}
-
-
-DEMO_TICKETS = [
-    (0, "Как перенести бронирование?", "Хочу перенести запись на другой день. Где это сделать?", "in_progress"),
-    (1, "Не пришло письмо с подтверждением", "Зарегистрировался час назад, письма всё нет.", "open"),
-]
-
-
-def _seed_tickets(*, users: list[User], staff: User) -> None:
-    """A couple of support tickets; the status change goes through the service (once)."""
-    from portal.models import Ticket
-    from portal.services import ticket_change_status
-
-    for index, subject, text, status in DEMO_TICKETS:
-        ticket, created = first_or_create(Ticket, user=users[index], subject=subject, defaults={"text": text})
-        if created and status != ticket.status:
-            ticket_change_status(ticket=ticket, status=status, by=staff, comment="Разбираемся, ответим сегодня.")

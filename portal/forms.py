@@ -1,11 +1,11 @@
-"""Forms of the accounts and support pages."""
+"""Forms of the accounts pages."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal import errors
 from portal.images import image_max_size_text
-from portal.models import Ticket, User
+from portal.models import User
 from portal.phones import phone_normalize
 from portal.services import PROFILE_FIELDS
 
@@ -38,28 +38,3 @@ class ProfileForm(forms.ModelForm):
             return phone_normalize(self.cleaned_data.get("phone", ""))
         except errors.ValidationError as exc:
             raise forms.ValidationError(exc.message, code=exc.code)
-
-
-class TicketForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    text = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 6}))
-    booking = forms.ModelChoiceField(
-        label=_("Booking"),
-        queryset=None,
-        required=False,
-        empty_label=_("No booking"),
-        help_text=_("Choose a booking if the question is about one."),
-    )
-
-    def __init__(self, *args, user: User, **kwargs):
-        from bookings.models import Booking
-
-        super().__init__(*args, **kwargs)
-        self.fields["booking"].queryset = Booking.objects.filter(user=user).select_related("resource")
-
-
-class TicketStatusForm(forms.Form):
-    """Staff: move a ticket to another status with a comment (admin change page)."""
-
-    status = forms.ChoiceField(label=_("New status"), choices=Ticket.Status.choices)
-    comment = forms.CharField(label=_("Comment for the user"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -32,8 +32,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+
+from portal.api_permissions import UserBlockedError
+from portal.services import telegram_user_get_or_create, vk_user_get_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +174,6 @@ def _header_credentials(request, keyword: str) -> str | None:
 
 def _ensure_may_sign_in(user):
     if user.is_blocked:
-        from portal.api_permissions import UserBlockedError
-
         raise UserBlockedError()
     if not user.is_active:
         raise MiniAppAuthFailed(detail=str(_("This account is deactivated.")), code="user_inactive")
@@ -204,8 +206,6 @@ class TelegramMiniAppAuthentication(_MiniAppAuthentication):
     keyword = "tma"
 
     def authenticate_launch_data(self, credentials: str):
-        from portal.services import telegram_user_get_or_create
-
         params = telegram_init_data_verify(
             credentials, bot_token=settings.TELEGRAM_BOT_TOKEN, max_age=settings.MINIAPP_AUTH_MAX_AGE
         )
@@ -222,8 +222,6 @@ class VKMiniAppAuthentication(_MiniAppAuthentication):
     keyword = "vk"
 
     def authenticate_launch_data(self, credentials: str):
-        from portal.services import vk_user_get_or_create
-
         params = vk_launch_params_verify(
             credentials, secret=settings.VK_APP_SECRET, max_age=settings.MINIAPP_AUTH_MAX_AGE
         )
@@ -231,31 +229,30 @@ class VKMiniAppAuthentication(_MiniAppAuthentication):
         return user
 
 
-try:  # describe the Mini App schemes in the OpenAPI schema
-    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+# --- The Mini App schemes in the OpenAPI schema
 
-    class TelegramMiniAppScheme(OpenApiAuthenticationExtension):
-        target_class = "portal.miniapp_auth.TelegramMiniAppAuthentication"
-        name = "tma"
 
-        def get_security_definition(self, auto_schema):
-            return {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`tma <initData>`: the Telegram Mini App's raw initData",
-            }
+class TelegramMiniAppScheme(OpenApiAuthenticationExtension):
+    target_class = "portal.miniapp_auth.TelegramMiniAppAuthentication"
+    name = "tma"
 
-    class VKMiniAppScheme(OpenApiAuthenticationExtension):
-        target_class = "portal.miniapp_auth.VKMiniAppAuthentication"
-        name = "vk"
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`tma <initData>`: the Telegram Mini App's raw initData",
+        }
 
-        def get_security_definition(self, auto_schema):
-            return {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`vk <launch params>`: the VK Mini App's launch query string",
-            }
-except ImportError:  # pragma: no cover
-    pass
+
+class VKMiniAppScheme(OpenApiAuthenticationExtension):
+    target_class = "portal.miniapp_auth.VKMiniAppAuthentication"
+    name = "vk"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`vk <launch params>`: the VK Mini App's launch query string",
+        }

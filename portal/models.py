@@ -1,4 +1,7 @@
-"""Accounts: the custom user model (email is the login)."""
+"""Accounts: the custom user model (email is the login) and the cities users and
+organizations belong to."""
+
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -6,7 +9,29 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+
+class City(models.Model):
+    """A city: shared reference data for users (their city), the catalog and mailings.
+
+    It lives here, at the bottom of the layers, because ``User.city`` points to it.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", help_text=_("IANA name"))
+
+    class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class UserQuerySet(models.QuerySet):
@@ -46,7 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     city = models.ForeignKey(
-        "catalog.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        City, verbose_name=_("city"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True)
     avatar_thumbnail = models.ImageField(_("avatar thumbnail"), upload_to="avatars/thumbs/%Y/%m/", blank=True)
@@ -116,62 +141,3 @@ class TelegramLinkToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
-
-
-class Ticket(models.Model):
-    """A support request; its status moves along portal.services.TICKET_TRANSITIONS."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", pgettext_lazy("ticket status", "open")
-        IN_PROGRESS = "in_progress", pgettext_lazy("ticket status", "in progress")
-        RESOLVED = "resolved", pgettext_lazy("ticket status", "resolved")
-        REJECTED = "rejected", pgettext_lazy("ticket status", "rejected")
-        CLOSED = "closed", pgettext_lazy("ticket status", "closed")
-
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="tickets")
-    subject = models.CharField(_("subject"), max_length=200)
-    text = models.TextField(_("text"))
-    booking = models.ForeignKey(
-        "bookings.Booking",
-        verbose_name=_("booking"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("support ticket")
-        verbose_name_plural = _("support tickets")
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["user", "-created_at"], name="portal_ticket_user_created"),
-            models.Index(fields=["status", "-created_at"], name="portal_ticket_status_created"),
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.subject}"
-
-
-class TicketStatusChange(models.Model):
-    """One step of a ticket's history: who moved it from which status to which, and why."""
-
-    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="history")
-    changed_by = models.ForeignKey(
-        User, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    from_status = models.CharField(_("from status"), max_length=16, choices=Ticket.Status.choices)
-    to_status = models.CharField(_("to status"), max_length=16, choices=Ticket.Status.choices)
-    comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(_("changed at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("ticket status change")
-        verbose_name_plural = _("ticket status changes")
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"#{self.ticket_id}: {self.from_status} → {self.to_status}"

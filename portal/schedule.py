@@ -5,7 +5,12 @@ existing one keeps the timing and enabled flag staff may have edited in the
 admin, only its task path and options are brought up to date.
 """
 
+import json
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 EVERY_MINUTE = {"interval": (1, "minutes")}
 HOURLY = {"crontab": {"minute": "5"}}
@@ -31,9 +36,6 @@ SCHEDULE: list[Entry] = [
 
 
 def _schedule_for(when: dict) -> dict:
-    from django.conf import settings
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
-
     if "interval" in when:
         every, period = when["interval"]
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
@@ -46,10 +48,6 @@ def _schedule_for(when: dict) -> dict:
 
 def beat_schedule_sync() -> list[str]:
     """Create or update every periodic task in SCHEDULE; return the names created."""
-    import json
-
-    from django_celery_beat.models import PeriodicTask
-
     created_names = []
     for entry in SCHEDULE:
         _task, created = PeriodicTask.objects.update_or_create(
@@ -70,8 +68,6 @@ def beat_schedule_sync() -> list[str]:
 
 def sync_after_migrate(sender, **kwargs) -> None:
     """post_migrate receiver: install the schedule once its tables exist."""
-    from django.db import connection
-
     if "django_celery_beat_periodictask" not in connection.introspection.table_names():
         return
     beat_schedule_sync()

@@ -1,22 +1,23 @@
 """Account services: blocking and verification, Mini App identities, account
-linking, the profile and support tickets."""
+linking and the profile."""
 
 import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied, UserBlocked, ValidationError
+from portal.errors import Conflict, PermissionDenied, UserBlocked, ValidationError
 from portal.images import image_validate_and_normalize
-from portal.models import TelegramLinkToken, Ticket, TicketStatusChange, User
+from portal.models import TelegramLinkToken, User
 from portal.phones import phone_normalize
+from portal.signals import platform_user_created
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,6 @@ def _social_user_get_or_create(*, provider: str, uid: str, names: dict, extra_da
     (provider, uid) constraint lets exactly one win. The loser's savepoint
     (with its freshly created user) is rolled back and it re-reads the winner's row.
     """
-    from allauth.socialaccount.models import SocialAccount
-
     account = SocialAccount.objects.select_related("user").filter(provider=provider, uid=uid).first()
     if account is not None:
         return account.user, False
@@ -123,18 +122,15 @@ def _telegram_uid(telegram_user: dict) -> str:
     return str(int(user_id))
 
 
-def telegram_user_get_or_create(
-    *, telegram_user: dict, start_param: str = "", referral_source: str = "miniapp"
-) -> tuple[User, bool]:
+def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -> tuple[User, bool]:
     """The user of a Telegram identity (Telegram's ``user`` dict: ``id``, ``first_name``…).
 
     Creates the user and the ``telegram`` SocialAccount (uid = Telegram id) on the
     first visit; exactly one user even under concurrent first requests. Used by
-    the Mini App authentication and the Telegram bot. On the first sign-in a
-    ``start_param`` of ``ref_<code>`` applies that referral code (a refusal is
-    logged; the sign-up still succeeds), recorded with ``referral_source``
-    ("miniapp", or "bot" for the bot's ``/start ref_<code>``). The start_param
-    is kept in the SocialAccount's ``extra_data``.
+    the Mini App authentication and the Telegram bot. The Mini App's
+    ``start_param`` is kept in the SocialAccount's ``extra_data`` and, on the
+    first sign-in, sent with ``portal.signals.platform_user_created`` (referrals
+    applies a ``ref_<code>`` there).
     """
     uid = _telegram_uid(telegram_user)
     start_param = str(start_param or "")[:512]
@@ -146,8 +142,8 @@ def telegram_user_get_or_create(
         "last_name": _name_part(telegram_user.get("last_name")),
     }
     user, created = _social_user_get_or_create(provider=TELEGRAM_PROVIDER, uid=uid, names=names, extra_data=extra_data)
-    if created and start_param.startswith("ref_"):
-        _referral_apply_quietly(user=user, code=start_param[4:], source=referral_source)
+    if created:
+        platform_user_created.send(sender=User, user=user, provider=TELEGRAM_PROVIDER, start_param=start_param)
     return user, created
 
 
@@ -166,17 +162,10 @@ def vk_user_get_or_create(
     uid = str(int(uid))
     names = {"first_name": _name_part(first_name), "last_name": _name_part(last_name)}
     extra_data = {"id": int(uid), **(launch_params or {})}
-    return _social_user_get_or_create(provider=VK_PROVIDER, uid=uid, names=names, extra_data=extra_data)
-
-
-def _referral_apply_quietly(*, user: User, code: str, source: str) -> None:
-    from referrals.services import referral_apply
-
-    try:
-        with transaction.atomic():
-            referral_apply(user=user, code=code, source=source)
-    except DomainError as exc:
-        logger.info("referral code %r not applied for user %s: %s", code, user.pk, exc)
+    user, created = _social_user_get_or_create(provider=VK_PROVIDER, uid=uid, names=names, extra_data=extra_data)
+    if created:
+        platform_user_created.send(sender=User, user=user, provider=VK_PROVIDER, start_param="")
+    return user, created
 
 
 # --- Account linking (Telegram deep link) --------------------------------------------
@@ -216,8 +205,6 @@ def telegram_link_consume(*, token: str, telegram_user: dict) -> User:
     a user already linked to another Telegram identity (Conflict ``user_has_other_telegram``)
     and a blocked user (UserBlocked).
     """
-    from allauth.socialaccount.models import SocialAccount
-
     token = str(token or "").strip()
     if token.startswith(TELEGRAM_LINK_PREFIX):
         token = token[len(TELEGRAM_LINK_PREFIX) :]
@@ -308,106 +295,3 @@ def _delete_files(names: list[str]) -> None:
             default_storage.delete(name)
         except Exception:  # a leftover file is harmless; a failed request is not
             logger.warning("could not delete old file %s", name, exc_info=True)
-
-
-# --- Support tickets ------------------------------------------------------------------
-#
-# Who may move a ticket where (documented in docs/api.md):
-#
-#   from \ to     open   in_progress  resolved  rejected  closed
-#   open           -      staff        staff     staff     owner, staff
-#   in_progress   staff    -           staff     staff     owner, staff
-#   resolved       -      staff         -         -        owner, staff
-#   rejected       -      staff         -         -        owner, staff
-#   closed         -       -            -         -         -
-#
-# Staff work a ticket; its author may only close it. Closed is final.
-
-_S = Ticket.Status
-TICKET_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
-    "staff": {
-        _S.OPEN: frozenset({_S.IN_PROGRESS, _S.RESOLVED, _S.REJECTED, _S.CLOSED}),
-        _S.IN_PROGRESS: frozenset({_S.OPEN, _S.RESOLVED, _S.REJECTED, _S.CLOSED}),
-        _S.RESOLVED: frozenset({_S.IN_PROGRESS, _S.CLOSED}),
-        _S.REJECTED: frozenset({_S.IN_PROGRESS, _S.CLOSED}),
-        _S.CLOSED: frozenset(),
-    },
-    "owner": {
-        _S.OPEN: frozenset({_S.CLOSED}),
-        _S.IN_PROGRESS: frozenset({_S.CLOSED}),
-        _S.RESOLVED: frozenset({_S.CLOSED}),
-        _S.REJECTED: frozenset({_S.CLOSED}),
-        _S.CLOSED: frozenset(),
-    },
-}
-
-
-def ticket_allowed_statuses(*, ticket: Ticket, actor: User) -> list[str]:
-    """The statuses ``actor`` may move ``ticket`` to now, in the order of Ticket.Status."""
-    allowed: set[str] = set()
-    if actor.is_staff:
-        allowed |= TICKET_TRANSITIONS["staff"][ticket.status]
-    if actor.pk == ticket.user_id:
-        allowed |= TICKET_TRANSITIONS["owner"][ticket.status]
-    return [value for value in Ticket.Status.values if value in allowed]
-
-
-@transaction.atomic
-def ticket_create(*, user: User, subject: str, text: str, booking=None) -> Ticket:
-    """Open a support ticket; ``booking`` (optional) must be the user's own."""
-    if user.is_blocked:
-        raise UserBlocked(_("Your account has been blocked."))
-    subject = (subject or "").strip()
-    text = (text or "").strip()
-    if not subject:
-        raise ValidationError(_("Enter a subject."), code="subject_required")
-    if len(subject) > 200:
-        raise ValidationError(_("The subject is too long (200 characters at most)."), code="subject_too_long")
-    if not text:
-        raise ValidationError(_("Describe the problem."), code="text_required")
-    if booking is not None and booking.user_id != user.pk:
-        raise ValidationError(_("Choose one of your own bookings."), code="booking_not_yours")
-    return Ticket.objects.create(user=user, subject=subject, text=text, booking=booking)
-
-
-@transaction.atomic
-def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str = "") -> TicketStatusChange:
-    """Move ``ticket`` to ``status`` as ``by``, record the change and notify the ticket's author.
-
-    Staff follow TICKET_TRANSITIONS["staff"]; the author may only close their own
-    ticket. Raises ValidationError (unknown status), NotFound (someone else's
-    ticket for a non-staff user), Conflict ``ticket_transition_not_allowed``.
-    The notification's dedupe key is ``ticket:<id>:change:<change id>``.
-    """
-    from mailings.services import notify
-
-    if status not in Ticket.Status.values:
-        raise ValidationError(_("Unknown ticket status."), code="ticket_status_invalid")
-    ticket = Ticket.objects.select_for_update().select_related("user").get(pk=ticket.pk)
-    if not by.is_staff and by.pk != ticket.user_id:
-        raise NotFound(_("No such ticket."))
-    if status not in ticket_allowed_statuses(ticket=ticket, actor=by):
-        raise Conflict(
-            _("A ticket cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": Ticket.Status(ticket.status).label, "to": Ticket.Status(status).label},
-            code="ticket_transition_not_allowed",
-        )
-    change = TicketStatusChange.objects.create(
-        ticket=ticket, changed_by=by, from_status=ticket.status, to_status=status, comment=(comment or "").strip()
-    )
-    ticket.status = status
-    ticket.save(update_fields=["status", "updated_at"])
-    notify(
-        user=ticket.user,
-        kind="ticket_status",
-        context={
-            "ticket_id": ticket.pk,
-            "subject": ticket.subject,
-            "from_status": change.from_status,
-            "to_status": change.to_status,
-            "comment": change.comment,
-            "url": settings.SITE_URL + reverse("portal:ticket_detail", args=[ticket.pk]),
-        },
-        dedupe_key=f"ticket:{ticket.pk}:change:{change.pk}",
-    )
-    return change

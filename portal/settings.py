@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "bookings",
     "referrals",
     "mailings",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -270,8 +271,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name for a choice set used by several fields (accounts: ticket status and its history).
-    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "portal.models.Ticket.Status"},
+    # One name for a choice set used by several fields (support: ticket status and its history).
+    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "support.models.Ticket.Status"},
 }
 
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------

@@ -6,13 +6,13 @@ Django's default it would say "example.com".
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.db import connection
+
 
 def site_record_sync(**kwargs) -> None:
     """post_migrate receiver: set the current Site's domain and name from settings."""
-    from django.conf import settings
-    from django.contrib.sites.models import Site
-    from django.db import connection
-
     if Site._meta.db_table not in connection.introspection.table_names():
         return
     domain = urlsplit(settings.SITE_URL).netloc or "localhost"

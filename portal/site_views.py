@@ -1,17 +1,13 @@
-"""Accounts and support pages: profile, account linking, tickets."""
+"""Accounts pages: profile and account linking."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import errors, services
-from portal.forms import ProfileForm, TicketForm
-from portal.models import Ticket
-
-TICKETS_PER_PAGE = 20
+from portal.forms import ProfileForm
 
 
 def _linked_accounts(user) -> list[str]:
@@ -60,54 +56,3 @@ def telegram_link(request):
     else:
         request.session["telegram_link"] = {"url": deep_link, "expires_at": expires_at.isoformat()}
     return redirect("portal:profile")
-
-
-@login_required
-def tickets(request):
-    queryset = Ticket.objects.filter(user=request.user).order_by("-created_at", "-pk")
-    page = Paginator(queryset, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "portal/tickets/list.html", {"page": page})
-
-
-@login_required
-def ticket_create(request):
-    if request.method == "POST":
-        form = TicketForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                ticket = services.ticket_create(user=request.user, **form.cleaned_data)
-            except errors.DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("Your request has been sent. We will answer soon."))
-                return redirect("portal:ticket_detail", pk=ticket.pk)
-    else:
-        form = TicketForm(user=request.user)
-    return render(request, "portal/tickets/form.html", {"form": form})
-
-
-def _own_ticket(request, pk: int) -> Ticket:
-    return get_object_or_404(Ticket.objects.select_related("booking__resource"), pk=pk, user=request.user)
-
-
-@login_required
-def ticket_detail(request, pk: int):
-    ticket = _own_ticket(request, pk)
-    history = ticket.history.select_related("changed_by").all()
-    can_close = Ticket.Status.CLOSED in services.ticket_allowed_statuses(ticket=ticket, actor=request.user)
-    return render(request, "portal/tickets/detail.html", {"ticket": ticket, "history": history, "can_close": can_close})
-
-
-@login_required
-@require_POST
-def ticket_close(request, pk: int):
-    ticket = _own_ticket(request, pk)
-    try:
-        services.ticket_change_status(
-            ticket=ticket, status=Ticket.Status.CLOSED, by=request.user, comment=request.POST.get("comment", "")
-        )
-    except errors.DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The ticket is closed."))
-    return redirect("portal:ticket_detail", pk=ticket.pk)

@@ -6,10 +6,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog.sitemaps import OrganizationSitemap
+from catalog.views import home
 from portal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
@@ -25,6 +26,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("portal.site_urls")),
+    path("", include("support.urls")),
     path("catalog/", include("catalog.urls")),
     path("bookings/", include("bookings.urls")),
     path("billing/", include("billing.urls")),

@@ -1,4 +1,4 @@
-"""Site shell views: home page, health check, error pages."""
+"""Site shell views: health check, error pages (the home page is catalog's)."""
 
 import logging
 
@@ -10,18 +10,9 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.celery import app as celery_app
+
 logger = logging.getLogger(__name__)
-
-
-def home(request):
-    context = {}
-    try:
-        from catalog.selectors import home_context
-
-        context.update(home_context())
-    except ImportError:  # the catalog app supplies the pickers once it exists
-        pass
-    return render(request, "home.html", context)
 
 
 @require_GET
@@ -45,9 +36,7 @@ def _check_cache() -> str:
 
 
 def _check_broker() -> str:
-    from portal.celery import app
-
-    with app.connection_for_write() as conn:
+    with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok"
 

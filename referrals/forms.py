@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.errors import DomainError
+from referrals.middleware import SESSION_KEY, pending_code
+from referrals.services import referral_apply
 
 
 class ReferralSignupForm(forms.Form):
@@ -21,8 +23,6 @@ class ReferralSignupForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from referrals.middleware import pending_code
-
         code = pending_code()
         if code and not self.fields["referral_code"].initial:
             self.fields["referral_code"].initial = code
@@ -34,9 +34,6 @@ class ReferralSignupForm(forms.Form):
 
     def signup(self, request, user) -> None:
         """Called by allauth once the new user is saved: apply the referral code, if any."""
-        from referrals.middleware import SESSION_KEY
-        from referrals.services import referral_apply
-
         code = self.cleaned_data.get("referral_code", "")
         if hasattr(request, "session"):
             request.session.pop(SESSION_KEY, None)

@@ -12,12 +12,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from billing.services import balance_credit
+from mailings.channels import channels_for_user
+from mailings.services import notify
 from portal.errors import Conflict, NotFound, ValidationError
-from referrals import lookup_cache
+from referrals import lookup_cache, tasks
 from referrals.models import CODE_ALPHABET, CODE_LENGTH, Referral, ReferralCode
 
 logger = logging.getLogger(__name__)
@@ -193,9 +199,7 @@ def referral_apply(*, user, code: str, source: str) -> Referral:
     except IntegrityError:  # a concurrent apply for the same user won
         raise Conflict(_("You have already joined with a referral code."), code="already_referred") from None
 
-    from referrals.tasks import notify_referrer
-
-    transaction.on_commit(lambda: notify_referrer.delay(referral.pk))
+    transaction.on_commit(lambda: tasks.notify_referrer.delay(referral.pk))
     return referral
 
 
@@ -224,8 +228,6 @@ def referral_bonus_pay(*, referred_user, reference: str = "") -> Referral | None
     referral = Referral.objects.select_for_update().select_related("referrer").filter(referred=referred_user).first()
     if referral is None or referral.bonus_paid_at is not None:
         return None
-    from billing.services import balance_credit
-
     balance_credit(
         user=referral.referrer,
         amount=amount,
@@ -259,11 +261,6 @@ BOT_CHANNELS = ("telegram", "vk")
 
 
 def _send_referrer_email(referral: Referral) -> None:
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import translation
-
     context = {
         "referral": referral,
         "referrer": referral.referrer,
@@ -284,8 +281,6 @@ def _send_referrer_email(referral: Referral) -> None:
 
 
 def _reachable_by_bot(user) -> bool:
-    from mailings.channels import channels_for_user
-
     return any(channel.name in BOT_CHANNELS for channel, _address in channels_for_user(user))
 
 
@@ -315,8 +310,6 @@ def referral_notify_referrer(*, referral_id: int) -> None:
                 locked.referrer_emailed_at = timezone.now()
                 locked.save(update_fields=["referrer_emailed_at"])
     if not referrer.email or _reachable_by_bot(referrer):
-        from mailings.services import notify
-
         notify(
             user=referrer,
             kind="referral_joined",

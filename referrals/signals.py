@@ -1,4 +1,4 @@
-"""Receivers: the referral bonus on a first top-up, the lookup cache on user changes."""
+"""Receivers: the referral bonus on a first top-up, a Mini App sign-up with a code, the lookup cache."""
 
 import logging
 
@@ -6,6 +6,7 @@ from django.db import transaction
 
 from portal.errors import DomainError
 from referrals import lookup_cache
+from referrals.services import referral_apply, referral_bonus_pay
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,6 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
     """
     if not is_first_topup or user is None:
         return
-    from referrals.services import referral_bonus_pay
-
     reference = f"payment:{payment.pk}" if getattr(payment, "pk", None) else ""
     try:
         # A savepoint: a refused bonus must never undo the top-up it rides on.
@@ -32,6 +31,26 @@ def on_topup_paid(sender, *, payment=None, user=None, is_first_topup=False, **kw
             referral_bonus_pay(referred_user=user, reference=reference)
     except DomainError:
         logger.exception("referral bonus for user %s was refused", user.pk)
+
+
+MINIAPP_CODE_PREFIX = "ref_"
+
+
+def on_platform_user_created(sender, *, user, provider: str = "", start_param: str = "", **kwargs) -> None:
+    """portal.signals.platform_user_created: a Mini App opened with ``start_param`` ``ref_<code>``
+    applies that code to the new user.
+
+    A refused code is logged and the sign-up still succeeds (the savepoint keeps
+    the new user whatever the refusal).
+    """
+    if not start_param.startswith(MINIAPP_CODE_PREFIX):
+        return
+    code = start_param[len(MINIAPP_CODE_PREFIX) :]
+    try:
+        with transaction.atomic():
+            referral_apply(user=user, code=code, source="miniapp")
+    except DomainError as exc:
+        logger.info("referral code %r not applied for user %s: %s", code, user.pk, exc)
 
 
 def _touches_lookup(update_fields) -> bool:

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from referrals import services
+
 
 @shared_task(
     acks_late=True,
@@ -14,6 +16,4 @@ from celery import shared_task
 )
 def notify_referrer(referral_id: int) -> None:
     """Email and notify the referrer about a new referral (idempotent: one email, one notification)."""
-    from referrals.services import referral_notify_referrer
-
-    referral_notify_referrer(referral_id=referral_id)
+    services.referral_notify_referrer(referral_id=referral_id)

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["portal", "catalog", "billing", "bookings", "referrals", "mailings"]
+APPS = ["portal", "catalog", "billing", "bookings", "referrals", "mailings", "support"]
 LANGUAGE = "ru"
 # Ignored at the repository root. "<app>/*" ignores the app's files without
 # hiding a templates/<app>/ folder, which a bare name would also match.

@@ -6,11 +6,17 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from catalog.models import Service
+from mailings.demo import DEMO_MAILING
+from mailings.models import Mailing
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, STAFF_EMAIL
+from portal.models import User
+from support.demo import DEMO_TICKETS
+from support.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ["portal", "catalog", "billing", "bookings", "referrals", "mailings"]
+OUR_APPS = ["portal", "catalog", "billing", "bookings", "referrals", "mailings", "support"]
 
 
 def row_counts() -> dict[str, int]:
@@ -49,12 +55,6 @@ def test_demo_accounts_can_log_in(client):
 def test_a_rerun_survives_users_adding_rows_named_like_the_demo_ones():
     # Demo users work with the portal between two `make run`s: a second ticket
     # with a demo subject, another mailing with the demo name, a duplicate service.
-    from catalog.models import Service
-    from mailings.demo import DEMO_MAILING
-    from mailings.models import Mailing
-    from portal.demo import DEMO_TICKETS
-    from portal.models import Ticket, User
-
     call_command("seed_demo", stdout=io.StringIO())
     index, subject, _text, _status = DEMO_TICKETS[0]
     Ticket.objects.create(user=User.objects.get(email=DEMO_USERS[index][0]), subject=subject, text="Ещё раз")

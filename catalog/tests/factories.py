@@ -4,18 +4,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from catalog.models import Category, City, Organization, Service
-from portal.tests.factories import UserFactory
-
-
-class CityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = City
-        django_get_or_create = ("slug",)
-
-    name = "Москва"
-    slug = "moscow"
-    timezone = "Europe/Moscow"
+from catalog.models import Category, Organization, Service
+from portal.tests.factories import CityFactory, UserFactory
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from django import template
+from django import forms, template
 from django.templatetags.tz import do_timezone
 
 register = template.Library()
@@ -49,8 +49,6 @@ def add_class(bound_field, css: str):
 @register.filter
 def bs_widget(bound_field):
     """Render a field's widget with the Bootstrap class that fits it, marked invalid on errors."""
-    from django import forms
-
     widget = bound_field.field.widget
     if isinstance(widget, (forms.Select, forms.SelectMultiple)) and not isinstance(
         widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)

@@ -3,7 +3,7 @@ import functools
 import factory
 from django.contrib.auth.hashers import make_password
 
-from portal.models import User
+from portal.models import City, User
 
 USER_PASSWORD = "correct-horse-battery"
 
@@ -12,6 +12,16 @@ USER_PASSWORD = "correct-horse-battery"
 def _password_hash(raw: str = USER_PASSWORD) -> str:
     # Hashing is deliberately slow; hash the shared test password once per process.
     return make_password(raw)
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ("slug",)
+
+    name = "Москва"
+    slug = "moscow"
+    timezone = "Europe/Moscow"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -32,14 +42,3 @@ class UserFactory(factory.django.DjangoModelFactory):
         from allauth.account.models import EmailAddress
 
         EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
-
-
-class TicketFactory(factory.django.DjangoModelFactory):
-    """A ticket written directly (fixtures); real tickets go through portal.services.ticket_create."""
-
-    class Meta:
-        model = "portal.Ticket"
-
-    user = factory.SubFactory(UserFactory)
-    subject = factory.Sequence(lambda n: f"Вопрос {n}")
-    text = "Не могу оплатить подписку."

@@ -1,8 +1,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.models import City
-from portal.models import User
+from portal.models import City, User
 from portal.tests.images import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
