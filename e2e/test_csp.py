@@ -23,8 +23,8 @@ from catalog.services import photo_add
 from catalog.tests.factories import OrganizationFactory, ServiceFactory
 from mailings.models import Mailing
 from portal.tests.factories import UserFactory
-from support.tests.factories import TicketFactory
 from portal.tests.images import image_bytes, upload
+from support.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
