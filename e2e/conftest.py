@@ -70,3 +70,29 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+@pytest.fixture
+def admin_login():
+    """Sign a staff member in to the admin through the real pages: ``admin_login(page, staff, path)``.
+
+    The staff member needs an authenticator app (``portal.tests.mfa.totp_activate``):
+    the admin sends them to the site login, then to the code step, where the test
+    types the code an authenticator app would show.
+    """
+    from portal.tests.factories import USER_PASSWORD
+    from portal.tests.mfa import totp_code
+
+    def _admin_login(page, staff, path="/admin/"):
+        page.goto(path)
+        page.wait_for_url("**/accounts/login/**")
+        page.fill("input[name=login]", staff.email)
+        page.fill("input[name=password]", USER_PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        page.fill("input[name=code]", totp_code())
+        page.click("form button[type=submit]")
+        page.wait_for_url(f"**{path}")
+        return page
+
+    return _admin_login

@@ -47,7 +47,7 @@ def seed(stdout) -> dict:
         _ensure_verified_email(user)
         users.append(user)
     _seed_tickets(users=users, staff=staff)
-    stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD}")
+    stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD} (sets up two-factor sign-in on the first admin visit)")
     for user in users:
         stdout.write(f"  user:  {user.email} / {DEMO_PASSWORD}")
     return {"staff": staff, "users": users}
