@@ -163,7 +163,7 @@ def test_the_security_log_is_read_only_with_filters_and_search(staff_client, sta
     by_ip = staff_client.get(f"{url}?q=203.0.113").content.decode()
     assert "203.0.113.9" in by_ip and "198.51.100.3" not in by_ip
     assert "198.51.100.3" not in staff_client.get(f"{url}?kind__exact=login_failed").content.decode()
-    assert staff_client.get(f"{url}?created_at__gte=2000-01-01").status_code == 200
+    assert staff_client.get(f"{url}?created_at__year={event.created_at.year}").status_code == 200
     assert staff_client.get(f"{url}{event.pk}/change/").status_code == 200  # a read-only view
     assert staff_client.get(f"{url}add/").status_code == 403
     assert staff_client.post(f"{url}{event.pk}/delete/", {"post": "yes"}).status_code == 403
