@@ -7,10 +7,13 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _isolated_side_effects(settings, tmp_path):
-    """Each test gets its own media folder, a clean cache and eager Celery."""
+    """Each test gets its own media folder, a clean cache, eager Celery and fast password hashing."""
     from portal.celery import app as celery_app
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Sign-in tests check many passwords (lockouts, 2FA, re-authentication); a fast
+    # hasher keeps each check cheap. Production keeps Django's default (PBKDF2).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _clear_own_cache()
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
@@ -62,9 +65,13 @@ def other_user(db):
 
 @pytest.fixture
 def staff_user(db):
+    """A superuser with an activated authenticator app (staff need 2FA for the admin)."""
     from portal.tests.factories import UserFactory
+    from portal.tests.mfa import totp_activate
 
-    return UserFactory(is_staff=True, is_superuser=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    totp_activate(staff)
+    return staff
 
 
 @pytest.fixture
@@ -86,8 +93,21 @@ def user_api(user):
 
 @pytest.fixture
 def staff_client(client, staff_user):
+    """``client`` signed in as ``staff_user`` with the TOTP step passed, as after a real sign-in."""
+    from portal.tests.mfa import session_pass_second_factor
+
     client.force_login(staff_user)
+    session_pass_second_factor(client, staff_user)
     return client
+
+
+@pytest.fixture
+def reauthenticated_staff_client(staff_client, staff_user):
+    """``staff_client`` that has just re-entered the password (grants and blocks ask for it)."""
+    from portal.tests.mfa import session_reauthenticate
+
+    session_reauthenticate(staff_client, staff_user)
+    return staff_client
 
 
 @pytest.fixture

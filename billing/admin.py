@@ -1,12 +1,14 @@
 """Billing back office: balances and the ledger (read-only), staff grants, payments with
 their callbacks, plans, subscriptions and the revenue dashboard."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +63,10 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    # The form opens freely; submitting it asks for the password (or a 2FA code)
+    # again unless entered in the last REAUTHENTICATION_TIMEOUT seconds, then
+    # allauth carries out the kept submission.
+    @method_decorator(reauthentication_required(allow_get=True))
     def grant_view(self, request):
         """Grant (or correct) a user's balance with a reason; recorded with the staff user."""
         if not request.user.is_staff or not request.user.has_perm("billing.view_ledgerentry"):

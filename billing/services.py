@@ -24,6 +24,8 @@ from catalog.models import Organization
 from catalog.services import listing_extend
 from mailings.services import notify, notify_staff
 from portal import errors
+from portal.models import SecurityEvent
+from portal.services import security_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +190,16 @@ def balance_grant(*, user, amount: Decimal, reason: str, created_by) -> LedgerEn
         raise errors.PermissionDenied(_("Only staff can grant balance."))
     common = {"user": user, "kind": Kind.GRANT, "description": reason, "created_by": created_by}
     if amount > 0:
-        return balance_credit(amount=amount, reference=f"grant:{created_by.pk}", **common)
-    return balance_debit(amount=-amount, reference=f"grant:{created_by.pk}", **common)
+        entry = balance_credit(amount=amount, reference=f"grant:{created_by.pk}", **common)
+    else:
+        entry = balance_debit(amount=-amount, reference=f"grant:{created_by.pk}", **common)
+    security_event_record(
+        kind=SecurityEvent.Kind.BALANCE_GRANTED,
+        user=user,
+        actor=created_by,
+        details={"amount": str(entry.amount), "balance_after": str(entry.balance_after), "reason": reason},
+    )
+    return entry
 
 
 # --- Robokassa payments -----------------------------------------------------------

@@ -73,20 +73,26 @@ def login(page, live_server):
 
 
 @pytest.fixture
-def admin_login(page, live_server):
-    """Log a staff ``user`` into the admin through its login form: ``admin_login(user)``."""
-    import re
+def admin_login():
+    """Sign a staff member in to the admin through the real pages: ``admin_login(page, staff, path)``.
 
-    from playwright.sync_api import expect
-
+    The staff member needs an authenticator app (``portal.tests.mfa.totp_activate``):
+    the admin sends them to the site login, then to the code step, where the test
+    types the code an authenticator app would show.
+    """
     from portal.tests.factories import USER_PASSWORD
+    from portal.tests.mfa import totp_code
 
-    def _login(user, password=USER_PASSWORD):
-        page.goto("/admin/login/")
-        page.fill("input[name=username]", user.email)
-        page.fill("input[name=password]", password)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(re.compile(r"/admin/$"))
+    def _admin_login(page, staff, path="/admin/"):
+        page.goto(path)
+        page.wait_for_url("**/accounts/login/**")
+        page.fill("input[name=login]", staff.email)
+        page.fill("input[name=password]", USER_PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        page.fill("input[name=code]", totp_code())
+        page.click("form button[type=submit]")
+        page.wait_for_url(f"**{path}")
         return page
 
-    return _login
+    return _admin_login

@@ -7,7 +7,8 @@ from django.utils import translation
 from PIL import Image
 from playwright.sync_api import expect
 
-from portal.tests.factories import USER_PASSWORD, UserFactory
+from portal.tests.factories import UserFactory
+from portal.tests.mfa import totp_activate
 from support.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,9 +20,10 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def test_profile_ticket_and_status_change_by_staff(page, login, browser, live_server):
+def test_profile_ticket_and_status_change_by_staff(page, login, admin_login, browser, live_server):
     user = UserFactory(first_name="Анна", last_name="Смирнова")
     staff = UserFactory(is_staff=True, is_superuser=True)
+    totp_activate(staff)
 
     # the user edits the profile and uploads an avatar
     login(user)
@@ -50,12 +52,7 @@ def test_profile_ticket_and_status_change_by_staff(page, login, browser, live_se
     # staff take it into work in the admin, with a comment
     staff_context = browser.new_context(locale="ru-RU", base_url=live_server.url)
     try:
-        admin = staff_context.new_page()
-        admin.goto("/admin/login/")
-        admin.fill("input[name=username]", staff.email)
-        admin.fill("input[name=password]", USER_PASSWORD)
-        admin.click("input[type=submit]")
-        admin.goto(f"/admin/support/ticket/{ticket.pk}/change/")
+        admin = admin_login(staff_context.new_page(), staff, f"/admin/support/ticket/{ticket.pk}/change/")
         admin.select_option("select[name=new_status]", "in_progress")
         admin.fill("textarea[name=status_comment]", "Проверяем почтовый сервер")
         admin.click("input[name=_save]")

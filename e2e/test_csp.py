@@ -24,6 +24,7 @@ from catalog.tests.factories import OrganizationFactory, ServiceFactory
 from mailings.models import Mailing
 from portal.tests.factories import UserFactory
 from portal.tests.images import image_bytes, upload
+from portal.tests.mfa import totp_activate
 from support.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,7 +190,8 @@ def test_admin_pages_load_with_no_csp_violation_and_the_charts_are_drawn(page, l
         status=Mailing.Status.SENDING,
     )
 
-    admin_login(staff)
+    totp_activate(staff)
+    admin_login(page, staff)
     for path in _admin_paths(staff, mailing, org):
         watch.visit(path)
 

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from mailings.models import BotSubscriber, Delivery, Mailing
 from mailings.services import mailings_dispatch_due
-from portal.tests.factories import USER_PASSWORD, UserFactory
+from portal.tests.factories import UserFactory
+from portal.tests.mfa import totp_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,18 +33,16 @@ def _in_worker_thread(function, **kwargs):
         return pool.submit(call).result(timeout=60)
 
 
-def test_staff_compose_preview_test_schedule_and_see_it_delivered(page, fake_telegram):
+def test_staff_compose_preview_test_schedule_and_see_it_delivered(page, admin_login, fake_telegram):
     staff = UserFactory(is_staff=True, is_superuser=True)
+    totp_activate(staff)
     BotSubscriber.objects.create(channel="telegram", chat_id="9000", user=staff)
     for chat in ("9001", "9002", "9003"):
         BotSubscriber.objects.create(channel="telegram", chat_id=chat)
     BotSubscriber.objects.create(channel="telegram", chat_id="9004", is_active=False)
     send_at = (timezone.now() + timedelta(hours=2)).astimezone(MOSCOW)
 
-    page.goto("/admin/login/")
-    page.fill("input[name=username]", staff.email)
-    page.fill("input[name=password]", USER_PASSWORD)
-    page.click("input[type=submit]")
+    admin_login(page, staff)
 
     # compose a draft with a tag Telegram does not know: a form error, nothing saved
     page.goto("/admin/mailings/mailing/add/")

@@ -19,6 +19,8 @@ from django.utils import timezone, translation
 from mailings.channels import DeliveryError, PermanentDeliveryError, channels_for_user
 from mailings.channels.base import Message
 from mailings.models import Notification
+from portal.models import SecurityEvent
+from portal.services import security_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -486,6 +488,19 @@ def mailing_finish_if_done(*, mailing_id: int) -> bool:
         mailing.save(update_fields=["status", "finished_at"])
         progress = _mailing_store_counts(mailing_id=mailing.pk)
         duration = (mailing.finished_at - (mailing.started_at or mailing.finished_at)).total_seconds()
+        security_event_record(
+            kind=SecurityEvent.Kind.MAILING_SENT,
+            actor=mailing.created_by,
+            details={
+                "mailing_id": mailing.pk,
+                "name": mailing.name,
+                "audience": mailing.audience,
+                "channels": list(mailing.channels or []),
+                "total": progress["total"],
+                "sent": progress["sent"],
+                "failed": progress["failed"],
+            },
+        )
         notify_staff(
             kind="mailing_report",
             context={

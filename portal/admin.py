@@ -4,17 +4,19 @@ Every state change goes through portal.services, so who and when are recorded
 and the same rules hold as everywhere else.
 """
 
+from allauth.account.decorators import reauthentication_required
 from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import errors, services
-from portal.models import TelegramLinkToken, User
+from portal.models import SecurityEvent, TelegramLinkToken, User
 
 
 class BlockReasonForm(forms.Form):
@@ -23,6 +25,11 @@ class BlockReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Stored with the block and shown to staff."),
     )
+
+
+def _confirms_a_block(request) -> bool:
+    """The block action's second step (reason given): the one that blocks."""
+    return request.method == "POST" and "apply" in request.POST and "block_users" in request.POST.getlist("action")
 
 
 class SocialAccountInline(admin.TabularInline):
@@ -91,6 +98,13 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    # Blocking asks for the password (or a 2FA code) again unless it was entered in
+    # the last REAUTHENTICATION_TIMEOUT seconds; allauth keeps the submitted form
+    # and carries it out once the staff member has confirmed.
+    @method_decorator(reauthentication_required(enabled=_confirms_a_block))
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description=_("Block selected users (asks for a reason)"), permissions=["change"])
     def block_users(self, request, queryset):
@@ -166,4 +180,27 @@ class TelegramLinkTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log: read-only, newest first."""
+
+    list_display = ["created_at", "kind", "user", "ip", "actor", "details"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["user__email", "actor__email", "ip", "details__username"]
+    list_select_related = ["user", "actor"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "kind", "user", "actor", "ip", "details"]
+    fields = readonly_fields
+    show_full_result_count = False  # the log grows without bound; skip the second COUNT(*)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
@@ -13,11 +14,23 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
+        from django.contrib.auth.signals import user_logged_in
+
+        from portal import security_signals, staff_mfa  # noqa: F401  (they connect signal receivers)
+        from portal.middleware import staff_session_start
         from portal.schedule import sync_after_migrate
         from portal.site_record import site_record_sync
 
+        user_logged_in.connect(staff_session_start, dispatch_uid="staff_session_start")
         register_converter(IdConverter, "id")
         ensure_broker_folders()
         # A fresh database gets the beat schedule as soon as it is migrated.
         post_migrate.connect(sync_after_migrate, sender=self)
         post_migrate.connect(site_record_sync, sender=self)
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin whose default site asks staff for the second factor."""
+
+    default = False
+    default_site = "portal.admin_site.AdminSite"

@@ -46,7 +46,7 @@ def seed(stdout) -> dict:
             user.save()
         _ensure_verified_email(user)
         users.append(user)
-    stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD}")
+    stdout.write(f"  staff: {STAFF_EMAIL} / {DEMO_PASSWORD} (sets up two-factor sign-in on the first admin visit)")
     for user in users:
         stdout.write(f"  user:  {user.email} / {DEMO_PASSWORD}")
     return {"staff": staff, "users": users}

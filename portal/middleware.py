@@ -1,10 +1,15 @@
+import time
+
 from csp.constants import NONE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+
+STAFF_SESSION_STARTED_KEY = "staff_session_started_at"
 
 
 class BlockedUserMiddleware:
@@ -52,3 +57,39 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if self._frame_denied(request):
             response.headers["X-Frame-Options"] = "DENY"
         return response
+
+
+def staff_session_start(sender, request, user, **kwargs):
+    """On sign-in (``user_logged_in``): a staff session lasts STAFF_SESSION_AGE from now."""
+    session = getattr(request, "session", None)
+    if session is None or not user.is_staff:
+        return
+    session[STAFF_SESSION_STARTED_KEY] = time.time()
+    session.set_expiry(settings.STAFF_SESSION_AGE)
+
+
+class StaffSessionMiddleware:
+    """End a staff session STAFF_SESSION_AGE seconds after sign-in, however active.
+
+    Staff sessions open the back office (balances, blocks, mailings), so they are
+    kept short; a user who became staff mid-session gets the clock started now.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)  # no session to read (and no Vary: Cookie)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            started = request.session.get(STAFF_SESSION_STARTED_KEY)
+            if started is None:
+                staff_session_start(None, request, user)
+            elif time.time() - started > settings.STAFF_SESSION_AGE:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)  # now anonymous: the API answers 401/403 itself
+                messages.info(request, _("Your staff session has ended. Please sign in again."))
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

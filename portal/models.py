@@ -141,3 +141,56 @@ class TelegramLinkToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SecurityEvent(models.Model):
+    """One line of the security audit log (append-only: written by
+    ``portal.services.security_event_record``, read in the admin)."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("signed in")
+        LOGIN_FAILED = "login_failed", _("sign-in failed")
+        LOCKOUT = "lockout", _("locked out after failed sign-ins")
+        MFA_ACTIVATED = "mfa_activated", _("two-factor authentication activated")
+        MFA_DEACTIVATED = "mfa_deactivated", _("two-factor authentication deactivated")
+        MFA_FAILED = "mfa_failed", _("wrong two-factor code")
+        RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("recovery codes generated")
+        RECOVERY_CODE_USED = "recovery_code_used", _("recovery code used")
+        USER_BLOCKED = "user_blocked", _("user blocked")
+        USER_UNBLOCKED = "user_unblocked", _("user unblocked")
+        USER_VERIFIED = "user_verified", _("user verified")
+        USER_UNVERIFIED = "user_unverified", _("verification withdrawn")
+        BALANCE_GRANTED = "balance_granted", _("balance granted")
+        MAILING_SENT = "mailing_sent", _("mailing sent")
+
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        help_text=_("Whose account the event is about."),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("done by"),
+        help_text=_("The staff member who did it, for back-office actions."),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="portal_secevent_kind_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M:%S}"

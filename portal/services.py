@@ -1,10 +1,11 @@
-"""Account services: blocking and verification, Mini App identities, account
-linking and the profile."""
+"""Account services: the security log, blocking and verification, Mini App
+identities, account linking and the profile."""
 
 import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
+from ipaddress import ip_address
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
@@ -15,11 +16,65 @@ from django.utils.translation import gettext as _
 
 from portal.errors import Conflict, PermissionDenied, UserBlocked, ValidationError
 from portal.images import image_validate_and_normalize
-from portal.models import TelegramLinkToken, User
+from portal.models import SecurityEvent, TelegramLinkToken, User
 from portal.phones import phone_normalize
 from portal.signals import platform_user_created
 
 logger = logging.getLogger(__name__)
+
+
+# --- Security log -----------------------------------------------------------------
+
+
+def _request_client_ip() -> str | None:
+    """The client address of the request being served, if any (none in tasks and commands)."""
+    from allauth.core import context
+
+    from portal.client_address import client_ip
+
+    request = context.request  # set for every request by allauth's AccountMiddleware
+    return client_ip(request) if request is not None else None
+
+
+def security_event_record(
+    *,
+    kind: str,
+    user: User | None = None,
+    actor: User | None = None,
+    username: str | None = None,
+    ip: str | None = None,
+    details: dict | None = None,
+) -> SecurityEvent:
+    """Append an event to the security log (``SecurityEvent.Kind``).
+
+    ``user``: whose account it is about; when only a typed ``username`` (email)
+    is known, that account is looked up and the username kept in ``details``.
+    ``actor``: the staff member who acted. ``ip``: the client address; by default
+    the address of the request being served (portal.client_address), none
+    outside a request. Called inside the caller's transaction, so an action
+    that rolls back leaves no event.
+    """
+    details = dict(details or {})
+    if username:
+        details.setdefault("username", username)
+        if user is None:
+            user = User.objects.filter(email__iexact=username).first()
+    if ip is None:
+        ip = _request_client_ip()
+    try:
+        ip = str(ip_address(ip)) if ip else None
+    except ValueError:
+        ip = None
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and user.pk else None,
+        actor=actor if actor is not None and actor.pk else None,
+        ip=ip,
+        details=details,
+    )
+
+
+# --- Blocking and verification ----------------------------------------------------
 
 
 @transaction.atomic
@@ -41,6 +96,7 @@ def user_block(*, user: User, reason: str, by: User | None = None) -> User:
     user.blocked_at = timezone.now()
     user.blocked_by = by
     user.save(update_fields=["is_blocked", "blocked_reason", "blocked_at", "blocked_by"])
+    security_event_record(kind=SecurityEvent.Kind.USER_BLOCKED, user=user, actor=by, details={"reason": reason})
     return user
 
 
@@ -53,6 +109,7 @@ def user_unblock(*, user: User, by: User | None = None) -> User:
     user.blocked_at = None
     user.blocked_by = None
     user.save(update_fields=["is_blocked", "blocked_reason", "blocked_at", "blocked_by"])
+    security_event_record(kind=SecurityEvent.Kind.USER_UNBLOCKED, user=user, actor=by)
     return user
 
 
@@ -65,6 +122,7 @@ def user_verify(*, user: User, by: User | None = None) -> User:
         user.verified_at = timezone.now()
         user.verified_by = by
         user.save(update_fields=["is_verified", "verified_at", "verified_by"])
+        security_event_record(kind=SecurityEvent.Kind.USER_VERIFIED, user=user, actor=by)
     return user
 
 
@@ -76,6 +134,7 @@ def user_unverify(*, user: User, by: User | None = None) -> User:
     user.verified_at = None
     user.verified_by = None
     user.save(update_fields=["is_verified", "verified_at", "verified_by"])
+    security_event_record(kind=SecurityEvent.Kind.USER_UNVERIFIED, user=user, actor=by)
     return user
 
 

@@ -6,6 +6,7 @@ secrets it cannot guess.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,7 +38,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.AdminConfig",  # django.contrib.admin with the staff two-factor gate
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.telegram",
     "allauth.socialaccount.providers.vk",
     "allauth.socialaccount.providers.yandex",
+    "allauth.mfa",
+    "axes",
     # ours
     "portal",
     "catalog",
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "portal.middleware.BlockedUserMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "referrals.middleware.ReferralCodeMiddleware",  # remembers ?ref=<code> for the signup form
+    "portal.middleware.StaffSessionMiddleware",  # staff sessions end STAFF_SESSION_AGE after sign-in
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -148,6 +153,8 @@ else:
 # --- Auth and accounts ------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username + address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -176,6 +183,33 @@ SOCIALACCOUNT_PROVIDERS = {}  # filled in the Telegram/VK/Yandex sections below
 # so signing in with them needs no email (nor its confirmation).
 SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# REAUTHENTICATION_TIMEOUT: seconds a password (or 2FA code) re-entry stays fresh for
+# the sensitive staff actions (granting balance, blocking a user) and 2FA changes.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT", default=300)
+
+# --- Login lockout (django-axes) and staff two-factor (allauth.mfa) --------------
+# Every password check goes through django.contrib.auth.authenticate, which axes
+# watches: LOGIN_FAILURE_LIMIT failures for one username from one client address
+# lock that pair out for LOGIN_LOCKOUT_MINUTES after the last failure. Tries made
+# while locked out are refused before any password check and do not count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "portal.login_lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.login_lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the security log (portal.SecurityEvent)
+AXES_VERBOSE = False
+# allauth's own limit on failed sign-ins stays as a backstop per account across all
+# addresses (it also bounds guessing 2FA codes); it is set well above the lockout
+# so one attacker cannot lock a person out everywhere with a few wrong passwords.
+ACCOUNT_RATE_LIMITS = {"login_failed": f"10/m/ip,{4 * AXES_FAILURE_LIMIT}/15m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Citydesk"  # the name staff see in their authenticator app
+# STAFF_SESSION_AGE: seconds a staff session lasts from sign-in, however active.
+STAFF_SESSION_AGE = env.int("STAFF_SESSION_AGE", default=4 * 3600)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -228,6 +262,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
+# allauth's rate limits read the address through portal.allauth_adapter (that is,
+# portal.client_address); its own setting is kept equal for anything else of allauth's.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 REST_FRAMEWORK = {
     # The first class decides the WWW-Authenticate header, so a missing or bad
@@ -502,6 +539,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts; successes are in the security log
     },
 }
 

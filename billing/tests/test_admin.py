@@ -19,11 +19,13 @@ pytestmark = pytest.mark.django_db
 MSK = timezone.get_default_timezone()
 
 
-def test_grant_form_records_the_staff_user_and_reason(staff_client, staff_user, user):
+def test_grant_form_records_the_staff_user_and_reason(reauthenticated_staff_client, staff_user, user):
     url = "/admin/billing/ledgerentry/grant/"
-    assert staff_client.get(f"{url}?user={user.pk}").status_code == 200
+    assert reauthenticated_staff_client.get(f"{url}?user={user.pk}").status_code == 200
 
-    response = staff_client.post(url, {"user": user.pk, "amount": "250.00", "reason": "Компенсация за сбой"})
+    response = reauthenticated_staff_client.post(
+        url, {"user": user.pk, "amount": "250.00", "reason": "Компенсация за сбой"}
+    )
 
     assert response.status_code == 302
     entry = LedgerEntry.objects.get()
@@ -36,8 +38,8 @@ def test_grant_form_records_the_staff_user_and_reason(staff_client, staff_user, 
     assert balance_get(user=user) == Decimal("250.00")
 
 
-def test_grant_correction_below_zero_is_refused(staff_client, user):
-    response = staff_client.post(
+def test_grant_correction_below_zero_is_refused(reauthenticated_staff_client, user):
+    response = reauthenticated_staff_client.post(
         "/admin/billing/ledgerentry/grant/", {"user": user.pk, "amount": "-10", "reason": "Исправление"}
     )
     assert response.status_code == 400
@@ -45,8 +47,8 @@ def test_grant_correction_below_zero_is_refused(staff_client, user):
 
 
 @pytest.mark.parametrize("data", [{"amount": "10"}, {"amount": "abc", "reason": "x"}, {"amount": "0", "reason": "x"}])
-def test_grant_form_bad_input(staff_client, user, data):
-    response = staff_client.post("/admin/billing/ledgerentry/grant/", {"user": user.pk, **data})
+def test_grant_form_bad_input(reauthenticated_staff_client, user, data):
+    response = reauthenticated_staff_client.post("/admin/billing/ledgerentry/grant/", {"user": user.pk, **data})
     assert response.status_code == 400
     assert not LedgerEntry.objects.exists()
 
@@ -195,3 +197,44 @@ def test_dashboard_for_a_given_day_counts_that_days_ledger_live():
         "topups_count": 1,
     }
     assert data["total"]["topups"] == Decimal("300.00")
+
+
+def test_granting_asks_for_the_password_again_then_grants(staff_client, staff_user, user):
+    from portal.models import SecurityEvent
+    from portal.tests.factories import USER_PASSWORD
+
+    url = "/admin/billing/ledgerentry/grant/"
+    assert staff_client.get(f"{url}?user={user.pk}").status_code == 200  # the form opens freely
+
+    response = staff_client.post(url, {"user": user.pk, "amount": "500.00", "reason": "Компенсация"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/reauthenticate/?next=%2Fadmin%2Fbilling%2Fledgerentry%2Fgrant%2F"
+    assert not LedgerEntry.objects.exists()
+    assert staff_client.post(response["Location"], {"password": "wrong"}).status_code == 200
+    assert not LedgerEntry.objects.exists()
+
+    done = staff_client.post(response["Location"], {"password": USER_PASSWORD})
+
+    assert done.status_code == 302
+    assert done["Location"] == f"/admin/billing/ledgerentry/?user__id__exact={user.pk}"
+    assert balance_get(user=user) == Decimal("500.00")
+    [event] = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.BALANCE_GRANTED)
+    assert (event.user, event.actor, event.ip) == (user, staff_user, "127.0.0.1")
+    assert event.details == {"amount": "500.00", "balance_after": "500.00", "reason": "Компенсация"}
+
+
+def test_a_fresh_reauthentication_lasts_the_configured_time(staff_client, staff_user, user, settings):
+    from portal.tests.mfa import session_reauthenticate
+
+    url = "/admin/billing/ledgerentry/grant/"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        session_reauthenticate(staff_client, staff_user)
+        assert staff_client.post(url, {"user": user.pk, "amount": "10", "reason": "a"}).status_code == 302
+        assert LedgerEntry.objects.count() == 1
+
+        clock.shift(timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1))
+        response = staff_client.post(url, {"user": user.pk, "amount": "10", "reason": "b"})
+
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert LedgerEntry.objects.count() == 1

@@ -20,6 +20,7 @@ from mailings.services import (
 )
 from mailings.tests.factories import BotSubscriberFactory
 from portal.errors import Conflict, ValidationError
+from portal.models import SecurityEvent
 from portal.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,9 +168,12 @@ def test_due_mailing_is_sent_to_each_subscriber_once_and_reported_to_staff(fake_
     assert [r[0]["text"] for r in params["reply_markup"]["inline_keyboard"]] == ["Открыть", "Каталог"]
     report = Notification.objects.get(kind="mailing_report", user=staff_user)
     assert "5" in report.text
+    [logged] = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MAILING_SENT)
+    assert (logged.details["mailing_id"], logged.details["sent"], logged.details["total"]) == (mailing.pk, 5, 5)
 
     assert run_due(mailing) == []  # a second dispatcher run changes nothing
     assert sum(fake_telegram.count_by_chat().values()) == 5
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MAILING_SENT).count() == 1
 
 
 def test_blocked_bad_and_429_recipients_are_handled(fake_telegram):

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.models import User
+from portal.models import SecurityEvent, User
 from portal.tests.factories import USER_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +15,8 @@ def test_block_action_asks_for_a_reason_first(staff_client, user):
     assert not user.is_blocked
 
 
-def test_block_action_without_reason_blocks_nobody(staff_client, user):
-    response = staff_client.post(
+def test_block_action_without_reason_blocks_nobody(reauthenticated_staff_client, user):
+    response = reauthenticated_staff_client.post(
         "/admin/portal/user/", {"action": "block_users", "_selected_action": [user.pk], "apply": "1", "reason": " "}
     )
 
@@ -25,10 +25,10 @@ def test_block_action_without_reason_blocks_nobody(staff_client, user):
     assert not user.is_blocked
 
 
-def test_block_action_records_reason_who_and_when(staff_client, staff_user, user):
+def test_block_action_records_reason_who_and_when(reauthenticated_staff_client, staff_user, user):
     from django.test import Client
 
-    response = staff_client.post(
+    response = reauthenticated_staff_client.post(
         "/admin/portal/user/",
         {"action": "block_users", "_selected_action": [user.pk], "apply": "1", "reason": "Спам в отзывах"},
     )
@@ -44,8 +44,8 @@ def test_block_action_records_reason_who_and_when(staff_client, staff_user, user
     assert "заблокирован" in login.content.decode().lower() or "blocked" in login.content.decode().lower()
 
 
-def test_staff_cannot_block_themselves(staff_client, staff_user):
-    response = staff_client.post(
+def test_staff_cannot_block_themselves(reauthenticated_staff_client, staff_user):
+    response = reauthenticated_staff_client.post(
         "/admin/portal/user/",
         {"action": "block_users", "_selected_action": [staff_user.pk], "apply": "1", "reason": "oops"},
         follow=True,
@@ -93,3 +93,79 @@ def test_non_staff_cannot_use_the_admin(client, user):
 
     assert client.get("/admin/portal/user/").status_code == 302
     assert not User.objects.filter(is_blocked=True).exists()
+
+
+# --- re-authentication before blocking, and the security log --------------------------------
+
+
+def test_blocking_asks_for_the_password_again_then_blocks(staff_client, staff_user, user):
+    # given a staff member who signed in (password + code) but has not just re-entered the password
+    data = {"action": "block_users", "_selected_action": [user.pk], "apply": "1", "reason": "Мошенничество"}
+
+    response = staff_client.post("/admin/portal/user/", data)
+
+    # then nothing is blocked yet: the password is asked for first
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/reauthenticate/?next=%2Fadmin%2Fportal%2Fuser%2F"
+    user.refresh_from_db()
+    assert not user.is_blocked
+
+    # a wrong password changes nothing
+    assert staff_client.post(response["Location"], {"password": "wrong"}).status_code == 200
+    user.refresh_from_db()
+    assert not user.is_blocked
+
+    # the right one carries out the kept submission
+    done = staff_client.post(response["Location"], {"password": USER_PASSWORD})
+
+    assert done.status_code == 302 and done["Location"] == "/admin/portal/user/"
+    user.refresh_from_db()
+    assert (user.is_blocked, user.blocked_reason, user.blocked_by) == (True, "Мошенничество", staff_user)
+    [event] = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.USER_BLOCKED)
+    assert (event.user, event.actor, event.ip, event.details) == (
+        user,
+        staff_user,
+        "127.0.0.1",
+        {"reason": "Мошенничество"},
+    )
+
+
+def test_the_block_form_itself_opens_without_reauthentication(staff_client, user):
+    response = staff_client.post("/admin/portal/user/", {"action": "block_users", "_selected_action": [user.pk]})
+
+    assert response.status_code == 200
+
+
+def test_unblock_and_verification_are_in_the_security_log(staff_client, staff_user):
+    blocked = UserFactory(is_blocked=True, blocked_reason="x")
+
+    for action in ("unblock_users", "verify_users", "unverify_users"):
+        staff_client.post("/admin/portal/user/", {"action": action, "_selected_action": [blocked.pk]})
+
+    events = SecurityEvent.objects.filter(user=blocked).order_by("pk")
+    assert [(e.kind, e.actor) for e in events] == [
+        (SecurityEvent.Kind.USER_UNBLOCKED, staff_user),
+        (SecurityEvent.Kind.USER_VERIFIED, staff_user),
+        (SecurityEvent.Kind.USER_UNVERIFIED, staff_user),
+    ]
+
+
+def test_the_security_log_is_read_only_with_filters_and_search(staff_client, staff_user, user):
+    from portal.services import security_event_record
+
+    security_event_record(kind=SecurityEvent.Kind.LOGIN_FAILED, username=user.email, ip="203.0.113.9")
+    security_event_record(kind=SecurityEvent.Kind.LOGIN, user=staff_user, ip="198.51.100.3")
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.LOGIN_FAILED)
+    url = "/admin/portal/securityevent/"
+
+    assert staff_client.get(url).status_code == 200
+    assert user.email in staff_client.get(f"{url}?q={user.email}").content.decode()
+    by_ip = staff_client.get(f"{url}?q=203.0.113").content.decode()
+    assert "203.0.113.9" in by_ip and "198.51.100.3" not in by_ip
+    assert "198.51.100.3" not in staff_client.get(f"{url}?kind__exact=login_failed").content.decode()
+    assert staff_client.get(f"{url}?created_at__year={event.created_at.year}").status_code == 200
+    assert staff_client.get(f"{url}{event.pk}/change/").status_code == 200  # a read-only view
+    assert staff_client.get(f"{url}add/").status_code == 403
+    assert staff_client.post(f"{url}{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert staff_client.post(f"{url}{event.pk}/change/", {"kind": "login"}).status_code == 403
+    assert SecurityEvent.objects.count() == 2 + 1  # + the staff member's own sign-in
