@@ -7,7 +7,6 @@ from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal import errors, services
@@ -15,6 +14,7 @@ from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import Ticket, TicketStatusChange, User
 from portal.phones import phone_normalize
+from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 
@@ -71,8 +71,8 @@ class AvatarUploadSerializer(serializers.Serializer):
 class MeAvatarView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "upload"
 
     @extend_schema(
         request={"multipart/form-data": AvatarUploadSerializer},
@@ -94,7 +94,7 @@ class TelegramLinkSerializer(serializers.Serializer):
 
 class TelegramLinkView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "sensitive"
 
     @extend_schema(
@@ -113,7 +113,7 @@ class MiniAppSessionView(APIView):
 
     authentication_classes = [TelegramMiniAppAuthentication, VKMiniAppAuthentication]
     permission_classes = [IsAuthenticated, NotBlocked]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "sensitive"
 
     @extend_schema(
@@ -182,17 +182,13 @@ class TicketDetailSerializer(TicketSerializer):
 class TicketListCreateView(generics.ListCreateAPIView):
     serializer_class = TicketSerializer
     permission_classes = [IsAuthenticated, NotBlocked]
+    throttle_classes = WRITE_THROTTLES
+    throttle_scope = "ticket"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         return Ticket.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
-
-    def get_throttles(self):
-        if self.request.method == "POST":
-            self.throttle_scope = "sensitive"
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
 
     @extend_schema(summary="My support tickets")
     def get(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from portal import errors, services
 from portal.forms import ProfileForm, TicketForm
 from portal.models import Ticket
+from portal.throttling import throttle, throttle_upload
 
 TICKETS_PER_PAGE = 20
 
@@ -21,9 +22,12 @@ def _linked_accounts(user) -> list[str]:
 @login_required
 def profile(request):
     user = request.user
+    status = 200
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=user)
-        if form.is_valid():
+        if throttle_upload(request, form, "avatar_upload"):
+            status = 429
+        elif form.is_valid():
             upload = form.cleaned_data.get("avatar_upload")
             try:
                 if upload:
@@ -47,6 +51,7 @@ def profile(request):
             "linked": _linked_accounts(user),
             "telegram_link": request.session.pop("telegram_link", None),
         },
+        status=status,
     )
 
 
@@ -70,6 +75,7 @@ def tickets(request):
 
 
 @login_required
+@throttle("ticket")
 def ticket_create(request):
     if request.method == "POST":
         form = TicketForm(request.POST, user=request.user)
