@@ -5,13 +5,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing import selectors, services
 from billing.models import LedgerEntry, Payment, Plan, Subscription
 from portal import errors
 from portal.api_permissions import NotBlocked
+from portal.throttling import ScopedThrottle
 
 AUTHENTICATED = [IsAuthenticated, NotBlocked]
 
@@ -113,8 +113,8 @@ class TransactionListView(generics.ListAPIView):
 
 class TopupCreateView(APIView):
     permission_classes = AUTHENTICATED
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "topup"
 
     @extend_schema(
         request=TopupCreateSerializer,

@@ -22,6 +22,7 @@ from billing.models import Payment
 from catalog.models import Organization
 from portal import errors
 from portal.client_address import client_ip
+from portal.throttling import throttle
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def balance(request, form=None):
 
 @login_required
 @require_POST
+@throttle("topup")
 def topup(request):
     form = TopupForm(request.POST)
     if not form.is_valid():
@@ -125,6 +127,7 @@ def subscription_cancel(request, pk: int):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@throttle("payment_callback", methods=("GET", "POST"), page=False)
 def robokassa_result(request):
     """ResultURL: Robokassa's server-to-server notice. Answers ``OK<InvId>`` or 400."""
     params = request.POST if request.method == "POST" else request.GET

@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from bookings import selectors, services
@@ -19,6 +18,7 @@ from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
 from bookings.qr import qr_png, qr_svg
 from catalog.models import Organization, Service
 from portal import errors
+from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 # --- serializers ------------------------------------------------------------------
 
@@ -144,6 +144,7 @@ class BookingSerializer(serializers.Serializer):
     role = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
+    invitation = serializers.SerializerMethodField()
     checked_in_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -174,7 +175,18 @@ class BookingSerializer(serializers.Serializer):
     def get_participants(self, obj) -> list[dict]:
         if self.get_role(obj) == "participant":
             return []
-        return ParticipantSerializer(obj.participant_links.all(), many=True).data
+        accepted = [link for link in obj.participant_links.all() if link.status == BookingParticipant.Status.ACCEPTED]
+        return ParticipantSerializer(accepted, many=True).data
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=BookingParticipant.Status.choices, allow_null=True),
+    )
+    def get_invitation(self, obj) -> str | None:
+        """The requesting user's own answer to an invitation to this booking (null for the booker and owners)."""
+        user = self._user()
+        if user is None or obj.user_id == user.pk:
+            return None
+        return next((link.status for link in obj.participant_links.all() if link.user_id == user.pk), None)
 
 
 class BookingCreateSerializer(serializers.Serializer):
@@ -427,6 +439,25 @@ class BookingCancelView(APIView):
         return Response(BookingSerializer(booking, context={"request": request}).data)
 
 
+class BookingAcceptView(APIView):
+    """The invitee accepts an invitation: they take part, appear to the booker and get reminders."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ParticipantSerializer,
+            404: OpenApiResponse(description="Not invited to this booking"),
+            409: OpenApiResponse(description="booking_not_active or capacity_exceeded"),
+        },
+    )
+    def post(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        link = services.booking_accept(booking=booking, user=request.user)
+        return Response(ParticipantSerializer(link).data)
+
+
 class BookingDeclineView(APIView):
     """A participant declines an invitation."""
 
@@ -439,25 +470,46 @@ class BookingDeclineView(APIView):
         return Response(ParticipantSerializer(link).data)
 
 
+class InvitationSentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["invitation_sent"])
+
+
 class BookingParticipantsView(APIView):
-    """The booker invites a registered user by email."""
+    """The booking's participants (those who accepted); the booker invites by email.
+
+    The answer to an invitation is the same whether or not the email belongs to
+    a Citydesk user: nobody learns from it who is registered.
+    """
 
     permission_classes = [permissions.IsAuthenticated]
-    throttle_scope = "sensitive"
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = WRITE_THROTTLES
+    throttle_scope = "invite"
 
     @extend_schema(responses={200: ParticipantSerializer(many=True)})
     def get(self, request, pk: int):
         booking = _visible_booking(request, pk)
         return Response(ParticipantSerializer(selectors.booking_participants(booking=booking), many=True).data)
 
-    @extend_schema(request=InviteSerializer, responses={201: ParticipantSerializer})
+    @extend_schema(
+        request=InviteSerializer,
+        responses={
+            202: InvitationSentSerializer,
+            400: OpenApiResponse(description="Not an email, or your own"),
+            403: OpenApiResponse(description="Only the booker invites"),
+            409: OpenApiResponse(description="booking_not_active or capacity_exceeded"),
+            429: OpenApiResponse(description="Too many invitations (scope invite)"),
+        },
+        summary="Invite someone by email (same answer whether or not the email is registered)",
+    )
     def post(self, request, pk: int):
         booking = _visible_booking(request, pk)
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        link = services.booking_invite(booking=booking, actor=request.user, email=serializer.validated_data["email"])
-        return Response(ParticipantSerializer(link).data, status=status.HTTP_201_CREATED)
+        services.booking_invite(booking=booking, actor=request.user, email=serializer.validated_data["email"])
+        return Response(
+            {"detail": services.INVITATION_SENT_MESSAGE, "code": "invitation_sent"}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
@@ -502,7 +554,7 @@ class BookingCheckInView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "sensitive"
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
 
     @extend_schema(request=CheckInSerializer, responses={200: CheckInResponseSerializer})
     def post(self, request):

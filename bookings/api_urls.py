@@ -11,6 +11,7 @@ urlpatterns = [
     path("bookings/owned/", api.OwnerBookingListView.as_view(), name="booking-owned"),
     path("bookings/<id:pk>/", api.BookingDetailView.as_view(), name="booking-detail"),
     path("bookings/<id:pk>/cancel/", api.BookingCancelView.as_view(), name="booking-cancel"),
+    path("bookings/<id:pk>/accept/", api.BookingAcceptView.as_view(), name="booking-accept"),
     path("bookings/<id:pk>/decline/", api.BookingDeclineView.as_view(), name="booking-decline"),
     path("bookings/<id:pk>/participants/", api.BookingParticipantsView.as_view(), name="booking-participants"),
     path("bookings/<id:pk>/qr/", api.BookingQRView.as_view(), name="booking-qr"),

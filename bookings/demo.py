@@ -132,7 +132,9 @@ def seed(stdout, context) -> dict:
     meeting = _book(resource=seats_and_rooms[5], user=clients[0], day_offset=2, at=time(15), minutes=90)
     if meeting and len(clients) > 1:
         for guest in clients[1:3]:
-            BookingParticipant.objects.get_or_create(booking=meeting, user=guest)
+            BookingParticipant.objects.get_or_create(
+                booking=meeting, user=guest, defaults={"status": BookingParticipant.Status.ACCEPTED}
+            )
     bookings = [b for b in [*bookings, meeting] if b]
     stdout.write(
         f"  bookings: {len(seats_and_rooms)} coworking resources, {len(masters)} masters, {len(bookings)} bookings"

@@ -215,8 +215,16 @@ class Booking(models.Model):
 
 
 class BookingParticipant(models.Model):
+    """A registered user invited to a booking.
+
+    An invitation is private to the invitee until they accept it: the booker
+    sees only accepted participants, so inviting an email tells the booker
+    nothing about whether it belongs to a Citydesk user.
+    """
+
     class Status(models.TextChoices):
-        INVITED = "invited", _("invited")
+        INVITED = "invited", _("invited, no answer yet")
+        ACCEPTED = "accepted", _("taking part")
         DECLINED = "declined", _("declined")
 
     booking = models.ForeignKey(

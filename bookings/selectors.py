@@ -106,12 +106,13 @@ def resource_free_slots(
     return slots
 
 
-def _participant_booking_ids(user) -> QuerySet:
-    return BookingParticipant.objects.filter(user=user, status=BookingParticipant.Status.INVITED).values("booking_id")
+def _participant_booking_ids(user, *statuses: str) -> QuerySet:
+    statuses = statuses or (BookingParticipant.Status.ACCEPTED,)
+    return BookingParticipant.objects.filter(user=user, status__in=statuses).values("booking_id")
 
 
 def booking_list_for_user(*, user, when: str | None = None, now: datetime | None = None) -> QuerySet[Booking]:
-    """The user's bookings plus those they were invited to (and did not decline).
+    """The user's bookings plus those they take part in (invitations they accepted).
 
     ``when``: "upcoming" (not over yet, active), "past" (over or no longer active),
     or None for all. Upcoming ones come soonest first, the rest latest first.
@@ -135,13 +136,30 @@ def booking_list_upcoming_for_user(*, user) -> QuerySet[Booking]:
 
 
 def booking_get_for_user(*, user, pk: int) -> Booking | None:
-    """A booking the user may see: theirs, one they take part in, or one of their organizations'."""
+    """A booking the user may see: theirs, one they take part in or are invited to, or one of their organizations'."""
     queryset = Booking.objects.select_related("resource__organization__city", "service", "user")
     if user.is_staff:
         return queryset.filter(pk=pk).first()
+    invited_or_taking_part = _participant_booking_ids(
+        user, BookingParticipant.Status.INVITED, BookingParticipant.Status.ACCEPTED
+    )
     return queryset.filter(
-        Q(user=user) | Q(pk__in=_participant_booking_ids(user)) | Q(resource__organization__owner=user), pk=pk
+        Q(user=user) | Q(pk__in=invited_or_taking_part) | Q(resource__organization__owner=user), pk=pk
     ).first()
+
+
+def booking_invitations_for_user(*, user, now: datetime | None = None) -> QuerySet[Booking]:
+    """Upcoming bookings the user is invited to and has not answered yet, soonest first."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(
+            pk__in=_participant_booking_ids(user, BookingParticipant.Status.INVITED),
+            ends_at__gt=now,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        )
+        .select_related("resource__organization__city", "service", "user")
+        .order_by("starts_at", "pk")
+    )
 
 
 def booking_list_for_owner(
@@ -170,4 +188,10 @@ def organization_list_owned(*, user) -> QuerySet[Organization]:
 
 
 def booking_participants(*, booking: Booking) -> QuerySet[BookingParticipant]:
-    return booking.participant_links.select_related("user").order_by("invited_at", "pk")
+    """Who takes part: invitations show up only once accepted, so the booker learns
+    nothing about an email they invited until its owner chooses to join."""
+    return (
+        booking.participant_links.filter(status=BookingParticipant.Status.ACCEPTED)
+        .select_related("user")
+        .order_by("responded_at", "pk")
+    )

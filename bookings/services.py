@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
@@ -329,7 +330,8 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
 
     context = {**notice_context(booking), "by_owner": booking.user_id != actor.pk}
     recipients = [booking.user] + [
-        link.user for link in booking.participant_links.select_related("user").filter(status="invited")
+        link.user
+        for link in booking.participant_links.select_related("user").exclude(status=BookingParticipant.Status.DECLINED)
     ]
     for recipient in recipients:
         notify(
@@ -344,27 +346,53 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
 # --- participants -------------------------------------------------------------------
 
 
-@transaction.atomic
-def booking_invite(*, booking: Booking, actor, email: str) -> BookingParticipant:
-    """The booker invites a registered user (by email) to take part; they see it and get reminders."""
-    booking = _lock_booking(booking)
-    if booking.user_id != actor.pk:
-        raise errors.PermissionDenied(_("Only the booker can invite participants."))
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
-        raise errors.Conflict(_("Only an upcoming booking can have new participants."), code="booking_not_active")
-    invitee = User.objects.active().filter(email__iexact=(email or "").strip()).first()
-    if invitee is None:
-        raise errors.ValidationError(_("No registered user has this email."), code="unknown_user")
-    if invitee.pk == booking.user_id:
-        raise errors.ValidationError(_("You already take part in your booking."), code="invalid")
+#: What the booker is told after any invitation, whether or not the email is registered.
+INVITATION_SENT_MESSAGE = gettext_lazy(
+    "Invitation sent. If this email belongs to a Citydesk user, they get a notification "
+    "and appear among the participants once they accept."
+)
+
+
+def _ensure_room_for_one_more(booking: Booking, *, exclude_user=None) -> None:
+    """The booker, the accepted participants and one more must fit the resource's capacity."""
     capacity = booking.resource.capacity
-    taken = booking.participant_links.filter(status=BookingParticipant.Status.INVITED).exclude(user=invitee).count()
-    if capacity and taken + 2 > capacity:
+    if not capacity:
+        return
+    accepted = booking.participant_links.filter(status=BookingParticipant.Status.ACCEPTED)
+    if exclude_user is not None:
+        accepted = accepted.exclude(user=exclude_user)
+    if accepted.count() + 2 > capacity:
         raise errors.Conflict(
             _("%(resource)s fits at most %(capacity)s people.")
             % {"resource": booking.resource.name, "capacity": capacity},
             code="capacity_exceeded",
         )
+
+
+@transaction.atomic
+def booking_invite(*, booking: Booking, actor, email: str) -> None:
+    """The booker invites someone by email to take part.
+
+    The outcome the booker sees is the same whether or not the email is
+    registered, so the invitation cannot be used to find out who has an
+    account: an active user with that email gets a ``booking_invitation``
+    notification and becomes a participant when they accept
+    (``booking_accept``); for any other address nothing is stored or sent
+    (the site does not email strangers on a user's behalf). Returns nothing
+    for the same reason.
+    """
+    booking = _lock_booking(booking)
+    if booking.user_id != actor.pk:
+        raise errors.PermissionDenied(_("Only the booker can invite participants."))
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("Only an upcoming booking can have new participants."), code="booking_not_active")
+    email = (email or "").strip()
+    if email.casefold() == (actor.email or "").casefold():
+        raise errors.ValidationError(_("You already take part in your booking."), code="invalid")
+    _ensure_room_for_one_more(booking)
+    invitee = User.objects.active().filter(email__iexact=email).exclude(pk=booking.user_id).first()
+    if invitee is None:
+        return
     link, created = BookingParticipant.objects.get_or_create(booking=booking, user=invitee)
     if not created and link.status == BookingParticipant.Status.DECLINED:
         link.status = BookingParticipant.Status.INVITED
@@ -377,12 +405,29 @@ def booking_invite(*, booking: Booking, actor, email: str) -> BookingParticipant
             context={**notice_context(booking), "booker": booking.user.get_full_name() or booking.user.email},
             dedupe_key=f"booking:{booking.pk}:invitation:{invitee.pk}",
         )
+
+
+@transaction.atomic
+def booking_accept(*, booking: Booking, user, now: datetime | None = None) -> BookingParticipant:
+    """The invitee accepts: they take part (the booker sees them) and get reminders from now on."""
+    booking = _lock_booking(booking)
+    link = BookingParticipant.objects.select_for_update().filter(booking=booking, user=user).first()
+    if link is None:
+        raise errors.NotFound(_("You are not invited to this booking."))
+    if link.status == BookingParticipant.Status.ACCEPTED:
+        return link
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise errors.Conflict(_("This booking is no longer upcoming."), code="booking_not_active")
+    _ensure_room_for_one_more(booking, exclude_user=user)
+    link.status = BookingParticipant.Status.ACCEPTED
+    link.responded_at = now or timezone.now()
+    link.save(update_fields=["status", "responded_at"])
     return link
 
 
 @transaction.atomic
 def booking_decline(*, booking: Booking, user, now: datetime | None = None) -> BookingParticipant:
-    """A participant declines: the booking leaves their list and reminders stop."""
+    """The invitee declines (or a participant leaves): the booking leaves their list and reminders stop."""
     link = BookingParticipant.objects.select_for_update().filter(booking=booking, user=user).first()
     if link is None:
         raise errors.NotFound(_("You are not invited to this booking."))
@@ -505,13 +550,13 @@ def _claim_reminder(*, booking: Booking, user, offset: int, sent: bool) -> bool:
 
 
 def booking_reminders_send(*, now: datetime | None = None) -> int:
-    """Remind the booker and invited participants of upcoming bookings; returns how many were sent.
+    """Remind the booker and the participants who accepted of upcoming bookings; returns how many were sent.
 
     For each offset in BOOKING_REMINDER_OFFSETS_MINUTES a person gets one
     reminder per start time: the BookingReminder row (unique on booking, user,
     offset and start) is claimed in the same transaction as the notification,
     and notify's dedupe key repeats the guarantee. Offsets whose moment passed
-    before the booking was made (or moved, or the person invited) are skipped,
+    before the booking was made (or moved, or the invitation accepted) are skipped,
     and after a pause only the closest due reminder goes out.
     """
     now = now or timezone.now()
@@ -528,10 +573,10 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
         .prefetch_related(
             Prefetch(
                 "participant_links",
-                queryset=BookingParticipant.objects.filter(status=BookingParticipant.Status.INVITED).select_related(
+                queryset=BookingParticipant.objects.filter(status=BookingParticipant.Status.ACCEPTED).select_related(
                     "user"
                 ),
-                to_attr="invited_links",
+                to_attr="accepted_links",
             ),
             Prefetch("reminders", queryset=BookingReminder.objects.order_by(), to_attr="claimed_reminders"),
         )
@@ -543,8 +588,8 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
         # skipped without a query; the insert in _claim_reminder stays the guard.
         claimed = {(r.user_id, r.offset_minutes) for r in booking.claimed_reminders if r.starts_at == booking.starts_at}
         recipients = [(booking.user, booking.scheduled_at)]
-        for link in booking.invited_links:
-            recipients.append((link.user, max(booking.scheduled_at, link.invited_at)))
+        for link in booking.accepted_links:
+            recipients.append((link.user, max(booking.scheduled_at, link.responded_at or link.invited_at)))
         for user, since in recipients:
             if getattr(user, "is_blocked", False):
                 continue

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<id:pk>/", views.detail, name="detail"),
     path("<id:pk>/cancel/", views.cancel, name="cancel"),
     path("<id:pk>/invite/", views.invite, name="invite"),
+    path("<id:pk>/accept/", views.accept, name="accept"),
     path("<id:pk>/decline/", views.decline, name="decline"),
     path("check-in/", views.check_in, name="check_in"),
     path("owner/", views.owned, name="owned"),

@@ -20,6 +20,7 @@ from bookings.forms import BookSlotForm, CheckInForm, InviteForm, OpeningHoursFo
 from bookings.models import Booking, OpeningHours, Resource
 from catalog.models import Organization, Service
 from portal import errors
+from portal.throttling import throttle
 
 
 def _visible_or_managed_organization(request, pk: int) -> Organization:
@@ -152,7 +153,12 @@ def mine(request):
     queryset = selectors.booking_list_for_user(user=request.user, when=when)
     page = Paginator(queryset, 20).get_page(request.GET.get("page"))
     owns = request.user.is_staff or Organization.objects.filter(owner=request.user).exists()
-    return render(request, "bookings/mine.html", {"page": page, "when": when, "owns_organizations": owns})
+    invitations = selectors.booking_invitations_for_user(user=request.user) if when == "upcoming" else []
+    return render(
+        request,
+        "bookings/mine.html",
+        {"page": page, "when": when, "owns_organizations": owns, "invitations": invitations},
+    )
 
 
 @login_required
@@ -191,6 +197,7 @@ def cancel(request, pk: int):
 
 @login_required
 @require_POST
+@throttle("invite")
 def invite(request, pk: int):
     booking = _booking_for(request, pk)
     form = InviteForm(request.POST)
@@ -200,9 +207,22 @@ def invite(request, pk: int):
         except errors.DomainError as exc:
             form.add_error("email", exc.message)
         else:
-            messages.success(request, _("Invitation sent."))
+            messages.success(request, services.INVITATION_SENT_MESSAGE)
             return redirect("bookings:detail", pk=pk)
     return detail(request, pk, invite_form=form)
+
+
+@login_required
+@require_POST
+def accept(request, pk: int):
+    booking = _booking_for(request, pk)
+    try:
+        services.booking_accept(booking=booking, user=request.user)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You take part in this booking. We will remind you before it starts."))
+    return redirect("bookings:detail", pk=pk)
 
 
 @login_required

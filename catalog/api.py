@@ -17,7 +17,6 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from catalog import selectors, services
@@ -25,6 +24,7 @@ from catalog.cache import cache_seconds, list_cache_key
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.validators import normalize_phone, normalize_website
 from portal.errors import DomainError
+from portal.throttling import ScopedThrottle
 
 # --- serializers -------------------------------------------------------------------------
 
@@ -400,8 +400,8 @@ class OrganizationPhotoListView(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "upload"
 
     @extend_schema(request=PhotoUploadSerializer, responses={201: PhotoSerializer})
     def post(self, request, pk: int):

@@ -12,6 +12,7 @@ from catalog import selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
 from catalog.models import Organization, Service
 from portal.errors import DomainError
+from portal.throttling import throttle, throttle_upload
 
 PAGE_SIZE = 12
 
@@ -93,7 +94,10 @@ def my_organizations(request):
 @require_http_methods(["GET", "POST"])
 def organization_create(request):
     form = OrganizationForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and throttle_upload(request, form, "logo"):
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             organization = services.organization_create(owner=request.user, **form.cleaned_data)
         except DomainError as exc:
@@ -103,7 +107,7 @@ def organization_create(request):
                 request, _("The organization is saved as a draft. Add photos and services, then publish it.")
             )
             return redirect("catalog:photos", pk=organization.pk)
-    return render(request, "catalog/organization_form.html", {"form": form, "org": None})
+    return render(request, "catalog/organization_form.html", {"form": form, "org": None}, status=status)
 
 
 @login_required
@@ -120,7 +124,10 @@ def organization_edit(request, pk: int):
         "website": organization.website,
     }
     form = OrganizationForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and throttle_upload(request, form, "logo"):
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         logo = data.pop("logo", None)
         try:
@@ -130,7 +137,7 @@ def organization_edit(request, pk: int):
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:my_organizations")
-    return render(request, "catalog/organization_form.html", {"form": form, "org": organization})
+    return render(request, "catalog/organization_form.html", {"form": form, "org": organization}, status=status)
 
 
 @login_required
@@ -176,6 +183,7 @@ def organization_delete(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle("upload")
 def organization_photos(request, pk: int):
     organization = _own_or_404(request, pk)
     form = PhotoForm(request.POST or None, request.FILES or None)

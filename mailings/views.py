@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mailings.services import subscriber_deactivate, subscriber_subscribe
+from portal.throttling import throttle
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def _json_body(request):
 
 @csrf_exempt
 @require_POST
+@throttle("telegram_webhook", page=False)
 def telegram_webhook(request):
     """Check the secret header, validate the update and hand it to Celery."""
     if not _secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.TELEGRAM_WEBHOOK_SECRET):
@@ -59,6 +61,7 @@ GREETING_WORDS = {"начать", "start", "/start", "старт", "привет
 
 @csrf_exempt
 @require_POST
+@throttle("vk_callback", page=False)
 def vk_callback(request):
     """VK Callback API: confirmation, then secret-checked events answered with "ok"."""
     try:

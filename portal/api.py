@@ -7,7 +7,6 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal import errors, services
@@ -15,6 +14,7 @@ from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import User
 from portal.phones import phone_normalize
+from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 
@@ -71,8 +71,8 @@ class AvatarUploadSerializer(serializers.Serializer):
 class MeAvatarView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "upload"
 
     @extend_schema(
         request={"multipart/form-data": AvatarUploadSerializer},
@@ -94,7 +94,7 @@ class TelegramLinkSerializer(serializers.Serializer):
 
 class TelegramLinkView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "sensitive"
 
     @extend_schema(
@@ -113,7 +113,7 @@ class MiniAppSessionView(APIView):
 
     authentication_classes = [TelegramMiniAppAuthentication, VKMiniAppAuthentication]
     permission_classes = [IsAuthenticated, NotBlocked]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "sensitive"
 
     @extend_schema(

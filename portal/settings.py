@@ -281,18 +281,31 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # One throttle policy for the API and the HTML forms (portal/throttling.py):
+    # the same counters, keyed by user id or portal.client_address.client_ip.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "portal.throttling.AnonThrottle",
+        "portal.throttling.UserThrottle",
     ],
+    # API_THROTTLE_<SCOPE>: "<requests>/<second|minute|hour|day>" per user (or per
+    # client address when signed out); the table is in docs/security.md.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "sensitive": env.str("API_THROTTLE_SENSITIVE", default="20/min"),
+        "signup": env.str("API_THROTTLE_SIGNUP", default="10/hour"),
+        "password_reset": env.str("API_THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "invite": env.str("API_THROTTLE_INVITE", default="30/hour"),
+        "ticket": env.str("API_THROTTLE_TICKET", default="10/hour"),
+        "topup": env.str("API_THROTTLE_TOPUP", default="20/hour"),
+        "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
         "referral_lookup": env.str("API_THROTTLE_REFERRAL_LOOKUP", default="10/min"),
+        "referral_apply": env.str("API_THROTTLE_REFERRAL_APPLY", default="10/hour"),
+        "payment_callback": env.str("API_THROTTLE_PAYMENT_CALLBACK", default="120/min"),
+        "telegram_webhook": env.str("API_THROTTLE_TELEGRAM_WEBHOOK", default="600/min"),
+        "vk_callback": env.str("API_THROTTLE_VK_CALLBACK", default="600/min"),
     },
-    # Throttle keys use the client address DRF derives the same way as
-    # portal.client_address: X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies.
+    # DRF's own address helper (used by nothing of ours now) agrees with client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -309,7 +322,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set used by several fields (support: ticket status and its history).
-    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "support.models.Ticket.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "support.models.Ticket.Status",
+        "ParticipantStatusEnum": "bookings.models.BookingParticipant.Status",
+    },
 }
 
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from portal import errors, services
 from portal.forms import ProfileForm
+from portal.throttling import throttle, throttle_upload
 
 
 def _linked_accounts(user) -> list[str]:
@@ -17,9 +18,12 @@ def _linked_accounts(user) -> list[str]:
 @login_required
 def profile(request):
     user = request.user
+    status = 200
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=user)
-        if form.is_valid():
+        if throttle_upload(request, form, "avatar_upload"):
+            status = 429
+        elif form.is_valid():
             upload = form.cleaned_data.get("avatar_upload")
             try:
                 if upload:
@@ -43,6 +47,7 @@ def profile(request):
             "linked": _linked_accounts(user),
             "telegram_link": request.session.pop("telegram_link", None),
         },
+        status=status,
     )
 
 

@@ -1,3 +1,4 @@
+from allauth.account import views as account_views
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -8,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from catalog.sitemaps import OrganizationSitemap
 from catalog.views import home
 from portal import views
+from portal.throttling import throttle
 
 urlpatterns = [
     path("", home, name="home"),
@@ -15,6 +17,13 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
+    # allauth's signup and password reset under the site's throttle policy (same paths and names).
+    path("accounts/signup/", throttle("signup")(account_views.signup), name="account_signup"),
+    path(
+        "accounts/password/reset/",
+        throttle("password_reset")(account_views.password_reset),
+        name="account_reset_password",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("portal.api_urls", "api"), namespace="api")),

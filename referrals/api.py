@@ -5,11 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal.api_permissions import NotBlocked
 from portal.errors import NotFound
+from portal.throttling import ScopedThrottle
 from referrals import selectors, services
 from referrals.models import Referral, ReferralCode
 from referrals.views import share_links
@@ -185,8 +185,8 @@ class ReferralApplyView(APIView):
     """Join with a friend's code: once, within 24 hours of registration."""
 
     permission_classes = [IsAuthenticated, NotBlocked]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "referral_apply"
 
     @extend_schema(
         request=ReferralApplySerializer,
@@ -211,7 +211,7 @@ class ReferralCodeLookupView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "referral_lookup"
 
     @extend_schema(

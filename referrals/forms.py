@@ -1,6 +1,7 @@
+import logging
+
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -8,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from portal.errors import DomainError
 from referrals.middleware import SESSION_KEY, pending_code
 from referrals.services import referral_apply
+
+logger = logging.getLogger(__name__)
 
 
 class ReferralSignupForm(forms.Form):
@@ -28,27 +31,37 @@ class ReferralSignupForm(forms.Form):
             self.fields["referral_code"].initial = code
 
     def clean_referral_code(self) -> str:
-        # Never refuse the signup over the code: a bad code is reported after
-        # the account exists (see signup()).
-        return (self.cleaned_data.get("referral_code") or "").strip()
+        """A code anyone could join with now, or a field error; blank means no code.
+
+        Checked before the account exists and without looking at the email, and
+        signup() says nothing more: allauth answers a signup with a registered
+        email exactly like a new one (it emails the owner instead), so nothing
+        here may tell the two apart either.
+        """
+        from referrals.middleware import forget_pending_code
+        from referrals.services import referral_code_check
+
+        forget_pending_code()
+        code = (self.cleaned_data.get("referral_code") or "").strip()
+        if not code:
+            return ""
+        try:
+            return referral_code_check(code=code)
+        except DomainError as exc:
+            raise forms.ValidationError(
+                _("%(reason)s Correct the code or clear the field to sign up without it.") % {"reason": exc.message},
+                code=exc.code,
+            )
 
     def signup(self, request, user) -> None:
         """Called by allauth once the new user is saved: apply the referral code, if any."""
         code = self.cleaned_data.get("referral_code", "")
-        if hasattr(request, "session"):
-            request.session.pop(SESSION_KEY, None)
         if not code:
             return
         try:
             referral_apply(user=user, code=code, source="site")
-        except DomainError as exc:
-            messages.warning(
-                request,
-                _("Your account was created, but the referral code was not applied: %(reason)s")
-                % {"reason": exc.message},
-            )
-            return
-        messages.success(request, _("Referral code %(code)s applied.") % {"code": code.upper()})
+        except DomainError as exc:  # the code changed since the form was checked
+            logger.info("Referral code %s not applied at signup: %s", code, exc.code)
 
 
 class ReferralCodeCreateForm(forms.Form):

@@ -23,6 +23,14 @@ def pending_code() -> str:
     return session.get(SESSION_KEY, "") if session is not None else ""
 
 
+def forget_pending_code() -> None:
+    """Drop the remembered code once a signup form has been sent with it."""
+    request = _current_request.get()
+    session = getattr(request, "session", None) if request is not None else None
+    if session is not None:
+        session.pop(SESSION_KEY, None)
+
+
 class ReferralCodeMiddleware:
     """Store ``?ref=<code>`` from any page in the session; expose the request to the signup form.
 

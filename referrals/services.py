@@ -153,6 +153,28 @@ def _apply_window() -> timedelta:
     return timedelta(hours=settings.REFERRAL_APPLY_WINDOW_HOURS)
 
 
+def _ensure_usable(referral_code: ReferralCode | None) -> ReferralCode:
+    if referral_code is None or not referral_code.user.is_active or referral_code.user.is_blocked:
+        raise ValidationError(_("Referral code not found."), code="code_not_found")
+    if referral_code.is_expired:
+        raise ValidationError(_("This referral code has expired."), code="code_expired")
+    if not referral_code.is_active:
+        raise ValidationError(_("This referral code is no longer active."), code="code_inactive")
+    return referral_code
+
+
+def referral_code_check(*, code: str) -> str:
+    """The normalized ``code`` if anyone could join with it now; else ValidationError
+    (``code_not_found``, ``code_expired``, ``code_inactive``).
+
+    Depends on the code only, never on who asks: the signup form uses it before
+    the account exists, so its answer is the same for every email.
+    """
+    normalized = referral_code_normalize(code)
+    referral_code = ReferralCode.objects.select_related("user").filter(code=normalized).first() if normalized else None
+    return _ensure_usable(referral_code).code
+
+
 @transaction.atomic
 def referral_apply(*, user, code: str, source: str) -> Referral:
     """Record that ``user`` joined with referral ``code`` (source: site, api, miniapp, bot).
@@ -178,14 +200,9 @@ def referral_apply(*, user, code: str, source: str) -> Referral:
             code="too_late",
         )
     referral_code = ReferralCode.objects.select_related("user").filter(code=normalized).first()
-    if referral_code is None or not referral_code.user.is_active or referral_code.user.is_blocked:
-        raise ValidationError(_("Referral code not found."), code="code_not_found")
-    if referral_code.user_id == user.pk:
+    if referral_code is not None and referral_code.user_id == user.pk:
         raise ValidationError(_("You cannot use your own referral code."), code="self_referral")
-    if referral_code.is_expired:
-        raise ValidationError(_("This referral code has expired."), code="code_expired")
-    if not referral_code.is_active:
-        raise ValidationError(_("This referral code is no longer active."), code="code_inactive")
+    _ensure_usable(referral_code)
 
     try:
         with transaction.atomic():

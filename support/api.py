@@ -4,10 +4,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from bookings.models import Booking
 from portal.api_permissions import NotBlocked
+from portal.throttling import WRITE_THROTTLES
 from support import services
 from support.models import Ticket, TicketStatusChange
 
@@ -53,17 +53,13 @@ class TicketDetailSerializer(TicketSerializer):
 class TicketListCreateView(generics.ListCreateAPIView):
     serializer_class = TicketSerializer
     permission_classes = [IsAuthenticated, NotBlocked]
+    throttle_classes = WRITE_THROTTLES
+    throttle_scope = "ticket"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         return Ticket.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
-
-    def get_throttles(self):
-        if self.request.method == "POST":
-            self.throttle_scope = "sensitive"
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
 
     @extend_schema(summary="My support tickets")
     def get(self, request, *args, **kwargs):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import errors
+from portal.throttling import throttle
 from support import services
 from support.forms import TicketForm
 from support.models import Ticket
@@ -23,6 +24,7 @@ def tickets(request):
 
 
 @login_required
+@throttle("ticket")
 def ticket_create(request):
     if request.method == "POST":
         form = TicketForm(request.POST, user=request.user)

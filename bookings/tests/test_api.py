@@ -166,13 +166,20 @@ def test_isolation_between_users(user, other_user, resource):
     assert (booking.status, booking.starts_at) == ("confirmed", at(10))
 
 
-def test_participant_sees_read_only_and_declines(user, other_user, resource):
+def test_participant_accepts_then_sees_read_only_and_declines(user, other_user, resource):
     booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
     invited = client_for(user).post(reverse("api:booking-participants", args=[booking.pk]), {"email": other_user.email})
-    assert invited.status_code == 201
+    assert invited.status_code == 202
     guest = client_for(other_user)
+    # Invited, not yet taking part: the booking opens (to answer) but is not in the list.
+    assert guest.get(reverse("api:booking-list"), {"when": "upcoming"}).json()["results"] == []
+    assert guest.get(reverse("api:booking-detail", args=[booking.pk])).json()["invitation"] == "invited"
+    accepted = guest.post(reverse("api:booking-accept", args=[booking.pk]))
+    assert (accepted.status_code, accepted.json()["status"]) == (200, "accepted")
     listed = guest.get(reverse("api:booking-list"), {"when": "upcoming"}).json()["results"]
-    assert [(b["id"], b["role"], b["can_cancel"]) for b in listed] == [(booking.pk, "participant", False)]
+    assert [(b["id"], b["role"], b["can_cancel"], b["invitation"]) for b in listed] == [
+        (booking.pk, "participant", False, "accepted")
+    ]
     assert guest.get(reverse("api:booking-qr", args=[booking.pk])).status_code == 200
     assert guest.patch(reverse("api:booking-detail", args=[booking.pk]), {"starts_at": iso(at(15))}).status_code == 403
     assert guest.post(reverse("api:booking-cancel", args=[booking.pk])).status_code == 403
@@ -180,6 +187,59 @@ def test_participant_sees_read_only_and_declines(user, other_user, resource):
     assert guest.get(reverse("api:booking-list")).json()["results"] == []
     booking.refresh_from_db()
     assert booking.status == "confirmed"
+
+
+def test_invitation_answer_does_not_tell_whether_the_email_is_registered(user, other_user, resource):
+    """Finding 4: 201 with the person's name for a registered email, 400 unknown_user otherwise."""
+    from mailings.models import Notification
+
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    booker = client_for(user)
+    url = reverse("api:booking-participants", args=[booking.pk])
+
+    registered = booker.post(url, {"email": other_user.email})
+    unknown = booker.post(url, {"email": "nobody-here@example.com"})
+
+    assert registered.status_code == unknown.status_code == 202
+    assert registered.json() == unknown.json()
+    assert other_user.get_full_name() not in registered.content.decode()
+    # The booker's views of the booking do not tell either: nobody is listed until they accept.
+    assert booker.get(url).json() == []
+    assert booker.get(reverse("api:booking-detail", args=[booking.pk])).json()["participants"] == []
+    # The registered invitee is told through notify; the unknown address gets nothing.
+    assert Notification.objects.filter(user=other_user, kind="booking_invitation").count() == 1
+    assert Notification.objects.filter(kind="booking_invitation").count() == 1
+
+    client_for(other_user).post(reverse("api:booking-accept", args=[booking.pk]))
+    assert [p["email"] for p in booker.get(url).json()] == [other_user.email]
+
+
+def test_invitations_are_throttled_per_user_across_api_and_page(user, resource, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "invite": "4/hour"},
+    }
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    booker = client_for(user)
+    url = reverse("api:booking-participants", args=[booking.pk])
+    for index in range(2):
+        assert booker.post(url, {"email": f"probe{index}@example.com"}).status_code == 202
+    for index in range(2):
+        page = booker.post(
+            reverse("bookings:invite", args=[booking.pk]), {"email": f"page{index}@example.com"}, format="multipart"
+        )
+        assert page.status_code == 302
+
+    api_refused = booker.post(url, {"email": "probe9@example.com"})
+    page_refused = booker.post(
+        reverse("bookings:invite", args=[booking.pk]), {"email": "page9@example.com"}, format="multipart"
+    )
+
+    assert (api_refused.status_code, api_refused.json()["code"]) == (429, "throttled")
+    assert page_refused.status_code == 429
+    assert int(page_refused["Retry-After"]) > 0
+    # Reading the participants is not an invitation and stays allowed.
+    assert booker.get(url).status_code == 200
 
 
 def test_qr_svg_and_png(user_api, user, resource):

@@ -129,6 +129,7 @@ def test_reminders_24h_and_1h_exactly_once_for_booker_and_participants(
     with time_machine.travel(at(9, day=1), tick=False):
         booking = services.booking_create(user=user, resource=resource, starts_at=at(10, day=3), ends_at=at(11, day=3))
         services.booking_invite(booking=booking, actor=user, email=other_user.email)
+        services.booking_accept(booking=booking, user=other_user)
 
     assert run_at(at(9, day=2), times=3) == 0  # 25 h before: nothing yet
     assert run_at(at(10, day=2), times=3) == 2  # 24 h: booker and participant, once
@@ -183,6 +184,14 @@ def test_after_a_pause_only_the_closest_reminder_goes_out(offsets, user, resourc
     assert len(reminders(user)) == 1
 
 
+def test_invitee_who_has_not_accepted_gets_no_reminders(offsets, user, other_user, resource):
+    with time_machine.travel(at(9, day=1), tick=False):
+        booking = services.booking_create(user=user, resource=resource, starts_at=at(10, day=3), ends_at=at(11, day=3))
+        services.booking_invite(booking=booking, actor=user, email=other_user.email)
+    assert run_at(at(10, day=2)) == 1
+    assert reminders(other_user) == []
+
+
 def test_declined_participant_gets_no_reminders(offsets, user, other_user, resource):
     with time_machine.travel(at(9, day=1), tick=False):
         booking = services.booking_create(user=user, resource=resource, starts_at=at(10, day=3), ends_at=at(11, day=3))
@@ -231,6 +240,7 @@ def test_a_reminder_run_costs_the_same_few_queries_however_many_bookings(
                 user=user, resource=resource, starts_at=at(hour, day=3), ends_at=at(hour + 1, day=3)
             )
             services.booking_invite(booking=booking, actor=user, email=other_user.email)
+            services.booking_accept(booking=booking, user=other_user)
     assert run_at(at(17, day=2)) == 8  # 24 h reminders for the booker and the participant of each
 
     # Every minute after that: bookings, their participants, their claimed reminders; nothing per booking.

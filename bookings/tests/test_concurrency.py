@@ -79,6 +79,7 @@ def test_reminder_runs_racing_in_parallel_send_each_reminder_once(settings):
             user=booker, resource=resource, starts_at=start, ends_at=start + timedelta(hours=1)
         )
         services.booking_invite(booking=booking, actor=booker, email=guest.email)
+        services.booking_accept(booking=booking, user=guest)
 
     runs = 6
     barrier = threading.Barrier(runs)

@@ -168,24 +168,56 @@ def test_cancel_deadline_for_booker_owner_any_time(user, other_user, resource, s
     assert services.booking_cancel(booking=later, actor=user).status == Booking.Status.CANCELLED
 
 
-def test_participants_invite_and_decline(user, other_user, resource):
+def test_participants_invite_accept_and_decline(user, other_user, resource):
     resource.capacity = 2
     resource.save()
     booking = book(user, resource, at(10), at(11))
-    link = services.booking_invite(booking=booking, actor=user, email=other_user.email.upper())
+    assert services.booking_invite(booking=booking, actor=user, email=other_user.email.upper()) is None
+    link = booking.participant_links.get(user=other_user)
     assert link.status == "invited"
     assert Notification.objects.filter(user=other_user, kind="booking_invitation").exists()
+    # Pending invitations do not take a seat: the capacity counts who accepted.
     third = UserFactory()
+    services.booking_invite(booking=booking, actor=user, email=third.email)
+    assert services.booking_accept(booking=booking, user=other_user).status == "accepted"
     with pytest.raises(errors.Conflict) as exc:
-        services.booking_invite(booking=booking, actor=user, email=third.email)
+        services.booking_accept(booking=booking, user=third)
     assert exc.value.code == "capacity_exceeded"
-    with pytest.raises(errors.ValidationError):
+    with pytest.raises(errors.Conflict) as exc:
         services.booking_invite(booking=booking, actor=user, email="nobody@example.com")
+    assert exc.value.code == "capacity_exceeded"
     with pytest.raises(errors.PermissionDenied):
         services.booking_invite(booking=booking, actor=other_user, email=third.email)
+    with pytest.raises(errors.ValidationError):
+        services.booking_invite(booking=booking, actor=user, email=f"  {user.email.upper()} ")
     assert services.booking_decline(booking=booking, user=other_user).status == "declined"
+    assert services.booking_accept(booking=booking, user=third).status == "accepted"
     with pytest.raises(errors.NotFound):
-        services.booking_decline(booking=booking, user=third)
+        services.booking_accept(booking=booking, user=UserFactory())
+    with pytest.raises(errors.NotFound):
+        services.booking_decline(booking=booking, user=UserFactory())
+
+
+def test_inviting_an_unknown_or_blocked_email_stores_and_sends_nothing(user, resource):
+    booking = book(user, resource, at(10), at(11))
+    blocked = UserFactory(is_blocked=True)
+
+    assert services.booking_invite(booking=booking, actor=user, email="nobody@example.com") is None
+    assert services.booking_invite(booking=booking, actor=user, email=blocked.email) is None
+
+    assert booking.participant_links.count() == 0
+    assert not Notification.objects.filter(kind="booking_invitation").exists()
+
+
+def test_accepting_a_cancelled_booking_is_refused(user, other_user, resource):
+    booking = book(user, resource, at(10), at(11))
+    services.booking_invite(booking=booking, actor=user, email=other_user.email)
+    services.booking_cancel(booking=booking, actor=user)
+    # The pending invitee hears about the cancellation too.
+    assert Notification.objects.filter(user=other_user, kind="booking_cancelled").exists()
+    with pytest.raises(errors.Conflict) as exc:
+        services.booking_accept(booking=booking, user=other_user)
+    assert exc.value.code == "booking_not_active"
 
 
 def test_mark_no_shows(user, resource):

@@ -68,10 +68,44 @@ def test_mine_detail_cancel_and_isolation(client, user, other_user, resource):
 def test_invite_error_is_shown_next_to_the_field(client, user, resource):
     booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
     client.force_login(user)
-    response = client.post(reverse("bookings:invite", args=[booking.pk]), {"email": "nobody@example.com"})
+    response = client.post(reverse("bookings:invite", args=[booking.pk]), {"email": "not-an-email"})
     assert response.status_code == 400
     assert "invalid-feedback" in response.content.decode()
     assert booking.participant_links.count() == 0
+
+
+def test_invite_page_answers_the_same_for_registered_and_unknown_emails(client, user, other_user, resource):
+    """Finding 4 on the page: "No registered user has this email" told strangers apart from users."""
+    other_user.first_name, other_user.last_name = "Тайна", "Регистрации"
+    other_user.save()
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    client.force_login(user)
+    url = reverse("bookings:invite", args=[booking.pk])
+
+    registered = client.post(url, {"email": other_user.email}, follow=True)
+    unknown = client.post(url, {"email": "nobody@example.com"}, follow=True)
+
+    for response in (registered, unknown):
+        html = response.content.decode()
+        assert response.redirect_chain == [(reverse("bookings:detail", args=[booking.pk]), 302)]
+        assert "Приглашение отправлено" in html
+        assert "Тайна" not in html and other_user.email not in html
+    assert booking.participant_links.get().user == other_user
+
+
+def test_invitee_accepts_on_the_booking_page(client, user, other_user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    services.booking_invite(booking=booking, actor=user, email=other_user.email)
+    client.force_login(other_user)
+    assert resource.name in client.get(reverse("bookings:mine")).content.decode()  # the invitations block
+    page = client.get(reverse("bookings:detail", args=[booking.pk])).content.decode()
+    assert reverse("bookings:accept", args=[booking.pk]) in page
+
+    client.post(reverse("bookings:accept", args=[booking.pk]))
+
+    assert booking.participant_links.get().status == "accepted"
+    client.force_login(user)
+    assert other_user.get_full_name() in client.get(reverse("bookings:detail", args=[booking.pk])).content.decode()
 
 
 def test_owner_pages_check_in_and_isolation(client, user, resource):

@@ -70,16 +70,36 @@ def test_ref_link_prefills_the_field_and_is_remembered(client, other_user, djang
         (lambda u: ReferralCodeFactory(user=u, expires_at=timezone.now() - timedelta(hours=1)).code, "истёк"),
     ],
 )
-def test_refused_code_does_not_break_the_signup(client, other_user, make_code, expected_message):
+def test_refused_code_is_a_field_error_before_the_account_exists(client, other_user, make_code, expected_message):
     code_text = make_code(other_user)
 
     response = _signup(client, "still-joins@example.com", referral_code=code_text)
 
-    assert response.status_code == 302
-    newbie = User.objects.get(email="still-joins@example.com")
-    assert not Referral.objects.filter(referred=newbie).exists()
-    texts = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("реферальный код не применён" in t and expected_message in t for t in texts), texts
+    assert response.status_code == 200
+    errors = response.context["form"].errors["referral_code"]
+    assert any(expected_message in error for error in errors), errors
+    assert not User.objects.filter(email="still-joins@example.com").exists()
+    # Cleared, the same form signs up.
+    assert _signup(client, "still-joins@example.com", referral_code="").status_code == 302
+
+
+@pytest.mark.parametrize("with_code", [False, True])
+def test_signup_answers_alike_for_a_registered_and_a_new_email(client, user, other_user, with_code):
+    """Before: only a new account got "Referral code … applied" or "Your account was created, but…",
+    and only its session forgot the ?ref= code, so a stranger could tell a registered email apart."""
+    code = ReferralCodeFactory(user=other_user).code if with_code else ""
+
+    def attempt(email):
+        client.cookies.clear()
+        client.get(f"{SIGNUP}?ref={code}" if code else SIGNUP)
+        response = _signup(client, email, referral_code=code)
+        texts = [str(m).replace(email, "<email>") for m in get_messages(response.wsgi_request)]
+        form_again = client.get(SIGNUP).content.decode()
+        return response.status_code, response["Location"], texts, f'value="{code}"' in form_again if code else None
+
+    assert attempt(user.email) == attempt("brand-new@example.com")
+    # Both addresses got mail; only their owners can tell which one it was.
+    assert {m.to[0] for m in mail.outbox} >= {user.email, "brand-new@example.com"}
 
 
 def test_signup_without_a_code_records_nothing(client):
