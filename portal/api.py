@@ -14,7 +14,7 @@ from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import User
 from portal.phones import phone_normalize
-from portal.throttling import WRITE_THROTTLES, ScopedThrottle
+from portal.throttling import ScopedThrottle
 
 ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 

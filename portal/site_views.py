@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from portal import errors, services
 from portal.forms import ProfileForm
-from portal.throttling import throttle, throttle_upload
+from portal.throttling import throttle_upload
 
 
 def _linked_accounts(user) -> list[str]:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.errors import DomainError
-from referrals.middleware import SESSION_KEY, pending_code
+from referrals.middleware import pending_code
 from referrals.services import referral_apply
 
 logger = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from billing.models import Payment
 from catalog.models import Organization, OrganizationPhoto
 from catalog.tests.factories import CityFactory, OrganizationFactory
 from catalog.tests.images import image_upload
-from support.models import Ticket
 from portal.tests.images import image_bytes, upload
 from portal.throttling import SCOPES, parse_rate, throttle_hit
+from support.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
