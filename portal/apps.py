@@ -10,12 +10,14 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
+        from portal import deploy_checks
         from portal.celery import ensure_broker_folders
         from portal.converters import IdConverter
         from portal.schedule import sync_after_migrate
         from portal.site_record import site_record_sync
 
         register_converter(IdConverter, "id")
+        deploy_checks.register()
         ensure_broker_folders()
         # A fresh database gets the beat schedule as soon as it is migrated.
         post_migrate.connect(sync_after_migrate, sender=self)

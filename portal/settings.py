@@ -1,8 +1,10 @@
 """Citydesk settings: one module, read from the environment (django-environ).
 
-Every variable has a safe local default so `make run` works with no
-configuration; production (DJANGO_DEBUG off) refuses to start without the
-secrets it cannot guess.
+Debug is off unless DJANGO_DEBUG says otherwise, so a deployment that forgets
+it is a production one. With debug on (`make run`, the test suite) every
+variable has a safe local default; with debug off the settings refuse to start
+while a signing, payment or storage secret is empty or a known demo value
+(portal/deploy_checks.py), whatever ROBOKASSA_IS_TEST says.
 """
 
 import os
@@ -18,13 +20,11 @@ VAR_DIR = BASE_DIR / "var"  # local state for the embedded defaults (SQLite, med
 env = environ.Env()
 
 # --- Core -------------------------------------------------------------------
-# DJANGO_DEBUG: on by default for local work; production sets it to 0.
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# DJANGO_SECRET_KEY: required when DEBUG is off.
+# DJANGO_DEBUG: off by default; `make run` and the test suite turn it on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DJANGO_SECRET_KEY: required when DEBUG is off (checked with the other secrets below).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-local-development-key-citydesk-not-for-production"
 # DJANGO_ALLOWED_HOSTS: comma-separated.
 ALLOWED_HOSTS = env.list(
@@ -341,21 +341,16 @@ if YANDEX_CLIENT_ID and YANDEX_SECRET:
     SOCIALACCOUNT_PROVIDERS["yandex"] = {"APP": {"client_id": YANDEX_CLIENT_ID, "secret": YANDEX_SECRET}}
 
 # --- Robokassa (ROBOKASSA_*) ---------------------------------------------------
+# The demo values serve `make run` only: with DEBUG off they are refused below.
 ROBOKASSA_LOGIN = env.str("ROBOKASSA_LOGIN", default="citydesk-demo")
 ROBOKASSA_PASSWORD1 = env.str("ROBOKASSA_PASSWORD1", default="demo-password-1")
 ROBOKASSA_PASSWORD2 = env.str("ROBOKASSA_PASSWORD2", default="demo-password-2")
-ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=True)
+# ROBOKASSA_IS_TEST: Robokassa's test mode; on with debug, off otherwise (test
+# payments cost nothing, yet credit balances: `check --deploy` warns about it).
+ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=DEBUG)
 ROBOKASSA_HASH = env.str("ROBOKASSA_HASH", default="md5").lower()
 if ROBOKASSA_HASH not in {"md5", "sha256", "sha512"}:
     raise ImproperlyConfigured("ROBOKASSA_HASH must be one of md5, sha256, sha512.")
-# A live shop with either demo password would let anyone sign payment links
-# (Password1) or, worse, crediting Result callbacks (Password2).
-if (
-    not DEBUG
-    and not ROBOKASSA_IS_TEST
-    and {ROBOKASSA_PASSWORD1, ROBOKASSA_PASSWORD2} & {"demo-password-1", "demo-password-2"}
-):
-    raise ImproperlyConfigured("Set ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2 for a live Robokassa shop.")
 
 # --- Notifications -------------------------------------------------------------
 # Order in which notify() tries a user's channels; the first that can reach them wins.
@@ -437,6 +432,14 @@ if not DEBUG:
     # must survive that cross-site context.
     SESSION_COOKIE_SAMESITE = "None"
     CSRF_COOKIE_SAMESITE = "None"
+
+# Secure by default: with DEBUG off, no empty or demo secret (see portal/deploy_checks.py).
+if not DEBUG:
+    from portal.deploy_checks import insecure_settings, insecure_settings_message
+
+    _insecure = insecure_settings(globals())
+    if _insecure:
+        raise ImproperlyConfigured(insecure_settings_message(_insecure))
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
