@@ -85,7 +85,9 @@ MIDDLEWARE = [
     "referrals.middleware.ReferralCodeMiddleware",  # remembers ?ref=<code> for the signup form
 ]
 
-ROOT_URLCONF = "portal.urls"
+# A process started with DEBUG on also serves the development-only pages
+# (portal/urls_dev.py: the local fake Robokassa, uploads from MEDIA_ROOT).
+ROOT_URLCONF = "portal.urls_dev" if DEBUG else "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
 SITE_ID = 1
@@ -373,9 +375,6 @@ ROBOKASSA_PAYMENT_URL = env.str(
     "ROBOKASSA_PAYMENT_URL",
     default=f"{SITE_URL}/billing/robokassa/fake/" if (ROBOKASSA_IS_TEST and DEBUG) else "",
 )
-# ROBOKASSA_FAKE_ENABLED: serve the local fake Robokassa even with DEBUG off
-# (still only in test mode); browser tests use it.
-ROBOKASSA_FAKE_ENABLED = env.bool("ROBOKASSA_FAKE_ENABLED", default=False)
 # bookings
 BOOKING_CANCEL_DEADLINE_HOURS = env.int("BOOKING_CANCEL_DEADLINE_HOURS", default=2)
 BOOKING_MAX_LENGTH_HOURS = env.int("BOOKING_MAX_LENGTH_HOURS", default=12)
