@@ -339,32 +339,6 @@ def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | N
     return payment
 
 
-@transaction.atomic
-def payment_fail(*, user, params: dict, remote_addr: str = "") -> Payment | None:
-    """The user came back through FailURL: a still-pending payment of theirs becomes failed.
-
-    FailURL is not signed, so only a signed-in user's own payment is touched
-    (``user`` may be anonymous or None); every visit is kept for audit. A later
-    valid ResultURL callback still credits the payment (Robokassa has the final word).
-    """
-    inv_id = _inv_id(params)
-    payment = None
-    if inv_id is not None and user is not None and user.is_authenticated:
-        payment = Payment.objects.select_for_update().filter(pk=inv_id, user_id=user.pk).first()
-    if payment and payment.status == Payment.Status.PENDING:
-        payment.status = Payment.Status.FAILED
-        payment.save(update_fields=["status"])
-    _callback_record(
-        kind="fail",
-        params=params,
-        remote_addr=remote_addr,
-        payment=payment,
-        is_valid=payment is not None,
-        error="" if payment is not None else "not a payment of the signed-in user",
-    )
-    return payment
-
-
 def payment_notify_staff(*, payment_id: int) -> None:
     payment = Payment.objects.select_related("user").get(pk=payment_id)
     if payment.status != Payment.Status.PAID:

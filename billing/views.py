@@ -151,10 +151,13 @@ def robokassa_success(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def robokassa_fail(request):
-    """FailURL: the user cancelled or the payment did not go through."""
-    params = (request.POST if request.method == "POST" else request.GET).dict()
-    payment = services.payment_fail(user=request.user, params=params, remote_addr=client_ip(request))
-    return render(request, "billing/robokassa_fail.html", {"payment": payment})
+    """FailURL: the user cancelled or the payment did not go through. Shows a page, changes nothing.
+
+    FailURL is unsigned and any page can send a browser to it, so it must not
+    touch a payment: an unpaid top-up stays pending (ResultURL may still credit
+    it) until it expires. POST is accepted because Robokassa can be set to use it.
+    """
+    return render(request, "billing/robokassa_fail.html")
 
 
 def payment_status(request, pk: int):

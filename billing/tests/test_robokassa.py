@@ -189,16 +189,18 @@ def test_success_page_checks_password1_and_never_credits(client):
 
 
 @pytest.mark.django_db
-def test_fail_page_marks_own_pending_payment_failed_and_a_late_result_still_credits(client):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_fail_page_only_shows_and_a_late_result_still_credits(client, method):
+    # FailURL is unsigned: an <img src=".../fail/?InvId=…"> on another site must change nothing.
     payment = PaymentFactory()
-    stranger = PaymentFactory()
     client.force_login(payment.user)
 
-    assert client.get("/billing/robokassa/fail/", {"InvId": payment.pk, "OutSum": "500.00"}).status_code == 200
-    client.get("/billing/robokassa/fail/", {"InvId": stranger.pk})
-    assert state(stranger)[0] == "pending"
-    assert state(payment)[0] == "failed"
+    response = getattr(client, method)("/billing/robokassa/fail/", {"InvId": payment.pk, "OutSum": "500.00"})
 
+    assert response.status_code == 200
+    assert "Оплата не завершена" in response.content.decode()
+    assert state(payment) == ("pending", Decimal("0.00"), 0)
+    assert not PaymentCallback.objects.exists()
     assert client.post(RESULT_URL, result_params(payment)).status_code == 200
     assert state(payment) == ("paid", Decimal("500.00"), 1)
 
@@ -273,15 +275,3 @@ def test_fail_page_with_a_strange_invid_changes_nothing(client, inv_id):
     assert client.get("/billing/robokassa/fail/", {"InvId": inv_id}).status_code == 200
     assert state(payment) == ("pending", Decimal("0.00"), 0)
 
-
-@pytest.mark.django_db
-def test_fail_visits_are_kept_for_audit_and_only_touch_the_visitors_payment(client):
-    payment = PaymentFactory()
-
-    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})  # anonymous: nothing changes
-    client.force_login(payment.user)
-    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})
-
-    assert state(payment)[0] == "failed"
-    kept = PaymentCallback.objects.filter(kind="fail").order_by("pk")
-    assert [(c.payment, c.is_valid) for c in kept] == [(None, False), (payment, True)]
