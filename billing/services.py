@@ -219,14 +219,20 @@ def payment_url_for(payment: Payment) -> str:
     return robokassa.payment_url(amount=payment.amount, inv_id=payment.pk, description=payment.description)
 
 
+def _storable(value, limit: int) -> str:
+    """Text PostgreSQL can store (no NUL, which text and jsonb refuse), cut to ``limit``."""
+    return str(value).replace("\x00", "\ufffd")[:limit]
+
+
 def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None, is_valid=False, error=""):
+    # A callback is anyone's request: whatever it carries is recorded, never a 500.
     PaymentCallback.objects.create(
         payment=payment,
         kind=kind,
-        params={str(k)[:64]: str(v)[:500] for k, v in list(params.items())[:50]},
-        remote_addr=(remote_addr or "")[:64],
+        params={_storable(k, 64): _storable(v, 500) for k, v in list(params.items())[:50]},
+        remote_addr=_storable(remote_addr or "", 64),
         is_valid=is_valid,
-        error=str(error)[:200],
+        error=_storable(error, 200),
     )
 
 

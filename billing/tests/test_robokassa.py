@@ -275,3 +275,26 @@ def test_fail_page_with_a_strange_invid_changes_nothing(client, inv_id):
     assert client.get("/billing/robokassa/fail/", {"InvId": inv_id}).status_code == 200
     assert state(payment) == ("pending", Decimal("0.00"), 0)
 
+
+GARBAGE_CALLBACKS = [
+    pytest.param({"OutSum": "1e999", "InvId": "1", "SignatureValue": "x"}, id="huge-sum"),
+    pytest.param({"OutSum": "NaN", "InvId": "9" * 30, "SignatureValue": "x"}, id="nan-and-huge-invid"),
+    pytest.param({"OutSum": "\x00", "InvId": "\x00", "SignatureValue": "\x00", "Shp_a": "\x00"}, id="nul-bytes"),
+    pytest.param({"OutSum": "500", "InvId": "1", "SignatureValue": "подпись"}, id="non-ascii-signature"),
+    pytest.param({"OutSum": "500", "InvId": "-1", "SignatureValue": "0" * 32}, id="negative-invid"),
+    pytest.param({"Shp_" + "a" * 5000: "b" * 100_000}, id="huge-shp"),
+    pytest.param({}, id="empty"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", GARBAGE_CALLBACKS)
+@pytest.mark.parametrize("path", [RESULT_URL, "/billing/robokassa/success/", "/billing/robokassa/fail/"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_garbage_callbacks_are_answered_without_a_server_error_and_credit_nothing(client, path, method, params):
+    payment = PaymentFactory()
+
+    response = getattr(client, method)(path, params)
+
+    assert response.status_code == (200 if path.endswith("/fail/") else 400)
+    assert state(payment) == ("pending", Decimal("0.00"), 0)
