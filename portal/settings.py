@@ -400,6 +400,11 @@ MAILINGS_QUEUE = env.str("MAILINGS_QUEUE", default="") or None
 
 # --- Security (production) ------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Lax: another site cannot make a browser send our cookies with its POSTs,
+# images or frames. The Mini App webviews open our pages top-level, where Lax
+# cookies work; docs/security.md explains the web clients' iframes.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 # Mini Apps load our pages in Telegram's and VK's web clients (iframes), so
 # instead of X-Frame-Options (all or nothing) a CSP frame-ancestors header
 # names the hosts allowed to frame us; clickjacking stays blocked elsewhere.
@@ -427,10 +432,6 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    # Mini Apps run the pages inside Telegram/VK webviews; the session cookie
-    # must survive that cross-site context.
-    SESSION_COOKIE_SAMESITE = "None"
-    CSRF_COOKIE_SAMESITE = "None"
 
 # Secure by default: with DEBUG off, no empty or demo secret (see portal/deploy_checks.py).
 if not DEBUG:

@@ -212,3 +212,25 @@ def test_check_deploy_reports_demo_secrets_and_robokassa_test_mode():
     for variable in ("DJANGO_SECRET_KEY", "ROBOKASSA_LOGIN", "ROBOKASSA_PASSWORD1", "ROBOKASSA_PASSWORD2"):
         assert f"(citydesk.E001) {variable} is empty or a known demo value" in output, output
     assert "(citydesk.W001) ROBOKASSA_IS_TEST is on" in output
+
+
+def test_production_session_and_csrf_cookies_are_samesite_lax_and_secure():
+    # SameSite=None let another site's <img> or form carry the session (finding: a GET from anywhere).
+    result = _settings(
+        PRODUCTION_ENV,
+        "s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_HTTPONLY",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Lax", "Lax", "True", "True", "True"]
+
+
+@pytest.mark.django_db
+def test_the_session_cookie_is_set_samesite_lax(client, user):
+    from portal.tests.factories import USER_PASSWORD
+
+    response = client.post("/accounts/login/", {"login": user.email, "password": USER_PASSWORD})
+
+    assert response.status_code == 302
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
