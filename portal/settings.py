@@ -229,6 +229,11 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
 
+# JSON_MAX_BODY_BYTES / JSON_MAX_DEPTH: the largest and most deeply nested JSON
+# body the API and the bot webhooks accept; anything else is a 400 (portal/json_limits.py).
+JSON_MAX_BODY_BYTES = env.int("JSON_MAX_BODY_BYTES", default=1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+
 REST_FRAMEWORK = {
     # The first class decides the WWW-Authenticate header, so a missing or bad
     # credential is a 401 rather than a 403.
@@ -240,6 +245,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
         "portal.api_permissions.NotBlocked",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api_parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
