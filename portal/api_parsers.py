@@ -10,7 +10,7 @@ class LimitedJSONParser(JSONParser):
     """JSON bodies up to ``JSON_MAX_BODY_BYTES`` and ``JSON_MAX_DEPTH`` levels; anything else is a 400.
 
     The error body is the usual ``{"detail", "code"}`` with ``code``
-    ``json_too_large``, ``json_too_deep`` or ``json_invalid``.
+    ``json_too_large``, ``json_too_deep`` or ``parse_error``.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

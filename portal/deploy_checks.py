@@ -53,7 +53,7 @@ def insecure_settings(values: Mapping[str, object]) -> list[str]:
     """The environment variables, among the secrets in ``values``, that are empty or a demo value.
 
     ``values`` maps setting names to values: the settings module's namespace
-    while it loads, or ``django.conf.settings`` seen as a mapping.
+    while it loads, or the values read from ``django.conf.settings``.
     """
     required = dict(SECRET_SETTINGS)
     if values.get("AWS_STORAGE_BUCKET_NAME"):
@@ -78,12 +78,7 @@ def check_deploy_secrets(app_configs=None, **kwargs) -> list[checks.CheckMessage
             hint=f"Set {variable} to the real secret of this deployment.",
             id="citydesk.E001",
         )
-        for variable in insecure_settings(
-            {
-                name: getattr(settings, name, "")
-                for name in [*SECRET_SETTINGS, *STORAGE_SECRET_SETTINGS, "AWS_STORAGE_BUCKET_NAME"]
-            }
-        )
+        for variable in insecure_settings({name: getattr(settings, name, "") for name in CHECKED_SETTINGS})
     ]
     if getattr(settings, "ROBOKASSA_IS_TEST", False):
         found.append(

@@ -25,7 +25,7 @@ class JSONLimitError(ValueError):
 
 def _reject_constant(name: str):
     # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
-    raise JSONLimitError(_("The JSON body is not valid JSON."), "json_invalid")
+    raise JSONLimitError(_("The JSON body is not valid JSON."), "parse_error")
 
 
 def json_depth(value: Any) -> int:
@@ -45,7 +45,7 @@ def json_loads_limited(data: bytes | str, *, max_bytes: int | None = None, max_d
 
     The limits default to the ``JSON_MAX_BODY_BYTES`` and ``JSON_MAX_DEPTH``
     settings. Raises ``JSONLimitError`` with code ``json_too_large``,
-    ``json_too_deep`` or ``json_invalid``.
+    ``json_too_deep`` or ``parse_error`` (DRF's code for a body that is not JSON).
     """
     max_bytes = settings.JSON_MAX_BODY_BYTES if max_bytes is None else max_bytes
     max_depth = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
@@ -64,7 +64,7 @@ def json_loads_limited(data: bytes | str, *, max_bytes: int | None = None, max_d
     except RecursionError:
         raise too_deep from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise JSONLimitError(_("The JSON body is not valid JSON."), "json_invalid") from None
+        raise JSONLimitError(_("The JSON body is not valid JSON."), "parse_error") from None
     if json_depth(value) > max_depth:
         raise too_deep
     return value

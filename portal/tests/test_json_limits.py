@@ -19,9 +19,9 @@ NESTED = "[" * 100 + "]" * 100  # parses, but nests deeper than JSON_MAX_DEPTH (
         pytest.param('{"first_name": ' + NESTED + "}", "json_too_deep", id="nested-value"),
         pytest.param('{"a": ' * 5000 + "1" + "}" * 5000, "json_too_deep", id="deep-objects"),
         pytest.param('{"first_name": "' + "x" * (1024 * 1024) + '"}', "json_too_large", id="too-large"),
-        pytest.param("{broken", "json_invalid", id="broken"),
-        pytest.param('{"first_name": NaN}', "json_invalid", id="nan"),
-        pytest.param(b'{"first_name": "\xff"}', "json_invalid", id="not-utf8"),
+        pytest.param("{broken", "parse_error", id="broken"),
+        pytest.param('{"first_name": NaN}', "parse_error", id="nan"),
+        pytest.param(b'{"first_name": "\xff"}', "parse_error", id="not-utf8"),
     ],
 )
 @pytest.mark.parametrize("method", ["PATCH", "POST"])
@@ -74,7 +74,7 @@ def test_json_loads_limited_names_each_refusal():
     for data, code in [
         (json.dumps([[[1]]]), "json_too_deep"),
         ("[1]" + " " * 10, "json_too_large"),
-        ("[Infinity]", "json_invalid"),
+        ("[Infinity]", "parse_error"),
     ]:
         with pytest.raises(JSONLimitError) as exc:
             json_loads_limited(data, max_bytes=12, max_depth=2)
