@@ -2,11 +2,14 @@
 # and the one-shot migrate job; docker-compose.yml picks the command.
 FROM python:3.11-slim
 
+# DJANGO_DEBUG=0: the image is production; the settings then refuse to start
+# without real secrets (docker-compose.yml pins it to 0 as well).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=portal.settings
+    DJANGO_SETTINGS_MODULE=portal.settings \
+    DJANGO_DEBUG=0
 
 WORKDIR /app
 
@@ -22,10 +25,14 @@ RUN pip install -r requirements.txt
 COPY --chown=citydesk:citydesk . .
 
 # Static files are collected into the image (hashed names + compression for
-# whitenoise). Production settings refuse to start without a secret, so the
-# build passes a dummy one that never reaches a running container.
+# whitenoise). Production settings refuse to start without their secrets, so
+# the build passes stand-ins that exist only in this RUN step, never in a
+# running container.
 RUN DJANGO_DEBUG=0 \
-    DJANGO_SECRET_KEY=build-time-dummy-secret-not-used-at-runtime \
+    DJANGO_SECRET_KEY=build-time-stand-in-secret-not-used-at-runtime \
+    ROBOKASSA_LOGIN=build-time-stand-in \
+    ROBOKASSA_PASSWORD1=build-time-stand-in \
+    ROBOKASSA_PASSWORD2=build-time-stand-in \
     DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
     && mkdir -p var/media var/celery \

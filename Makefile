@@ -7,6 +7,9 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The settings default to production (debug off, real secrets required); the
+# targets here are local development, so they run in debug mode unless told otherwise.
+export DJANGO_DEBUG ?= 1
 
 .PHONY: run test lint fmt bench migrate seed messages install install-dev clean help
 

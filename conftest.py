@@ -1,8 +1,26 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests.
 
-import pytest
-from django.conf import settings
-from django.core.cache import cache
+The suite runs the development configuration: DJANGO_DEBUG on (embedded
+defaults, demo payment values, the development URLs with the local fake
+Robokassa). Tests of production behaviour start a subprocess with an
+environment of their own. This module sets both variables before anything
+loads the settings (DJANGO_SETTINGS_MODULE is deliberately not in
+pyproject.toml, or pytest-django would load them before this file runs) and
+sets Django up; pytest-django takes over from there.
+"""
+
+import os
+
+os.environ["DJANGO_DEBUG"] = "1"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django
+
+django.setup()
+
+import pytest  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

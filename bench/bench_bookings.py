@@ -29,7 +29,7 @@ import threading
 import time
 from http.client import HTTPConnection
 
-from bench.support import ROOT, create_database, free_port, percentiles, run_child, stop
+from bench.support import PRODUCTION_SECRETS, ROOT, create_database, free_port, percentiles, run_child, stop
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_bookings"
@@ -38,7 +38,6 @@ RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 RESOURCES = 1000
 PER_RESOURCE = 200
 CONTENDERS = 50
-SECRET = "bench-secret-key-not-for-production-0123456789"
 
 
 def main() -> int:
@@ -47,7 +46,7 @@ def main() -> int:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": SECRET,
+        **PRODUCTION_SECRETS,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "API_THROTTLE_ANON": "100000000/min",

@@ -28,7 +28,7 @@ import threading
 import time
 from http.client import HTTPConnection
 
-from bench.support import ROOT, create_database, free_port, run_child, stop
+from bench.support import PRODUCTION_SECRETS, ROOT, create_database, free_port, run_child, stop
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_catalog"
@@ -48,6 +48,7 @@ def main() -> int:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": "citydesk-bench-catalog",
+        "DJANGO_DEBUG": "1",
         "LOG_LEVEL": "ERROR",
     }
     return run_child("bench.bench_catalog", env)
@@ -180,7 +181,7 @@ def _start_gunicorn(app: str, extra_env: dict) -> tuple[subprocess.Popen, int]:
     env = {
         **os.environ,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        **PRODUCTION_SECRETS,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         # The benchmark client is one address; anonymous requests count for both scopes.

@@ -12,6 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Production settings (DJANGO_DEBUG=0) refuse empty or demo secrets; a benchmark
+# server run in production mode gets these stand-ins.
+PRODUCTION_SECRETS = {
+    "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+    "ROBOKASSA_LOGIN": "citydesk-bench",
+    "ROBOKASSA_PASSWORD1": "bench-password-one",
+    "ROBOKASSA_PASSWORD2": "bench-password-two",
+}
+
+
 def run_child(module: str, env: dict) -> int:
     """Run ``python -m <module> --run`` with ``env`` on top of this environment.
 

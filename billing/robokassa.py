@@ -48,7 +48,8 @@ def success_signature(*, out_sum: str, inv_id: str, shp: dict | None = None) -> 
 
 
 def signature_matches(expected: str, received: str) -> bool:
-    return hmac.compare_digest(expected.lower(), (received or "").strip().lower())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged value may have them).
+    return hmac.compare_digest(expected.lower().encode(), str(received or "").strip().lower().encode())
 
 
 def payment_base_url() -> str:

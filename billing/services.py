@@ -232,14 +232,20 @@ def payment_url_for(payment: Payment) -> str:
     return robokassa.payment_url(amount=payment.amount, inv_id=payment.pk, description=payment.description)
 
 
+def _storable(value, limit: int) -> str:
+    """Text PostgreSQL can store (no NUL, which text and jsonb refuse), cut to ``limit``."""
+    return str(value).replace("\x00", "\ufffd")[:limit]
+
+
 def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None, is_valid=False, error=""):
+    # A callback is anyone's request: whatever it carries is recorded, never a 500.
     PaymentCallback.objects.create(
         payment=payment,
         kind=kind,
-        params={str(k)[:64]: str(v)[:500] for k, v in list(params.items())[:50]},
-        remote_addr=(remote_addr or "")[:64],
+        params={_storable(k, 64): _storable(v, 500) for k, v in list(params.items())[:50]},
+        remote_addr=_storable(remote_addr or "", 64),
         is_valid=is_valid,
-        error=str(error)[:200],
+        error=_storable(error, 200),
     )
 
 
@@ -347,32 +353,6 @@ def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | N
         raise
     payment = Payment.objects.filter(pk=inv_id).first()
     _callback_record(kind="success", params=params, remote_addr=remote_addr, payment=payment, is_valid=True)
-    return payment
-
-
-@transaction.atomic
-def payment_fail(*, user, params: dict, remote_addr: str = "") -> Payment | None:
-    """The user came back through FailURL: a still-pending payment of theirs becomes failed.
-
-    FailURL is not signed, so only a signed-in user's own payment is touched
-    (``user`` may be anonymous or None); every visit is kept for audit. A later
-    valid ResultURL callback still credits the payment (Robokassa has the final word).
-    """
-    inv_id = _inv_id(params)
-    payment = None
-    if inv_id is not None and user is not None and user.is_authenticated:
-        payment = Payment.objects.select_for_update().filter(pk=inv_id, user_id=user.pk).first()
-    if payment and payment.status == Payment.Status.PENDING:
-        payment.status = Payment.Status.FAILED
-        payment.save(update_fields=["status"])
-    _callback_record(
-        kind="fail",
-        params=params,
-        remote_addr=remote_addr,
-        payment=payment,
-        is_valid=payment is not None,
-        error="" if payment is not None else "not a payment of the signed-in user",
-    )
     return payment
 
 

@@ -14,5 +14,4 @@ urlpatterns = [
     path("robokassa/result/", views.robokassa_result, name="robokassa_result"),
     path("robokassa/success/", views.robokassa_success, name="robokassa_success"),
     path("robokassa/fail/", views.robokassa_fail, name="robokassa_fail"),
-    path("robokassa/fake/", views.robokassa_fake, name="robokassa_fake"),
 ]

@@ -1,22 +1,20 @@
-"""Billing pages: balance and top-up, plans, subscriptions, Robokassa callbacks and the local fake."""
+"""Billing pages: balance and top-up, plans, subscriptions, Robokassa callbacks.
+
+The local fake Robokassa page is development-only code: billing/dev_robokassa.py.
+"""
 
 import logging
-from decimal import Decimal
-from urllib.parse import urlencode
 
-import requests
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing import robokassa, selectors, services
+from billing import selectors, services
 from billing.forms import SubscribeForm, TopupForm
 from billing.models import Payment
 from catalog.models import Organization
@@ -155,85 +153,13 @@ def robokassa_success(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def robokassa_fail(request):
-    """FailURL: the user cancelled or the payment did not go through."""
-    params = (request.POST if request.method == "POST" else request.GET).dict()
-    payment = services.payment_fail(user=request.user, params=params, remote_addr=client_ip(request))
-    return render(request, "billing/robokassa_fail.html", {"payment": payment})
+    """FailURL: the user cancelled or the payment did not go through. Shows a page, changes nothing.
 
-
-# --- The local fake Robokassa (test mode only) ---------------------------------------------
-
-
-def fake_enabled() -> bool:
-    return bool(settings.ROBOKASSA_IS_TEST and (settings.DEBUG or settings.ROBOKASSA_FAKE_ENABLED))
-
-
-@require_http_methods(["GET", "POST"])
-def robokassa_fake(request):
-    """A stand-in for Robokassa's payment page, so the whole flow can be clicked through locally.
-
-    "Pay" sends the real signed ResultURL callback to our own server over HTTP
-    (``SITE_URL``), then sends the browser to SuccessURL; "Cancel" goes to FailURL.
+    FailURL is unsigned and any page can send a browser to it, so it must not
+    touch a payment: an unpaid top-up stays pending (ResultURL may still credit
+    it) until it expires. POST is accepted because Robokassa can be set to use it.
     """
-    if not fake_enabled():
-        raise Http404
-    params = (request.POST if request.method == "POST" else request.GET).dict()
-    out_sum = params.get("OutSum", "")
-    inv_id = params.get("InvId", "")
-    shp = robokassa.shp_params(params)
-    expected = robokassa.payment_signature(out_sum=out_sum, inv_id=inv_id, shp=shp)
-    if (
-        params.get("MerchantLogin") != settings.ROBOKASSA_LOGIN
-        or not out_sum
-        or not inv_id
-        or not robokassa.signature_matches(expected, params.get("SignatureValue", ""))
-    ):
-        return render(request, "billing/robokassa_fake.html", {"invalid": True}, status=400)
-
-    if request.method == "GET":
-        return render(
-            request,
-            "billing/robokassa_fake.html",
-            {
-                "amount": Decimal(out_sum),
-                "inv_id": inv_id,
-                "description": params.get("Description", ""),
-                "hidden": {
-                    k: v
-                    for k, v in params.items()
-                    if k in {"MerchantLogin", "OutSum", "InvId", "Description", "SignatureValue", "Culture", "IsTest"}
-                    or k.lower().startswith("shp_")
-                },
-            },
-        )
-
-    if request.POST.get("action") == "pay":
-        # Robokassa sends OutSum with six decimals; we hash it exactly as sent.
-        sent_sum = f"{Decimal(out_sum):.6f}"
-        callback = {
-            "OutSum": sent_sum,
-            "InvId": inv_id,
-            "SignatureValue": robokassa.result_signature(out_sum=sent_sum, inv_id=inv_id, shp=shp).upper(),
-            "Culture": "ru",
-            **shp,
-        }
-        url = settings.SITE_URL + reverse("billing:robokassa_result")
-        try:
-            response = requests.post(url, data=callback, timeout=15)
-        except requests.RequestException as exc:
-            logger.warning("Fake Robokassa could not reach %s: %s", url, exc)
-            return render(request, "billing/robokassa_fake.html", {"unreachable": True}, status=502)
-        if response.status_code != 200 or response.text.strip() != f"OK{inv_id}":
-            return render(request, "billing/robokassa_fake.html", {"unreachable": True}, status=502)
-        back = {
-            "OutSum": sent_sum,
-            "InvId": inv_id,
-            "SignatureValue": robokassa.success_signature(out_sum=sent_sum, inv_id=inv_id, shp=shp),
-            "Culture": "ru",
-            **shp,
-        }
-        return redirect(f"{reverse('billing:robokassa_success')}?{urlencode(back)}")
-    return redirect(f"{reverse('billing:robokassa_fail')}?{urlencode({'OutSum': out_sum, 'InvId': inv_id})}")
+    return render(request, "billing/robokassa_fail.html")
 
 
 def payment_status(request, pk: int):

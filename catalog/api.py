@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -428,7 +428,6 @@ class OrganizationPhotoDetailView(APIView):
     """Move (``position``) or delete a photo of your organization."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=PhotoMoveSerializer, responses=PhotoSerializer)
     def patch(self, request, pk: int, photo_id: int):

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_top_up_through_fake_robokassa_buy_a_subscription_and_appear_in_the_catalog(page, live_server, login, settings):
     settings.SITE_URL = live_server.url
     settings.ROBOKASSA_IS_TEST = True
-    settings.ROBOKASSA_FAKE_ENABLED = True
     settings.ROBOKASSA_PAYMENT_URL = f"{live_server.url}/billing/robokassa/fake/"
     owner = UserFactory(first_name="Мария")
     org = OrganizationFactory(owner=owner, name="Кофейня «Зерно»", listed_until=None)

@@ -1,7 +1,13 @@
-"""Bot endpoints: the Telegram webhook and the VK Callback API."""
+"""Bot endpoints: the Telegram webhook and the VK Callback API.
+
+Both are open to the internet, so neither trusts a body before it has to:
+Telegram's secret is a header, checked before the body is read; VK carries its
+secret inside the JSON event, so that body is read only up to a fixed size and
+parsed by the depth-limited parser (portal/json_limits.py) before the secret is
+compared and the event looked at. Bad, huge or deeply nested JSON is a 400.
+"""
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -12,10 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mailings.services import subscriber_deactivate, subscriber_subscribe
+from portal.json_limits import json_loads_limited
 from portal.throttling import throttle
 
 logger = logging.getLogger(__name__)
 
+# Bot updates and VK events are a few kilobytes; a media group or a long message stays far below this.
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -27,9 +35,14 @@ def _secret_matches(given: str | None, expected: str) -> bool:
 
 
 def _json_body(request):
-    if len(request.body) > MAX_BODY_BYTES:
-        raise ValueError("body too large")
-    return json.loads(request.body.decode("utf-8"))
+    """The request's JSON within MAX_BODY_BYTES and JSON_MAX_DEPTH; ValueError (→ 400) otherwise."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise ValueError("body too large")  # refused before reading it
+    return json_loads_limited(request.read(MAX_BODY_BYTES + 1), max_bytes=MAX_BODY_BYTES)
 
 
 @csrf_exempt
@@ -63,21 +76,28 @@ GREETING_WORDS = {"начать", "start", "/start", "старт", "привет
 @require_POST
 @throttle("vk_callback", page=False)
 def vk_callback(request):
-    """VK Callback API: confirmation, then secret-checked events answered with "ok"."""
+    """VK Callback API: confirmation, then secret-checked events answered with "ok".
+
+    The secret travels inside the event, so the (size-capped, depth-limited)
+    body is parsed first; the secret is compared before any event is handled.
+    With neither a secret nor a confirmation code configured, nothing is read.
+    """
+    if not settings.VK_CALLBACK_SECRET and not settings.VK_CONFIRMATION_CODE:
+        return HttpResponseForbidden("forbidden")
     try:
         event = _json_body(request)
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise ValueError("not an event")
     except (ValueError, UnicodeDecodeError):
         return HttpResponseBadRequest("malformed event")
-    if event["type"] == "confirmation":
-        if not settings.VK_CONFIRMATION_CODE or str(event.get("group_id")) != str(settings.VK_GROUP_ID):
-            return HttpResponseForbidden("forbidden")
-        return HttpResponse(settings.VK_CONFIRMATION_CODE, content_type="text/plain")
-    if not _secret_matches(
-        event.get("secret") if isinstance(event.get("secret"), str) else None, settings.VK_CALLBACK_SECRET
-    ):
+    secret = event.get("secret")
+    if not _secret_matches(secret if isinstance(secret, str) else None, settings.VK_CALLBACK_SECRET):
+        # Only the confirmation handshake may come without the secret; it answers a public code.
+        if event["type"] == "confirmation":
+            return _vk_confirmation(event)
         return HttpResponseForbidden("forbidden")
+    if event["type"] == "confirmation":
+        return _vk_confirmation(event)
     obj = event.get("object")
     if not isinstance(obj, dict):
         obj = {}
@@ -95,6 +115,12 @@ def vk_callback(request):
     except (KeyError, TypeError, ValueError):
         return HttpResponseBadRequest("malformed event")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _vk_confirmation(event: dict) -> HttpResponse:
+    if not settings.VK_CONFIRMATION_CODE or str(event.get("group_id")) != str(settings.VK_GROUP_ID):
+        return HttpResponseForbidden("forbidden")
+    return HttpResponse(settings.VK_CONFIRMATION_CODE, content_type="text/plain")
 
 
 def _vk_greet(peer_id: int, message: dict) -> None:

@@ -16,13 +16,14 @@ class PortalConfig(AppConfig):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from django.contrib.auth.signals import user_logged_in
 
-        from portal import security_signals, staff_mfa  # noqa: F401  (they connect signal receivers)
+        from portal import deploy_checks, security_signals, staff_mfa  # noqa: F401  (signal receivers, checks)
         from portal.middleware import staff_session_start
         from portal.schedule import sync_after_migrate
         from portal.site_record import site_record_sync
 
         user_logged_in.connect(staff_session_start, dispatch_uid="staff_session_start")
         register_converter(IdConverter, "id")
+        deploy_checks.register()
         ensure_broker_folders()
         # A fresh database gets the beat schedule as soon as it is migrated.
         post_migrate.connect(sync_after_migrate, sender=self)

@@ -15,9 +15,10 @@
 
 Both timestamps (``auth_date``, ``vk_ts``) must be at most
 ``MINIAPP_AUTH_MAX_AGE`` seconds old and not in the future. Any failure is an
-``AuthenticationFailed`` (401) with a clear ``detail`` and a specific ``code``;
-the header content can never cause a 500. A blocked user gets 403
-``user_blocked``.
+``AuthenticationFailed`` (401) with a clear ``detail`` and a specific ``code``,
+whatever the header holds: a malformed query string, a missing hash, bad or
+deeply nested JSON in ``user``, a non-numeric timestamp, a NUL character — it is
+never a 400 or a 500. A blocked user gets 403 ``user_blocked``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -37,6 +37,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from portal.api_permissions import UserBlockedError
+from portal.json_limits import JSONLimitError, json_loads_limited
 from portal.services import telegram_user_get_or_create, vk_user_get_or_create
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ MAX_HEADER_LENGTH = 8192
 CLOCK_SKEW_SECONDS = 30
 # Telegram and VK user ids are 64-bit integers at most.
 MAX_PLATFORM_ID = 2**63 - 1
+# Telegram's user object is flat but for a photo/emoji-status field or two.
+MAX_USER_JSON_DEPTH = 4
 
 
 class MiniAppAuthError(Exception):
@@ -76,6 +79,8 @@ def _parse_query(raw: str) -> dict[str, str]:
     for key, value in pairs:
         if key in params:
             raise MiniAppAuthError(_("The launch data repeats a parameter."), "miniapp_malformed")
+        if "\x00" in key or "\x00" in value:  # %00: no platform sends it, and the database refuses it
+            raise MiniAppAuthError(_("The launch data contains invalid characters."), "miniapp_malformed")
         params[key] = value
     return params
 
@@ -118,12 +123,18 @@ def telegram_init_data_verify(
 
 
 def telegram_user_from_init_data(params: dict[str, str]) -> dict:
-    """The ``user`` object of verified initData; it must carry a positive integer ``id``."""
+    """The ``user`` object of verified initData; it must carry a positive integer ``id``.
+
+    The JSON is parsed within the depth limit (deep nesting is refused, never a
+    RecursionError) and may not hold a NUL character (``\\u0000``), which the
+    database cannot store.
+    """
+    raw = params.get("user", "")
     try:
-        user = json.loads(params.get("user", ""))
-    except (ValueError, TypeError):
+        user = json_loads_limited(raw, max_bytes=MAX_HEADER_LENGTH, max_depth=MAX_USER_JSON_DEPTH)
+    except JSONLimitError:
         user = None
-    if not isinstance(user, dict):
+    if not isinstance(user, dict) or "\\u0000" in raw:
         raise MiniAppAuthError(_("The launch data has no user."), "miniapp_malformed")
     user_id = user.get("id")
     if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= MAX_PLATFORM_ID:

@@ -1,8 +1,10 @@
 """Citydesk settings: one module, read from the environment (django-environ).
 
-Every variable has a safe local default so `make run` works with no
-configuration; production (DJANGO_DEBUG off) refuses to start without the
-secrets it cannot guess.
+Debug is off unless DJANGO_DEBUG says otherwise, so a deployment that forgets
+it is a production one. With debug on (`make run`, the test suite) every
+variable has a safe local default; with debug off the settings refuse to start
+while a signing, payment or storage secret is empty or a known demo value
+(portal/deploy_checks.py), whatever ROBOKASSA_IS_TEST says.
 """
 
 import os
@@ -19,13 +21,11 @@ VAR_DIR = BASE_DIR / "var"  # local state for the embedded defaults (SQLite, med
 env = environ.Env()
 
 # --- Core -------------------------------------------------------------------
-# DJANGO_DEBUG: on by default for local work; production sets it to 0.
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# DJANGO_SECRET_KEY: required when DEBUG is off.
+# DJANGO_DEBUG: off by default; `make run` and the test suite turn it on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DJANGO_SECRET_KEY: required when DEBUG is off (checked with the other secrets below).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-local-development-key-citydesk-not-for-production"
 # DJANGO_ALLOWED_HOSTS: comma-separated.
 ALLOWED_HOSTS = env.list(
@@ -92,7 +92,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
-ROOT_URLCONF = "portal.urls"
+# A process started with DEBUG on also serves the development-only pages
+# (portal/urls_dev.py: the local fake Robokassa, uploads from MEDIA_ROOT).
+ROOT_URLCONF = "portal.urls_dev" if DEBUG else "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
 SITE_ID = 1
@@ -266,6 +268,11 @@ if TRUSTED_PROXY_COUNT < 0:
 # portal.client_address); its own setting is kept equal for anything else of allauth's.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
+# JSON_MAX_BODY_BYTES / JSON_MAX_DEPTH: the largest and most deeply nested JSON
+# body the API and the bot webhooks accept; anything else is a 400 (portal/json_limits.py).
+JSON_MAX_BODY_BYTES = env.int("JSON_MAX_BODY_BYTES", default=1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+
 REST_FRAMEWORK = {
     # The first class decides the WWW-Authenticate header, so a missing or bad
     # credential is a 401 rather than a 403.
@@ -277,6 +284,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
         "portal.api_permissions.NotBlocked",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api_parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -396,21 +408,16 @@ if YANDEX_CLIENT_ID and YANDEX_SECRET:
     SOCIALACCOUNT_PROVIDERS["yandex"] = {"APP": {"client_id": YANDEX_CLIENT_ID, "secret": YANDEX_SECRET}}
 
 # --- Robokassa (ROBOKASSA_*) ---------------------------------------------------
+# The demo values serve `make run` only: with DEBUG off they are refused below.
 ROBOKASSA_LOGIN = env.str("ROBOKASSA_LOGIN", default="citydesk-demo")
 ROBOKASSA_PASSWORD1 = env.str("ROBOKASSA_PASSWORD1", default="demo-password-1")
 ROBOKASSA_PASSWORD2 = env.str("ROBOKASSA_PASSWORD2", default="demo-password-2")
-ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=True)
+# ROBOKASSA_IS_TEST: Robokassa's test mode; on with debug, off otherwise (test
+# payments cost nothing, yet credit balances: `check --deploy` warns about it).
+ROBOKASSA_IS_TEST = env.bool("ROBOKASSA_IS_TEST", default=DEBUG)
 ROBOKASSA_HASH = env.str("ROBOKASSA_HASH", default="md5").lower()
 if ROBOKASSA_HASH not in {"md5", "sha256", "sha512"}:
     raise ImproperlyConfigured("ROBOKASSA_HASH must be one of md5, sha256, sha512.")
-# A live shop with either demo password would let anyone sign payment links
-# (Password1) or, worse, crediting Result callbacks (Password2).
-if (
-    not DEBUG
-    and not ROBOKASSA_IS_TEST
-    and {ROBOKASSA_PASSWORD1, ROBOKASSA_PASSWORD2} & {"demo-password-1", "demo-password-2"}
-):
-    raise ImproperlyConfigured("Set ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2 for a live Robokassa shop.")
 
 # --- Notifications -------------------------------------------------------------
 # Order in which notify() tries a user's channels; the first that can reach them wins.
@@ -433,9 +440,6 @@ ROBOKASSA_PAYMENT_URL = env.str(
     "ROBOKASSA_PAYMENT_URL",
     default=f"{SITE_URL}/billing/robokassa/fake/" if (ROBOKASSA_IS_TEST and DEBUG) else "",
 )
-# ROBOKASSA_FAKE_ENABLED: serve the local fake Robokassa even with DEBUG off
-# (still only in test mode); browser tests use it.
-ROBOKASSA_FAKE_ENABLED = env.bool("ROBOKASSA_FAKE_ENABLED", default=False)
 # bookings
 BOOKING_CANCEL_DEADLINE_HOURS = env.int("BOOKING_CANCEL_DEADLINE_HOURS", default=2)
 BOOKING_MAX_LENGTH_HOURS = env.int("BOOKING_MAX_LENGTH_HOURS", default=12)
@@ -461,6 +465,11 @@ MAILINGS_QUEUE = env.str("MAILINGS_QUEUE", default="") or None
 
 # --- Security (production) ------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Lax: another site cannot make a browser send our cookies with its POSTs,
+# images or frames. The Mini App webviews open our pages top-level, where Lax
+# cookies work; docs/security.md explains the web clients' iframes.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 # Mini Apps load our pages in Telegram's and VK's web clients (iframes), so
 # instead of X-Frame-Options (all or nothing) the CSP frame-ancestors
 # directive names the hosts allowed to frame the user pages. The admin and the
@@ -538,10 +547,14 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    # Mini Apps run the pages inside Telegram/VK webviews; the session cookie
-    # must survive that cross-site context.
-    SESSION_COOKIE_SAMESITE = "None"
-    CSRF_COOKIE_SAMESITE = "None"
+
+# Secure by default: with DEBUG off, no empty or demo secret (see portal/deploy_checks.py).
+if not DEBUG:
+    from portal.deploy_checks import insecure_settings, insecure_settings_message
+
+    _insecure = insecure_settings(globals())
+    if _insecure:
+        raise ImproperlyConfigured(insecure_settings_message(_insecure))
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

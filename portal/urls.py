@@ -1,6 +1,7 @@
+"""The site's URLs. A process started with DEBUG on uses portal/urls_dev.py, which adds
+the development-only pages; nothing here depends on DEBUG."""
+
 from allauth.account import views as account_views
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -42,9 +43,6 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("", include("mailings.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "portal.views.page_not_found"
 handler500 = "portal.views.server_error"

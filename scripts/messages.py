@@ -51,6 +51,7 @@ PROJECT = "templates"  # the name of the project catalog's target
 
 def django_admin(*args: str, cwd: Path) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)}
+    env.setdefault("DJANGO_DEBUG", "1")  # a development tool: the local defaults are fine
     # -P: inside portal/, the folder must not shadow installed packages (portal/celery.py vs celery).
     subprocess.run([sys.executable, "-P", "-m", "django", *args], cwd=cwd, env=env, check=True)
 

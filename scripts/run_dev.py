@@ -48,7 +48,10 @@ def main() -> int:
             "--pidfile=",
         ],
     }
+    # Local development runs in debug mode (embedded defaults, the fake Robokassa);
+    # the settings default to production, so say it unless the caller already did.
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("DJANGO_DEBUG", "1")
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
     print(f"Citydesk is running at http://{args.host}:{args.port}/ (Ctrl-C stops web, worker and beat)", flush=True)
 

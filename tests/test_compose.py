@@ -160,6 +160,85 @@ def test_app_services_set_every_spec_variable_for_production():
         assert "${DJANGO_SECRET_KEY:?" in env["DJANGO_SECRET_KEY"], "the secret must be required, not defaulted"
 
 
+# Secrets with no safe value: compose must stop when one is unset or empty.
+REQUIRED_SECRETS = {
+    "DJANGO_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+    "ROBOKASSA_LOGIN",
+    "ROBOKASSA_PASSWORD1",
+    "ROBOKASSA_PASSWORD2",
+}
+# Integration secrets: must be set, and an empty value turns the integration off.
+INTEGRATION_SECRETS = {
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "VK_APP_SECRET",
+    "VK_GROUP_TOKEN",
+    "VK_CALLBACK_SECRET",
+}
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY|MINIO_ROOT_USER|ROBOKASSA_LOGIN")
+
+
+def interpolations() -> list[tuple[str, str, str]]:
+    """Every ``${NAME<operator><word>}`` of docker-compose.yml as (name, operator, word)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return re.findall(r"\$\{(\w+)(:?[-?+]|)([^}]*)\}", body)
+
+
+def test_no_secret_has_a_default_and_the_core_ones_are_required():
+    found = {}
+    for name, operator, word in interpolations():
+        found.setdefault(name, set()).add(operator)
+        if SECRET_NAME.search(name):
+            assert operator in {":?", "?"}, f"${{{name}{operator}{word}}}: a secret must not have a default"
+            assert word.strip(), f"{name}: say what to set"
+    assert set(found) >= REQUIRED_SECRETS | INTEGRATION_SECRETS
+    for name in REQUIRED_SECRETS:
+        assert found[name] == {":?"}, f"{name} must be required and non-empty: ${{{name}:?…}}"
+    for name in INTEGRATION_SECRETS:
+        assert found[name] <= {":?", "?"}, name
+
+
+def test_the_web_image_cannot_run_in_debug_mode():
+    for name, service in APP_SERVICES.items():
+        assert service["environment"]["DJANGO_DEBUG"] == "0", f"{name}: DJANGO_DEBUG must be pinned to 0"
+    env = dict(
+        part.split("=", 1)
+        for keyword, rest in dockerfile_instructions()
+        if keyword == "ENV"
+        for part in rest.split()
+        if "=" in part
+    )
+    assert env["DJANGO_DEBUG"] == "0"
+
+
+def test_storage_and_databases_are_reachable_only_inside_the_project():
+    networks = COMPOSE["networks"]
+    for name in ("minio", "postgres", "redis", "createbuckets"):
+        service = SERVICES[name]
+        assert "ports" not in service, f"{name} must not publish a port"
+        assert service["networks"], name
+        for network in service["networks"]:
+            assert networks[network].get("internal") is True, f"{name} is on the non-internal network {network}"
+    for name in ("web", "worker", "beat", "bot"):
+        # they reach minio, postgres and redis over the internal network
+        assert set(SERVICES["minio"]["networks"]) & set(SERVICES[name]["networks"]), name
+    assert SERVICES["web"]["ports"] == ["8000:8000"]
+
+
+def test_env_example_names_every_variable_compose_reads():
+    example = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    used = {name for name, _operator, _word in interpolations()}
+    assert used - {"AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "TELEGRAM_API_BASE_URL", "VK_API_BASE_URL",
+                   "MINIAPP_AUTH_MAX_AGE"} <= names  # fmt: skip
+    for name in REQUIRED_SECRETS:
+        assert re.search(rf"^{name}=$", example, flags=re.MULTILINE), f"{name} must be left empty in .env.example"
+
+
 def test_spec_variables_are_all_read_by_settings():
     assert settings_variables() >= SPEC_VARIABLES
 
@@ -233,9 +312,10 @@ def test_production_settings_pass_the_deploy_check_with_compose_env(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     for key, value in SERVICES["web"]["environment"].items():
-        # ${VAR:-default} → default; ${VAR:?msg} → a test value
+        # ${VAR:-default} → default; ${VAR:?msg} → a real-looking secret; ${VAR?msg} → empty (integration off)
         value = re.sub(r"\$\{(\w+):-([^}]*)\}", r"\2", str(value))
         value = re.sub(r"\$\{(\w+):\?[^}]*\}", "x" * 60, value)
+        value = re.sub(r"\$\{(\w+)\?[^}]*\}", "", value)
         env[key] = value
     env.update(
         DJANGO_SECRET_KEY="k" + "s3cr3t-" * 10,
@@ -262,9 +342,10 @@ def test_dockerfile_collectstatic_step_succeeds(tmp_path):
     import sys
 
     run = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN" and "collectstatic" in rest)
-    build_env = dict(re.findall(r"\b(DJANGO_\w+)=(\S+)", run.split("python manage.py collectstatic")[0]))
+    build_env = dict(re.findall(r"\b([A-Z][A-Z0-9_]*)=(\S+)", run.split("python manage.py collectstatic")[0]))
     assert build_env["DJANGO_DEBUG"] == "0" and build_env["DJANGO_SECRET_KEY"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL", "CELERY_"))}
+    prefixes = ("DJANGO_", "REDIS_URL", "CELERY_", "ROBOKASSA_", "AWS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(build_env, STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
 
     result = subprocess.run(

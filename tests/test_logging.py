@@ -1,9 +1,10 @@
 """LOG_LEVEL holds for every logger, Django's own included."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from portal.tests.production import PRODUCTION_ENV, clean_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,9 +20,7 @@ logging.getLogger("catalog").warning("app-warning")
 
 
 def _run(level: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LOG_LEVEL"))}
-    env.update({"LOG_LEVEL": level, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60,
-                "DJANGO_ALLOWED_HOSTS": "citydesk.example"})  # fmt: skip
+    env = clean_environ(**PRODUCTION_ENV, LOG_LEVEL=level)
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )

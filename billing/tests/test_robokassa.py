@@ -189,16 +189,18 @@ def test_success_page_checks_password1_and_never_credits(client):
 
 
 @pytest.mark.django_db
-def test_fail_page_marks_own_pending_payment_failed_and_a_late_result_still_credits(client):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_fail_page_only_shows_and_a_late_result_still_credits(client, method):
+    # FailURL is unsigned: an <img src=".../fail/?InvId=…"> on another site must change nothing.
     payment = PaymentFactory()
-    stranger = PaymentFactory()
     client.force_login(payment.user)
 
-    assert client.get("/billing/robokassa/fail/", {"InvId": payment.pk, "OutSum": "500.00"}).status_code == 200
-    client.get("/billing/robokassa/fail/", {"InvId": stranger.pk})
-    assert state(stranger)[0] == "pending"
-    assert state(payment)[0] == "failed"
+    response = getattr(client, method)("/billing/robokassa/fail/", {"InvId": payment.pk, "OutSum": "500.00"})
 
+    assert response.status_code == 200
+    assert "Оплата не завершена" in response.content.decode()
+    assert state(payment) == ("pending", Decimal("0.00"), 0)
+    assert not PaymentCallback.objects.exists()
     assert client.post(RESULT_URL, result_params(payment)).status_code == 200
     assert state(payment) == ("paid", Decimal("500.00"), 1)
 
@@ -274,14 +276,25 @@ def test_fail_page_with_a_strange_invid_changes_nothing(client, inv_id):
     assert state(payment) == ("pending", Decimal("0.00"), 0)
 
 
+GARBAGE_CALLBACKS = [
+    pytest.param({"OutSum": "1e999", "InvId": "1", "SignatureValue": "x"}, id="huge-sum"),
+    pytest.param({"OutSum": "NaN", "InvId": "9" * 30, "SignatureValue": "x"}, id="nan-and-huge-invid"),
+    pytest.param({"OutSum": "\x00", "InvId": "\x00", "SignatureValue": "\x00", "Shp_a": "\x00"}, id="nul-bytes"),
+    pytest.param({"OutSum": "500", "InvId": "1", "SignatureValue": "подпись"}, id="non-ascii-signature"),
+    pytest.param({"OutSum": "500", "InvId": "-1", "SignatureValue": "0" * 32}, id="negative-invid"),
+    pytest.param({"Shp_" + "a" * 5000: "b" * 100_000}, id="huge-shp"),
+    pytest.param({}, id="empty"),
+]
+
+
 @pytest.mark.django_db
-def test_fail_visits_are_kept_for_audit_and_only_touch_the_visitors_payment(client):
+@pytest.mark.parametrize("params", GARBAGE_CALLBACKS)
+@pytest.mark.parametrize("path", [RESULT_URL, "/billing/robokassa/success/", "/billing/robokassa/fail/"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_garbage_callbacks_are_answered_without_a_server_error_and_credit_nothing(client, path, method, params):
     payment = PaymentFactory()
 
-    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})  # anonymous: nothing changes
-    client.force_login(payment.user)
-    client.get("/billing/robokassa/fail/", {"InvId": payment.pk})
+    response = getattr(client, method)(path, params)
 
-    assert state(payment)[0] == "failed"
-    kept = PaymentCallback.objects.filter(kind="fail").order_by("pk")
-    assert [(c.payment, c.is_valid) for c in kept] == [(None, False), (payment, True)]
+    assert response.status_code == (200 if path.endswith("/fail/") else 400)
+    assert state(payment) == ("pending", Decimal("0.00"), 0)

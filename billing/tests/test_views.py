@@ -11,6 +11,7 @@ from billing.selectors import balance_get
 from billing.tests.factories import PlanFactory
 from billing.tests.helpers import fund
 from catalog.tests.factories import OrganizationFactory
+from portal.tests.production import PRODUCTION_ENV, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -112,14 +113,38 @@ def test_payment_status_fragment_is_private(client, user, other_user):
     assert client.get(f"/billing/payments/{payment.pk}/status/").status_code == 200
 
 
-def test_fake_robokassa_is_off_without_debug_or_flag(client, settings):
-    settings.DEBUG = False
-    settings.ROBOKASSA_FAKE_ENABLED = False
+def test_fake_robokassa_is_not_routed_in_a_production_process():
+    # DEBUG off: the production URLs have no fake page and its module is never even imported.
+    code = """
+import sys
+from django.urls import Resolver404, resolve
+resolve("/billing/robokassa/result/")  # loads the whole URL configuration
+try:
+    resolve("/billing/robokassa/fake/")
+    print("routed")
+except Resolver404:
+    print("not-routed")
+print("billing.dev_robokassa" in sys.modules)
+"""
+    result = run_python(code, {**PRODUCTION_ENV, "ROBOKASSA_IS_TEST": "1"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["not-routed", "False"]
+
+
+def test_production_views_do_not_contain_the_fake_robokassa():
+    from billing import views
+
+    assert not [name for name in vars(views) if "fake" in name.lower()]
+
+
+def test_fake_robokassa_is_off_for_a_live_shop(client, settings):
+    settings.ROBOKASSA_IS_TEST = False
     assert client.get("/billing/robokassa/fake/").status_code == 404
 
 
 def test_fake_robokassa_rejects_a_forged_link(client, settings):
-    settings.ROBOKASSA_FAKE_ENABLED = True
+    settings.ROBOKASSA_IS_TEST = True
     response = client.get(
         "/billing/robokassa/fake/",
         {"MerchantLogin": settings.ROBOKASSA_LOGIN, "OutSum": "1.00", "InvId": "1", "SignatureValue": "nope"},

@@ -281,3 +281,47 @@ def test_vk_malformed_events_are_rejected(client, vk_settings, body):
 
     assert response.status_code == 400
     assert not BotSubscriber.objects.exists()
+
+
+# --- JSON limits: deep, huge or broken bodies are a 400, never a 500 -----------------
+
+DEEP = "[" * 100_000 + "]" * 100_000  # Python's parser gives up with RecursionError
+NESTED = "[" * 500 + "]" * 500  # parses, but nests far deeper than JSON_MAX_DEPTH
+
+
+@pytest.mark.parametrize("body", [DEEP, NESTED, "[" * 100_000, " " * (1024 * 1024 + 1), '{"a": NaN}'])
+def test_webhook_answers_deep_huge_or_broken_json_with_400(client, bot, body):
+    response = client.post(
+        "/telegram/webhook/", data=body, content_type="application/json", HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET
+    )
+
+    assert response.status_code == 400
+
+
+def test_webhook_checks_the_secret_before_reading_the_body(client, bot):
+    response = client.post("/telegram/webhook/", data=DEEP, content_type="application/json")
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP,  # the finding: unauthenticated, RecursionError → 500
+        '{"type": "message_allow", "secret": "vk-secret", "object": ' + NESTED + "}",
+        '{"type": "confirmation", "group_id": 77, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        " " * (1024 * 1024 + 1),
+    ],
+)
+def test_vk_callback_answers_deep_or_huge_json_with_400(client, vk_settings, body):
+    response = client.post("/vk/callback/", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert not BotSubscriber.objects.exists()
+
+
+def test_vk_callback_reads_nothing_when_the_vk_bot_is_not_configured(client, settings):
+    settings.VK_CALLBACK_SECRET = ""
+    settings.VK_CONFIRMATION_CODE = ""
+
+    assert client.post("/vk/callback/", data=DEEP, content_type="application/json").status_code == 403

@@ -346,3 +346,74 @@ def test_miniapp_session_is_throttled_with_retry_after(api_client, settings):
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert response.json()["retry_after"] > 0
+
+
+# --- garbage launch data: always 401, never 400 or 500 ----------------------------------
+
+
+def _signed(fields: dict, safe: str = "") -> str:
+    """Launch data with a valid Telegram signature over whatever ``fields`` hold (``safe``: left unescaped)."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", BOT_TOKEN.encode(), hashlib.sha256).digest()
+    return urlencode({**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()}, safe=safe)
+
+
+def _signed_vk(**extra) -> str:
+    from urllib.parse import parse_qsl, urlencode
+
+    params = dict(parse_qsl(vk_launch_params(**extra), keep_blank_values=True))
+    params.pop("sign")
+    params.update(extra)
+    params["sign"] = vk_sign(params, secret=VK_SECRET)
+    return urlencode(params)
+
+
+GARBAGE_LAUNCH_DATA = [
+    # anyone can send these
+    pytest.param(lambda: "tma ;;;", id="not-a-query-string"),
+    pytest.param(lambda: "tma =", id="empty-key"),
+    pytest.param(lambda: "tma user=%7B&auth_date=1", id="no-hash"),
+    pytest.param(lambda: "tma hash=", id="empty-hash"),
+    pytest.param(lambda: "tma user=%ZZ&hash=00", id="bad-percent-escape"),
+    pytest.param(lambda: "tma a=%00&hash=00", id="nul-unsigned"),
+    pytest.param(lambda: "TMA\tx=1", id="tab-separator"),
+    pytest.param(lambda: "vk sign=", id="vk-empty-sign"),
+    pytest.param(lambda: "vk vk_user_id=abc&vk_ts=now&sign=x", id="vk-garbage-values"),
+    # signed (the platform's or a leaked key), but garbage inside
+    pytest.param(lambda: "tma " + _signed({"user": "{not json", "auth_date": str(_now())}), id="signed-bad-json"),
+    pytest.param(
+        lambda: "tma " + _signed({"user": "[" * 2000 + "]" * 2000, "auth_date": str(_now())}, safe="[]"),
+        id="signed-recursion-deep-json",
+    ),
+    pytest.param(
+        lambda: "tma " + _signed({"user": '{"id": 5, "x": [[[[[[1]]]]]]}', "auth_date": str(_now())}), id="nest"
+    ),
+    pytest.param(lambda: "tma " + _signed({"user": '{"id": 5}', "auth_date": "yesterday"}), id="signed-text-date"),
+    pytest.param(lambda: "tma " + _signed({"user": '{"id": 5}'}), id="signed-no-date"),
+    pytest.param(lambda: "tma " + _signed({"user": '{"id": "5"}', "auth_date": str(_now())}), id="signed-text-id"),
+    pytest.param(
+        lambda: "tma " + _signed({"user": '{"id": 5, "first_name": "a\\u0000b"}', "auth_date": str(_now())}),
+        id="signed-nul-in-user",
+    ),
+    pytest.param(
+        lambda: "tma " + _signed({"user": '{"id": 6}', "auth_date": str(_now()), "start_param": "ref_\x00"}),
+        id="signed-nul-in-start-param",
+    ),
+    pytest.param(lambda: "vk " + _signed_vk(vk_language="r\x00u"), id="vk-signed-nul"),
+    pytest.param(lambda: "vk " + _signed_vk(vk_ts="yesterday"), id="vk-signed-text-ts"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", GARBAGE_LAUNCH_DATA)
+@pytest.mark.parametrize(("method", "path"), [("get", "/api/v1/me/"), ("post", "/api/v1/auth/miniapp/")])
+def test_garbage_launch_data_is_401_like_any_invalid_signature(api_client, header, method, path):
+    response = getattr(api_client, method)(path, HTTP_AUTHORIZATION=header())
+
+    assert response.status_code == 401, response.content
+    assert response.json()["detail"] and response.json()["code"]
+    assert User.objects.count() == 0

@@ -1,25 +1,20 @@
 """Settings are read from the environment; production refuses to guess secrets."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from portal.deploy_checks import insecure_settings
+from portal.tests.production import PRODUCTION_ENV, run_manage, run_python
+
+DEBUG_ON = {"DJANGO_DEBUG": "1"}
 
 
-def _settings(env: dict, expr: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
-    clean.update(env)
-    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; django.setup(); from django.conf import settings as s; print({expr})"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+def _settings(env: dict, expr: str):
+    return run_python(f"from django.conf import settings as s; print({expr})", env)
 
 
-def test_defaults_need_no_environment():
+def test_debug_defaults_need_no_other_environment():
     result = _settings(
-        {},
+        DEBUG_ON,
         "s.DEBUG, s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.LANGUAGE_CODE, s.TIME_ZONE, s.USE_TZ",
     )
 
@@ -27,6 +22,19 @@ def test_defaults_need_no_environment():
     assert result.stdout.strip() == (
         "True django.db.backends.sqlite3 django.core.cache.backends.locmem.LocMemCache filesystem:// ru Europe/Moscow True"
     )
+
+
+def test_a_deployment_that_forgets_django_debug_is_a_production_one():
+    # No DJANGO_DEBUG at all: debug is off, so the demo secrets are refused.
+    refused = _settings({}, "s.DEBUG")
+    started = _settings(
+        {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_DEBUG"}, "s.DEBUG, s.ROBOKASSA_IS_TEST"
+    )
+
+    assert refused.returncode != 0
+    assert "DJANGO_DEBUG is off" in refused.stderr
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split() == ["False", "False"]  # and Robokassa's test mode is off too
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -46,6 +54,7 @@ def test_production_refuses_to_start_without_allowed_hosts():
 def test_services_come_from_urls():
     result = _settings(
         {
+            **DEBUG_ON,
             "DATABASE_URL": "postgres://u:p@db.example:5432/citydesk",
             "REDIS_URL": "redis://cache.example:6379/1",
             "ROBOKASSA_HASH": "SHA256",
@@ -67,37 +76,21 @@ def test_services_come_from_urls():
 
 def test_explicit_broker_wins_over_redis():
     result = _settings(
-        {"REDIS_URL": "redis://a:6379/0", "CELERY_BROKER_URL": "amqp://guest@mq//"}, "s.CELERY_BROKER_URL"
+        {**DEBUG_ON, "REDIS_URL": "redis://a:6379/0", "CELERY_BROKER_URL": "amqp://guest@mq//"}, "s.CELERY_BROKER_URL"
     )
 
     assert result.stdout.strip() == "amqp://guest@mq//"
 
 
 def test_bad_robokassa_hash_is_refused():
-    result = _settings({"ROBOKASSA_HASH": "crc32"}, "s.ROBOKASSA_HASH")
+    result = _settings({**DEBUG_ON, "ROBOKASSA_HASH": "crc32"}, "s.ROBOKASSA_HASH")
 
     assert result.returncode != 0
     assert "ROBOKASSA_HASH" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
-    env.update(
-        {
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "k9#2mz!q8@v7x6c5b4n3m2l1k0j9h8g7f6d5s4a3p2o1i0u9y8t7r6e5w4q3",
-            "DJANGO_ALLOWED_HOSTS": "citydesk.ru",
-            "SITE_URL": "https://citydesk.ru",
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -135,33 +128,109 @@ with connection.cursor() as c:
     mode = c.fetchone()[0]
 print(errors, n, mode)
 """.strip()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))}
-    clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; django.setup()\n" + script
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(script, {**DEBUG_ON, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}"})
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] 2 wal"
 
 
+DEMO_OR_EMPTY = {
+    "SECRET_KEY": ["", "insecure-local-development-key-citydesk-not-for-production", "django-insecure-abc"],
+    "ROBOKASSA_LOGIN": ["", "citydesk-demo"],
+    "ROBOKASSA_PASSWORD1": ["", "demo-password-1"],
+    "ROBOKASSA_PASSWORD2": ["", "demo-password-2", " DEMO-PASSWORD-2 "],
+}
+REAL = {
+    "SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"],
+    "ROBOKASSA_LOGIN": "citydesk",
+    "ROBOKASSA_PASSWORD1": "real-secret-1",
+    "ROBOKASSA_PASSWORD2": "real-secret-2",
+}
+
+
 @pytest.mark.parametrize(
-    "passwords",
+    ("name", "value"), [(name, value) for name, values in DEMO_OR_EMPTY.items() for value in values]
+)
+def test_each_empty_or_demo_secret_is_named(name, value):
+    variable = "DJANGO_SECRET_KEY" if name == "SECRET_KEY" else name
+
+    assert insecure_settings({**REAL, name: value}) == [variable]
+    assert insecure_settings(REAL) == []
+
+
+def test_storage_keys_count_only_when_uploads_go_to_s3():
+    demo_keys = {"AWS_ACCESS_KEY_ID": "minioadmin", "AWS_SECRET_ACCESS_KEY": ""}
+
+    assert insecure_settings({**REAL, **demo_keys}) == []
+    assert insecure_settings({**REAL, **demo_keys, "AWS_STORAGE_BUCKET_NAME": "citydesk"}) == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("is_test", "variable", "value"),
     [
-        {"ROBOKASSA_PASSWORD1": "real-secret-1"},  # Password2 left at its demo value
-        {"ROBOKASSA_PASSWORD2": "real-secret-2"},  # Password1 left at its demo value
+        ("1", "ROBOKASSA_PASSWORD2", "demo-password-2"),  # the finding: test mode let the demo Password2 through
+        ("1", "ROBOKASSA_PASSWORD1", ""),
+        ("0", "DJANGO_SECRET_KEY", "insecure-local-development-key-citydesk-not-for-production"),
+        ("0", "ROBOKASSA_LOGIN", "citydesk-demo"),
     ],
 )
-def test_a_live_robokassa_shop_refuses_to_start_with_a_demo_password(passwords):
-    production = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "citydesk.ru"}
-    live = {**production, "ROBOKASSA_IS_TEST": "0", "ROBOKASSA_LOGIN": "citydesk"}
+def test_production_refuses_to_start_with_an_empty_or_demo_secret_whatever_robokassa_mode(is_test, variable, value):
+    result = _settings({**PRODUCTION_ENV, "ROBOKASSA_IS_TEST": is_test, variable: value}, "s.DEBUG")
 
-    refused = _settings({**live, **passwords}, "s.ROBOKASSA_IS_TEST")
-    started = _settings(
-        {**live, "ROBOKASSA_PASSWORD1": "real-secret-1", "ROBOKASSA_PASSWORD2": "real-secret-2"}, "s.ROBOKASSA_IS_TEST"
-    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("is_test", ["0", "1"])
+def test_production_starts_with_real_secrets_in_either_robokassa_mode(is_test):
+    result = _settings({**PRODUCTION_ENV, "ROBOKASSA_IS_TEST": is_test}, "s.DEBUG")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_demo_storage_keys_when_uploads_go_to_s3():
+    bucket = {"AWS_STORAGE_BUCKET_NAME": "citydesk", "AWS_ACCESS_KEY_ID": "citydesk"}
+
+    refused = _settings({**PRODUCTION_ENV, **bucket, "AWS_SECRET_ACCESS_KEY": "citydesk-minio-secret"}, "s.DEBUG")
+    started = _settings({**PRODUCTION_ENV, **bucket, "AWS_SECRET_ACCESS_KEY": "x7Gq2v-s3-secret"}, "s.DEBUG")
 
     assert refused.returncode != 0
-    assert "ROBOKASSA_PASSWORD1/ROBOKASSA_PASSWORD2" in refused.stderr
+    assert "AWS_SECRET_ACCESS_KEY" in refused.stderr.splitlines()[-1]
     assert started.returncode == 0, started.stderr
+
+
+def test_check_deploy_reports_demo_secrets_and_robokassa_test_mode():
+    # With debug on the settings start on the demo values; `check --deploy` names each of them.
+    result = run_manage("check", "--deploy", env=DEBUG_ON)
+    output = result.stdout + result.stderr
+
+    assert result.returncode != 0
+    for variable in ("DJANGO_SECRET_KEY", "ROBOKASSA_LOGIN", "ROBOKASSA_PASSWORD1", "ROBOKASSA_PASSWORD2"):
+        assert f"(citydesk.E001) {variable} is empty or a known demo value" in output, output
+    assert "(citydesk.W001) ROBOKASSA_IS_TEST is on" in output
+
+
+def test_production_session_and_csrf_cookies_are_samesite_lax_and_secure():
+    # SameSite=None let another site's <img> or form carry the session (finding: a GET from anywhere).
+    result = _settings(
+        PRODUCTION_ENV,
+        "s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_HTTPONLY",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Lax", "Lax", "True", "True", "True"]
+
+
+@pytest.mark.django_db
+def test_the_session_cookie_is_set_samesite_lax(client, user):
+    from portal.tests.factories import USER_PASSWORD
+
+    response = client.post("/accounts/login/", {"login": user.email, "password": USER_PASSWORD})
+
+    assert response.status_code == 302
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
