@@ -11,8 +11,10 @@ class ReferralsConfig(AppConfig):
         from django.db.models.signals import post_save, pre_save
 
         from billing.signals import topup_paid
-        from referrals.signals import on_topup_paid, on_user_saved, on_user_saving
+        from portal.signals import user_erasing
+        from referrals.signals import on_topup_paid, on_user_erasing, on_user_saved, on_user_saving
 
         topup_paid.connect(on_topup_paid, dispatch_uid="referrals.referral_bonus")
+        user_erasing.connect(on_user_erasing, dispatch_uid="referrals.deactivate_erased_codes")
         pre_save.connect(on_user_saving, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_email")
         post_save.connect(on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_user")

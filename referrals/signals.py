@@ -1,4 +1,4 @@
-"""Receivers: the referral bonus on a first top-up, the lookup cache on user changes."""
+"""Receivers: the referral bonus on a first top-up, the lookup cache on user changes, account deletion."""
 
 import logging
 
@@ -51,3 +51,10 @@ def on_user_saved(sender, instance, update_fields=None, **kwargs) -> None:
     """A blocked, deactivated or re-addressed user must drop out of the public lookup at once."""
     if _touches_lookup(update_fields):
         lookup_cache.invalidate_on_commit(instance)
+
+
+def on_user_erasing(sender, *, user, **kwargs) -> None:
+    """portal.signals.user_erasing: a deleted account's referral codes stop working."""
+    from referrals.services import referral_codes_deactivate_for_user
+
+    referral_codes_deactivate_for_user(user=user)
