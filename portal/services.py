@@ -402,7 +402,9 @@ def _identities_erase(*, user: User) -> None:
 def _tickets_erase(*, user: User, by: User, now: datetime) -> None:
     """Close the user's tickets (recorded in their history, nobody notified) and erase what the user wrote."""
     placeholder = _("[deleted with the account]")
-    for ticket in Ticket.objects.select_for_update().filter(user=user).order_by("pk"):
+    tickets = Ticket.objects.select_for_update().filter(user=user)
+    tickets = tickets.exclude(status=Ticket.Status.CLOSED, subject=placeholder, text=placeholder)  # erased before
+    for ticket in tickets.order_by("pk"):
         if ticket.status != Ticket.Status.CLOSED:
             TicketStatusChange.objects.create(
                 ticket=ticket,

@@ -138,12 +138,15 @@ def test_only_staff_delete_someone_else(user, other_user):
 
 
 def test_deleting_twice_changes_nothing_more(user, staff_user):
+    ticket_create(user=user, subject="Вопрос", text="Текст")
     user_delete(user=user)
     first = _snapshot(user)
+    tickets = list(Ticket.objects.filter(user=user).values())
 
     user_delete(user=user, by=staff_user)
 
     assert _snapshot(user) == first
+    assert list(Ticket.objects.filter(user=user).values()) == tickets
 
 
 def test_other_users_are_untouched(user, other_user):
