@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from portal.signals import user_erasing
+
 
 class BillingConfig(AppConfig):
     name = "billing"
@@ -9,8 +11,10 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from billing import selectors
+        from billing.signals import on_user_erasing
         from mailings.models import Mailing
         from mailings.selectors import audience_register
 
         # Who has a paid-up subscription is billing's to know: mailings asks through this resolver.
         audience_register(audience=Mailing.Audience.ACTIVE_OWNERS, resolver=selectors.mailing_audience_active_owners)
+        user_erasing.connect(on_user_erasing, dispatch_uid="billing.stop_erased_owner")

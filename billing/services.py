@@ -450,6 +450,23 @@ def subscription_cancel(*, user, subscription_id: int) -> Subscription:
     return subscription
 
 
+@transaction.atomic
+def subscriptions_cancel_for_owner(*, owner) -> int:
+    """Turn off renewal of every active subscription of ``owner``'s organizations; returns how many.
+
+    Called for ``portal.signals.user_erasing``: a deleted account is never
+    charged again. Paid periods, charges and the ledger stay.
+    """
+    ids = list(
+        Subscription.objects.filter(organization__owner_id=owner.pk, status=Subscription.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for subscription_id in ids:
+        subscription_cancel(user=owner, subscription_id=subscription_id)
+    return len(ids)
+
+
 def subscriptions_due_ids(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(

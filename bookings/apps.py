@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from mailings.bot_registry import command_register
+from portal.signals import user_erasing
 
 
 class BookingsConfig(AppConfig):
@@ -9,7 +10,9 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Bookings")
 
     def ready(self):
-        # Imported here: bookings.bot loads models, which Django allows only once the app registry is ready.
+        # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from bookings.bot import bot_bookings_command
+        from bookings.signals import on_user_erasing
 
         command_register(command="/bookings", handler=bot_bookings_command, description=_("your upcoming bookings"))
+        user_erasing.connect(on_user_erasing, dispatch_uid="bookings.release_erased_user")

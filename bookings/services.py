@@ -302,11 +302,13 @@ def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, account_deleted: bool = False) -> Booking:
     """Cancel a booking: the booker until BOOKING_CANCEL_DEADLINE_HOURS before start, owners and staff any time.
 
     Cancelling a cancelled booking returns it unchanged. The booker and the
-    participants are told.
+    participants are told. ``account_deleted``: the booker (``actor``) is
+    deleting their account (``bookings_release_user``), so the deadline does
+    not apply (nobody will come) and only the participants are told.
     """
     now = now or timezone.now()
     booking = _lock_booking(booking)
@@ -317,7 +319,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
         return booking
     if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
         raise errors.Conflict(_("This booking can no longer be cancelled."), code="booking_not_cancellable")
-    if not is_manager and now > cancel_deadline(booking):
+    if not is_manager and not account_deleted and now > cancel_deadline(booking):
         raise errors.Conflict(
             _("Bookings can be cancelled up to %(hours)s hours before the start.")
             % {"hours": settings.BOOKING_CANCEL_DEADLINE_HOURS},
@@ -329,7 +331,8 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
 
     context = {**notice_context(booking), "by_owner": booking.user_id != actor.pk}
-    recipients = [booking.user] + [
+    recipients = [] if account_deleted else [booking.user]
+    recipients += [
         link.user
         for link in booking.participant_links.select_related("user").exclude(status=BookingParticipant.Status.DECLINED)
     ]
@@ -436,6 +439,36 @@ def booking_decline(*, booking: Booking, user, now: datetime | None = None) -> B
         link.responded_at = now or timezone.now()
         link.save(update_fields=["status", "responded_at"])
     return link
+
+
+# --- account deletion -----------------------------------------------------------------
+
+
+@transaction.atomic
+def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int]:
+    """Free what a deleted account holds: its future bookings and its places in others' bookings.
+
+    Called for ``portal.signals.user_erasing``. The user's pending and confirmed
+    bookings that start after ``now`` are cancelled through ``booking_cancel``
+    (participants are told as usual; no deadline); the user's participations in
+    other people's bookings that start after ``now`` are removed. Past and
+    running bookings stay, pointing at the anonymised user, for accounting.
+    Returns ``{"cancelled": n, "participations_removed": m}``.
+    """
+    now = now or timezone.now()
+    upcoming = (
+        Booking.objects.filter(
+            user=user, status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED), starts_at__gt=now
+        )
+        .order_by("starts_at", "pk")
+        .only("pk")
+    )
+    cancelled = 0
+    for booking in upcoming:
+        booking_cancel(booking=booking, actor=user, now=now, account_deleted=True)
+        cancelled += 1
+    removed, _by_model = BookingParticipant.objects.filter(user=user, booking__starts_at__gt=now).delete()
+    return {"cancelled": cancelled, "participations_removed": removed}
 
 
 # --- QR check-in ---------------------------------------------------------------------

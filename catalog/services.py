@@ -211,6 +211,28 @@ def organization_hide(*, organization: Organization | int, by, note: str = "") -
     return organization
 
 
+@transaction.atomic
+def organizations_hide_for_owner(*, owner) -> int:
+    """Hide every organization of ``owner`` whose account is being deleted; returns how many changed.
+
+    Called for ``portal.signals.user_erasing``: the organizations leave the
+    catalog but stay (bookings, subscriptions and the ledger refer to them).
+    No actor check: the owner may be blocked, and staff may be erasing the account.
+    """
+    organizations = (
+        Organization.objects.select_for_update()
+        .filter(owner=owner)
+        .exclude(status=Organization.Status.HIDDEN)
+        .order_by("pk")
+    )
+    count = 0
+    for organization in organizations:
+        organization.status = Organization.Status.HIDDEN
+        organization.save(update_fields=["status", "updated_at"])
+        count += 1
+    return count
+
+
 # --- photos ------------------------------------------------------------------------
 
 

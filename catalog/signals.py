@@ -1,4 +1,4 @@
-"""Invalidate the cached public catalog whenever something it shows changes."""
+"""Invalidate the cached public catalog whenever something it shows changes; hide a deleted owner's listings."""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -22,7 +22,17 @@ def _user_saved(sender, instance, update_fields=None, **kwargs):
         _bump()
 
 
+def on_user_erasing(sender, *, user, **kwargs) -> None:
+    """portal.signals.user_erasing: a deleted account's organizations leave the catalog."""
+    from catalog.services import organizations_hide_for_owner
+
+    organizations_hide_for_owner(owner=user)
+
+
 def connect() -> None:
+    from portal.signals import user_erasing
+
+    user_erasing.connect(on_user_erasing, dispatch_uid="catalog.hide_erased_owner")
     for model in (Organization, OrganizationPhoto, Service, City, Category):
         post_save.connect(_bump, sender=model, dispatch_uid=f"catalog-cache-save-{model.__name__}")
         post_delete.connect(_bump, sender=model, dispatch_uid=f"catalog-cache-delete-{model.__name__}")

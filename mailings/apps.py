@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MailingsConfig(AppConfig):
     name = "mailings"
     verbose_name = _("Mailings and bots")
+
+    def ready(self) -> None:
+        from mailings.signals import on_user_erasing
+        from portal.signals import user_erasing
+
+        user_erasing.connect(on_user_erasing, dispatch_uid="mailings.forget_erased_user")

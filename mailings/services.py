@@ -43,9 +43,12 @@ def notify(*, user, kind: str, context: dict | None = None, dedupe_key: str) -> 
 
     ``kind`` names the templates under ``notifications/<kind>/``; ``context`` must be
     JSON-serialisable (it is stored). Returns the new Notification, or None when
-    one with ``dedupe_key`` already exists.
+    one with ``dedupe_key`` already exists. An inactive user (a deleted
+    account) is told nothing: None, and nothing is recorded.
     """
 
+    if not user.is_active:
+        return None
     context = dict(context or {})
     render_context = {**context, "user": user, "SITE_URL": settings.SITE_URL}
     subject, text, _html = _render(kind, render_context)
@@ -86,6 +89,11 @@ def notification_deliver(*, notification_id: int) -> Notification:
     with transaction.atomic():
         notification = Notification.objects.select_for_update().select_related("user").get(pk=notification_id)
         if notification.status != Notification.Status.PENDING:
+            return notification
+        if not notification.user.is_active:  # deleted (or deactivated) since it was queued
+            notification.status = Notification.Status.SKIPPED
+            notification.error = "inactive user"
+            notification.save(update_fields=["status", "error"])
             return notification
         html = None
         try:
@@ -172,6 +180,31 @@ def subscriber_link_user(*, subscriber, user):
     BotSubscriber.objects.filter(pk=subscriber.pk).update(user=user)
     subscriber.user = user
     return subscriber
+
+
+@transaction.atomic
+def recipient_forget(*, user) -> dict[str, int]:
+    """Stop reaching a deleted account: unlink its bot chats and drop what is queued for it.
+
+    Called for ``portal.signals.user_erasing``. The user's bot subscribers lose
+    the link, the chat's name and username, and are deactivated (a later
+    ``/start`` in that chat is a stranger's); pending notifications and mailing
+    deliveries are skipped. Sent history stays. Returns the counts
+    ``{"subscribers", "notifications", "deliveries"}``.
+    """
+    from mailings.models import BotSubscriber, Delivery
+
+    now = timezone.now()
+    subscribers = BotSubscriber.objects.filter(user=user).update(
+        user=None, is_active=False, unsubscribed_at=now, username="", first_name=""
+    )
+    notifications = Notification.objects.filter(user=user, status=Notification.Status.PENDING).update(
+        status=Notification.Status.SKIPPED, error="account deleted"
+    )
+    deliveries = Delivery.objects.filter(user=user, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SKIPPED, error="account deleted"
+    )
+    return {"subscribers": subscribers, "notifications": notifications, "deliveries": deliveries}
 
 
 # --- Mailings ---------------------------------------------------------------

@@ -74,7 +74,7 @@ class UserAdmin(DjangoUserAdmin):
         "verified_at",
         "verified_by",
     ]
-    actions = ["block_users", "unblock_users", "verify_users", "unverify_users"]
+    actions = ["block_users", "unblock_users", "verify_users", "unverify_users", "erase_users"]
     inlines = [SocialAccountInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -167,6 +167,34 @@ class UserAdmin(DjangoUserAdmin):
             ngettext("%(count)d verification withdrawn.", "%(count)d verifications withdrawn.", count)
             % {"count": count},
         )
+
+    @admin.action(description=_("Erase personal data of selected users (account deletion)"), permissions=["delete"])
+    def erase_users(self, request, queryset):
+        """Delete accounts on the people's request (blocked users included), after a confirmation page."""
+        if "apply" in request.POST:
+            count = 0
+            for user in queryset:
+                try:
+                    services.user_delete(user=user, by=request.user)
+                except errors.DomainError as exc:
+                    self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+                else:
+                    count += 1
+            self.message_user(
+                request,
+                ngettext("%(count)d account erased.", "%(count)d accounts erased.", count) % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase personal data"),
+            "users": queryset,
+            "action_name": "erase_users",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/user/erase_users.html", context)
 
 
 @admin.register(TelegramLinkToken)

@@ -1,6 +1,6 @@
 """Accounts API: the current user, Mini App sessions and account linking."""
 
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -62,6 +62,29 @@ class MeView(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(user=request.user, **serializer.validated_data)
         return Response(MeSerializer(user, context={"request": request}).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(description="The account is deleted and the session (if any) ended"),
+            401: OpenApiResponse(ERROR_RESPONSE, description="Not authenticated"),
+            403: OpenApiResponse(
+                ERROR_RESPONSE, description="The user is blocked (code user_blocked), or a missing CSRF token"
+            ),
+            409: OpenApiResponse(ERROR_RESPONSE, description="A staff account (code staff_account)"),
+        },
+        summary="Delete my account (personal data erased, accounting kept anonymised)",
+        description=(
+            "Erases the name, email, phone, city, avatar, linked Telegram/VK/Yandex accounts and bot chats; "
+            "cancels future bookings, hides owned organizations, stops subscription renewals and switches "
+            "referral codes off. Payments, the ledger and past bookings stay, attached to the anonymised "
+            "account. The email can sign up again as a new user. Cannot be undone."
+        ),
+    )
+    def delete(self, request):
+        services.user_delete(user=request.user)
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AvatarUploadSerializer(serializers.Serializer):

@@ -38,3 +38,29 @@ class ProfileForm(forms.ModelForm):
             return phone_normalize(self.cleaned_data.get("phone", ""))
         except errors.ValidationError as exc:
             raise forms.ValidationError(exc.message, code=exc.code)
+
+
+def account_delete_word() -> str:
+    """The word a person types to confirm deleting their account (in the page's language)."""
+    return _("DELETE").strip()
+
+
+class AccountDeleteForm(forms.Form):
+    """Confirms an account deletion by a typed word: it works for everyone, with or without a password."""
+
+    confirmation = forms.CharField(label=_("Confirmation"), max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        word = account_delete_word()
+        self.fields["confirmation"].label = _("Type %(word)s to confirm") % {"word": word}
+        self.fields["confirmation"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_confirmation(self):
+        typed = self.cleaned_data["confirmation"].strip()
+        word = account_delete_word()
+        if typed.casefold() != str(word).casefold():
+            raise forms.ValidationError(
+                _("Type %(word)s exactly to delete the account.") % {"word": word}, code="confirmation_mismatch"
+            )
+        return typed

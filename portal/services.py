@@ -18,7 +18,7 @@ from portal.errors import Conflict, PermissionDenied, UserBlocked, ValidationErr
 from portal.images import image_validate_and_normalize
 from portal.models import SecurityEvent, TelegramLinkToken, User
 from portal.phones import phone_normalize
-from portal.signals import platform_user_created
+from portal.signals import platform_user_created, user_erasing
 
 logger = logging.getLogger(__name__)
 
@@ -354,3 +354,88 @@ def _delete_files(names: list[str]) -> None:
             default_storage.delete(name)
         except Exception:  # a leftover file is harmless; a failed request is not
             logger.warning("could not delete old file %s", name, exc_info=True)
+
+
+# --- Account deletion ------------------------------------------------------------------
+
+# RFC 2606 reserves ".invalid": mail to it can never be delivered, and the
+# address is still a valid email, so the admin can open the anonymised row.
+ERASED_EMAIL_DOMAIN = "deleted.invalid"
+
+
+def erased_email(user_id: int) -> str:
+    """The address an erased account keeps: ``deleted-<id>@deleted.invalid`` (frees the real one)."""
+    return f"deleted-{user_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+def user_is_erased(user: User) -> bool:
+    """True for an account deleted through ``user_delete``."""
+    return not user.is_active and user.email == erased_email(user.pk)
+
+
+@transaction.atomic
+def user_delete(*, user: User, by: User | None = None) -> User:
+    """Delete an account: erase the person's data, keep the accounting (anonymised).
+
+    ``by`` is None (or the user) when the person deletes their own account, or a
+    staff member erasing it on request. Refuses staff and superuser accounts
+    (Conflict ``staff_account``: take the staff status away first), a blocked
+    user deleting their own account (UserBlocked: staff erase it on request)
+    and a non-staff ``by`` (PermissionDenied).
+
+    The row stays, so the ledger, payments and past bookings keep pointing at
+    it: it becomes inactive, with no name, phone, city, avatar (the files and
+    the thumbnail are deleted from storage after commit), no usable password and
+    the email ``deleted-<id>@deleted.invalid``, so the real address can sign up
+    again. allauth email addresses, social accounts (with their tokens) and MFA
+    authenticators are deleted, as are Telegram link tokens. Every session of the user ends (an inactive user is never
+    authenticated again). Before all that, ``portal.signals.user_erasing`` lets
+    the other apps release what they hold (see portal/signals.py). Deleting an
+    erased account again changes nothing.
+    """
+    self_service = by is None or by.pk == user.pk
+    if not self_service and not by.is_staff:
+        raise PermissionDenied(_("Only staff can delete another user's account."), code="permission_denied")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_staff or user.is_superuser:
+        raise Conflict(
+            _("A staff account cannot be deleted. Ask an administrator to remove the staff status first."),
+            code="staff_account",
+        )
+    if self_service and user.is_blocked:
+        raise UserBlocked(_("Your account has been blocked. Please contact support."))
+    now = timezone.now()
+    user_erasing.send(sender=User, user=user, by=None if self_service else by, now=now)
+    _identities_erase(user=user)
+
+    files = [f.name for f in (user.avatar, user.avatar_thumbnail) if f]
+    user.email = erased_email(user.pk)
+    user.first_name = ""
+    user.last_name = ""
+    user.phone = ""
+    user.city = None
+    user.avatar = ""
+    user.avatar_thumbnail = ""
+    user.is_active = False
+    if user.has_usable_password():
+        user.set_unusable_password()  # also changes the session hash: other sessions end at once
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+    logger.info("account %s deleted (%s)", user.pk, "by the user" if self_service else f"by staff {by.pk}")
+    return user
+
+
+def _identities_erase(*, user: User) -> None:
+    """Delete what lets anyone sign in as, or reach, the person: emails, social accounts, MFA, link tokens."""
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount
+    from django.apps import apps
+
+    EmailAddress.objects.filter(user=user).delete()
+    SocialAccount.objects.filter(user=user).delete()  # their SocialTokens go with them
+    if apps.is_installed("allauth.mfa"):
+        apps.get_model("mfa", "Authenticator").objects.filter(user=user).delete()
+    TelegramLinkToken.objects.filter(user=user).delete()

@@ -8,4 +8,5 @@ app_name = "portal"
 urlpatterns = [
     path("profile/", site_views.profile, name="profile"),
     path("profile/telegram-link/", site_views.telegram_link, name="telegram_link"),
+    path("profile/delete/", site_views.account_delete, name="account_delete"),
 ]

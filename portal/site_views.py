@@ -1,13 +1,14 @@
-"""Accounts pages: profile and account linking."""
+"""Accounts pages: profile, account linking, account deletion."""
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import errors, services
-from portal.forms import ProfileForm
+from portal.forms import AccountDeleteForm, ProfileForm
 from portal.throttling import throttle_upload
 
 
@@ -61,3 +62,24 @@ def telegram_link(request):
     else:
         request.session["telegram_link"] = {"url": deep_link, "expires_at": expires_at.isoformat()}
     return redirect("portal:profile")
+
+
+@login_required
+def account_delete(request):
+    """Explain what deleting the account erases and keeps; delete it once the word is typed."""
+    user = request.user
+    can_delete = not (user.is_staff or user.is_superuser)
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_delete(user=user)
+        except errors.DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            logout(request)
+            messages.success(
+                request,
+                _("Your account has been deleted. You can sign up again with the same email at any time."),
+            )
+            return redirect("home")
+    return render(request, "portal/account_delete.html", {"form": form, "can_delete": can_delete})

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.signals import topup_paid
 from mailings.bot_registry import start_payload_register
-from portal.signals import platform_user_created
+from portal.signals import platform_user_created, user_erasing
 
 
 class ReferralsConfig(AppConfig):
@@ -15,10 +15,17 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from referrals.bot import bot_start_with_code
-        from referrals.signals import on_platform_user_created, on_topup_paid, on_user_saved, on_user_saving
+        from referrals.signals import (
+            on_platform_user_created,
+            on_topup_paid,
+            on_user_erasing,
+            on_user_saved,
+            on_user_saving,
+        )
 
         topup_paid.connect(on_topup_paid, dispatch_uid="referrals.referral_bonus")
         platform_user_created.connect(on_platform_user_created, dispatch_uid="referrals.miniapp_start_param")
+        user_erasing.connect(on_user_erasing, dispatch_uid="referrals.deactivate_erased_codes")
         pre_save.connect(on_user_saving, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_email")
         post_save.connect(on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="referrals.lookup_cache_user")
         start_payload_register(prefix="ref_", handler=bot_start_with_code)

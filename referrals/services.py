@@ -149,6 +149,19 @@ def referral_code_delete(*, user, code_id: int) -> ReferralCode:
     return code
 
 
+@transaction.atomic
+def referral_codes_deactivate_for_user(*, user) -> int:
+    """Switch off every code of ``user`` (their account is being deleted); returns how many changed.
+
+    Called for ``portal.signals.user_erasing``. The codes and the referrals
+    made with them stay; nobody can sign up with them any more.
+    """
+    _lock_user(user)
+    count = ReferralCode.objects.filter(user=user, is_active=True).update(is_active=False)
+    lookup_cache.invalidate_on_commit(user)
+    return count
+
+
 def _apply_window() -> timedelta:
     return timedelta(hours=settings.REFERRAL_APPLY_WINDOW_HOURS)
 
@@ -234,7 +247,8 @@ def referral_bonus_amount() -> Decimal:
 def referral_bonus_pay(*, referred_user, reference: str = "") -> Referral | None:
     """Credit the referrer of ``referred_user`` the referral bonus, exactly once.
 
-    Called when the referred user's first top-up is paid. The Referral row lock
+    Called when the referred user's first top-up is paid; a referrer whose
+    account is deleted (inactive) gets nothing. The Referral row lock
     plus ``bonus_paid_at`` make repeats no-ops; billing's idempotency key
     ``referral-bonus:<referral id>`` backs it in the ledger. Returns the referral
     when a bonus was paid now, else None.
@@ -244,6 +258,8 @@ def referral_bonus_pay(*, referred_user, reference: str = "") -> Referral | None
         return None
     referral = Referral.objects.select_for_update().select_related("referrer").filter(referred=referred_user).first()
     if referral is None or referral.bonus_paid_at is not None:
+        return None
+    if not referral.referrer.is_active:  # the referrer deleted their account: nobody to pay
         return None
     balance_credit(
         user=referral.referrer,

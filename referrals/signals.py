@@ -1,4 +1,4 @@
-"""Receivers: the referral bonus on a first top-up, a Mini App sign-up with a code, the lookup cache."""
+"""Receivers: the referral bonus, a Mini App sign-up with a code, the lookup cache, account deletion."""
 
 import logging
 
@@ -70,3 +70,10 @@ def on_user_saved(sender, instance, update_fields=None, **kwargs) -> None:
     """A blocked, deactivated or re-addressed user must drop out of the public lookup at once."""
     if _touches_lookup(update_fields):
         lookup_cache.invalidate_on_commit(instance)
+
+
+def on_user_erasing(sender, *, user, **kwargs) -> None:
+    """portal.signals.user_erasing: a deleted account's referral codes stop working."""
+    from referrals.services import referral_codes_deactivate_for_user
+
+    referral_codes_deactivate_for_user(user=user)

@@ -108,3 +108,28 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
         dedupe_key=f"ticket:{ticket.pk}:change:{change.pk}",
     )
     return change
+
+
+def tickets_erase_for_user(*, user: User, by: User, now) -> int:
+    """Account deletion: close the user's tickets (recorded in their history, nobody notified) and erase
+    what the user wrote. Idempotent: tickets erased before are left alone. Returns how many were erased."""
+    placeholder = _("[deleted with the account]")
+    tickets = Ticket.objects.select_for_update().filter(user=user)
+    tickets = tickets.exclude(status=Ticket.Status.CLOSED, subject=placeholder, text=placeholder)
+    erased = 0
+    for ticket in tickets.order_by("pk"):
+        if ticket.status != Ticket.Status.CLOSED:
+            TicketStatusChange.objects.create(
+                ticket=ticket,
+                changed_by=by,
+                from_status=ticket.status,
+                to_status=Ticket.Status.CLOSED,
+                comment=_("The account was deleted."),
+                created_at=now,
+            )
+            ticket.status = Ticket.Status.CLOSED
+        ticket.subject = placeholder
+        ticket.text = placeholder
+        ticket.save(update_fields=["status", "subject", "text", "updated_at"])
+        erased += 1
+    return erased
