@@ -163,13 +163,15 @@ def _build_up_an_account(world, settings) -> dict:
     future_booking = book(anna, world["seat"], at(10, day=9))
     invited = anna.post(f"/api/v1/bookings/{future_booking}/participants/", {"email": world["friend"].email},
                         format="json")  # fmt: skip
-    assert invited.status_code == 201, invited.content
-    # her friend books the meeting room and invites her
+    assert invited.status_code == 202, invited.content
+    # her friend accepts, then books the meeting room and invites her, and she accepts
     friend = APIClient()
     friend.force_login(world["friend"])
+    assert friend.post(f"/api/v1/bookings/{future_booking}/accept/").status_code == 200
     friends_booking = book(friend, world["room"], at(15, day=10))
     assert friend.post(f"/api/v1/bookings/{friends_booking}/participants/", {"email": EMAIL},
-                       format="json").status_code == 201  # fmt: skip
+                       format="json").status_code == 202  # fmt: skip
+    assert anna.post(f"/api/v1/bookings/{friends_booking}/accept/").status_code == 200
 
     ticket = anna.post("/api/v1/tickets/", {"subject": "Вопрос про оплату", "text": "Меня зовут Анна Смирнова"},
                        format="json").json()["id"]  # fmt: skip
