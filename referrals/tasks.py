@@ -2,18 +2,12 @@
 
 from celery import shared_task
 
+from portal.task_retries import RetryTransient
 
-@shared_task(
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+
+@shared_task(base=RetryTransient, acks_late=True, time_limit=60, soft_time_limit=50, max_retries=5, retry_backoff=10)
 def notify_referrer(referral_id: int) -> None:
-    """Email and notify the referrer about a new referral (idempotent: one email, one notification)."""
-    from referrals.services import referral_notify_referrer
+    """Email and notify the referrer about a new referral (idempotent: one notification per kind and referral)."""
+    from referrals.services import referral_notify_referrer  # the services enqueue this task
 
     referral_notify_referrer(referral_id=referral_id)
