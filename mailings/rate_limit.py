@@ -88,9 +88,9 @@ def acquire_paced(rate: str, key: str, *, headroom: int = 1, timeout: float = 12
 
 
 def acquire_telegram(chat_id: str | int, *, timeout: float = 120.0) -> None:
-    """Telegram: 1 message/s per chat, 30 messages/s overall, evenly paced (settings)."""
-    acquire(settings.TELEGRAM_RATE_PER_CHAT, f"tg:chat:{chat_id}", timeout=timeout)
-    acquire_paced(settings.TELEGRAM_RATE_GLOBAL, "tg:global", timeout=timeout)
+    """Telegram: 1 message/s per chat, 30 messages/s overall, evenly paced (settings); both within ``timeout``."""
+    waited = acquire(settings.TELEGRAM_RATE_PER_CHAT, f"tg:chat:{chat_id}", timeout=timeout)
+    acquire_paced(settings.TELEGRAM_RATE_GLOBAL, "tg:global", timeout=max(timeout - waited, 0.0))
 
 
 def acquire_vk(*, timeout: float = 120.0) -> None:
