@@ -9,7 +9,9 @@ pyproject.toml, or pytest-django would load them before this file runs) and
 sets Django up; pytest-django takes over from there.
 """
 
+import contextlib
 import os
+import threading
 
 os.environ["DJANGO_DEBUG"] = "1"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -152,3 +154,53 @@ def fake_vk(settings):
         settings.VK_API_BASE_URL = fake.base_url
         settings.VK_RATE = "1000/second"
         yield fake
+
+
+@pytest.fixture
+def celery_retries_in_place():
+    """Eager tasks normally raise Celery's Retry to the caller; with this they run their retries in place."""
+    from portal.celery import app
+
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def row_locked_elsewhere():
+    """``with row_locked_elsewhere(obj):`` another connection holds ``SELECT … FOR UPDATE`` on obj's row.
+
+    Inside, this connection gives up waiting for a lock after ``lock_timeout``.
+    Needs ``django_db(transaction=True)``: the other connection sees only committed rows.
+    """
+    from django.db import connection, transaction
+
+    def set_lock_timeout(value: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [value])
+
+    @contextlib.contextmanager
+    def hold(obj, *, lock_timeout: str = "200ms"):
+        locked, release = threading.Event(), threading.Event()
+
+        def lock_the_row():
+            try:
+                with transaction.atomic():
+                    type(obj).objects.select_for_update().get(pk=obj.pk)
+                    locked.set()
+                    release.wait(10)
+            finally:
+                connection.close()
+
+        holder = threading.Thread(target=lock_the_row)
+        holder.start()
+        try:
+            assert locked.wait(10), "the other connection never got the lock"
+            set_lock_timeout(lock_timeout)
+            yield
+        finally:
+            release.set()
+            holder.join()
+            set_lock_timeout("0")
+
+    return hold

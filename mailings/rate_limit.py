@@ -87,12 +87,12 @@ def acquire_paced(rate: str, key: str, *, headroom: int = 1, timeout: float = 12
     return time.monotonic() - started
 
 
-def acquire_telegram(chat_id: str | int) -> None:
-    """Telegram: 1 message/s per chat, 30 messages/s overall, evenly paced (settings)."""
-    acquire(settings.TELEGRAM_RATE_PER_CHAT, f"tg:chat:{chat_id}")
-    acquire_paced(settings.TELEGRAM_RATE_GLOBAL, "tg:global")
+def acquire_telegram(chat_id: str | int, *, timeout: float = 120.0) -> None:
+    """Telegram: 1 message/s per chat, 30 messages/s overall, evenly paced (settings); both within ``timeout``."""
+    waited = acquire(settings.TELEGRAM_RATE_PER_CHAT, f"tg:chat:{chat_id}", timeout=timeout)
+    acquire_paced(settings.TELEGRAM_RATE_GLOBAL, "tg:global", timeout=max(timeout - waited, 0.0))
 
 
-def acquire_vk() -> None:
+def acquire_vk(*, timeout: float = 120.0) -> None:
     """VK: API calls per second for the group token (settings.VK_RATE)."""
-    acquire(settings.VK_RATE, "vk:global")
+    acquire(settings.VK_RATE, "vk:global", timeout=timeout)

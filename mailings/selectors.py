@@ -98,3 +98,13 @@ def mailing_progress(*, mailing: Mailing) -> dict:
 
 def mailing_failures(*, mailing: Mailing) -> QuerySet:
     return Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED).order_by("pk")
+
+
+def subscriber_chat_for(*, user, channel: str) -> str | None:
+    """The chat of ``user``'s most recent active subscription on ``channel`` ("telegram", "vk"), or None."""
+    return (
+        BotSubscriber.objects.filter(user=user, channel=channel, is_active=True)
+        .order_by("-subscribed_at")
+        .values_list("chat_id", flat=True)
+        .first()
+    )

@@ -1,67 +1,93 @@
-"""Thin Celery tasks for notifications and mailings."""
+"""Thin Celery tasks for notifications, mailings and the bots.
+
+Retries follow ``portal.task_retries`` (docs/architecture.md, "Retries"): only a
+transient failure (a channel's ``retry`` outcome raised as DeliveryError, a
+lock or connection timeout) is retried, with doubling waits up to a cap;
+anything else fails the task once and is logged.
+"""
+
+import os
+import socket
 
 from celery import shared_task
 
-from mailings.channels import DeliveryError
+# The services enqueue these tasks: both import the module, not its names.
+from mailings import broadcasts, notifications
+from mailings.channels import Message, SendStatus, get_channel
+from mailings.sending import deliver, retry_error
+from portal.task_retries import RetryTransient
 
 
 @shared_task(
+    base=RetryTransient,
     acks_late=True,
-    autoretry_for=(DeliveryError,),
+    max_retries=8,
     retry_backoff=30,
     retry_backoff_max=1800,
-    max_retries=8,
     time_limit=120,
     soft_time_limit=100,
 )
 def deliver_notification(notification_id: int) -> None:
-    from mailings.services import notification_deliver
-
-    notification_deliver(notification_id=notification_id)
+    """Send one notification (retried for about 1.5 hours while its channel fails temporarily)."""
+    notifications.notification_deliver(notification_id=notification_id)
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
 def dispatch_due_mailings() -> list[int]:
-    """Claim due mailings, list their deliveries and fan out batches; resume stalled ones."""
-    from mailings.services import mailings_dispatch_due
+    """Claim due mailings, list their deliveries and fan out batches; resume stalled ones.
 
-    return mailings_dispatch_due()
+    Not retried: beat runs it again within a minute.
+    """
+    return broadcasts.mailings_dispatch_due()
 
 
 @shared_task(
     bind=True,
+    base=RetryTransient,
     acks_late=True,
-    autoretry_for=(DeliveryError,),
+    max_retries=10,
     retry_backoff=5,
     retry_backoff_max=300,
-    max_retries=10,
     time_limit=900,
     soft_time_limit=840,
 )
 def send_mailing_batch(self, mailing_id: int, channel: str, first_id: int, last_id: int) -> dict:
     """Send the pending deliveries of a mailing with ids in [first_id, last_id] on ``channel``."""
-    import os
-    import socket
-
-    from mailings.services import mailing_send_batch
-
     worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or ''}"
-    return mailing_send_batch(mailing_id=mailing_id, channel=channel, first_id=first_id, last_id=last_id, worker=worker)
+    return broadcasts.mailing_send_batch(
+        mailing_id=mailing_id, channel=channel, first_id=first_id, last_id=last_id, worker=worker
+    )
 
 
-@shared_task(acks_late=True, max_retries=3, time_limit=60, soft_time_limit=50)
+@shared_task(
+    base=RetryTransient,
+    acks_late=True,
+    max_retries=3,
+    retry_backoff=2,
+    retry_backoff_max=30,
+    time_limit=60,
+    soft_time_limit=50,
+)
 def process_telegram_update(update_json: dict) -> None:
     """Run the bot's handlers on one Telegram update (from the webhook)."""
-    from mailings.telegram_bot import handle_update
+    from mailings.telegram_bot import handle_update  # the bot's handlers import other apps' services
 
     handle_update(update_json)
 
 
 @shared_task(
-    acks_late=True, autoretry_for=(DeliveryError,), retry_backoff=5, max_retries=5, time_limit=60, soft_time_limit=50
+    base=RetryTransient,
+    acks_late=True,
+    max_retries=5,
+    retry_backoff=5,
+    retry_backoff_max=120,
+    time_limit=60,
+    soft_time_limit=50,
 )
 def vk_send_message(peer_id: int, text: str, random_id: int) -> None:
-    """A VK bot reply (greeting) sent outside the callback request."""
-    from mailings.channels import vk
-
-    vk.send_to_peers(peer_ids=[peer_id], text=text, random_id=random_id)
+    """A VK bot reply (greeting) sent outside the callback request; ``random_id`` makes a retry harmless."""
+    result = deliver(
+        channel=get_channel("vk"), address=str(peer_id), message=Message(text=text), dedupe_key=f"bot:{random_id}"
+    )
+    if result.status == SendStatus.RETRY:
+        raise retry_error(result)

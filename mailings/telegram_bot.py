@@ -18,12 +18,12 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
-from telegram.constants import ParseMode
 
 from mailings.bot_registry import BotCommand, BotReply, bot_command_get, bot_commands, start_payload_handler
-from mailings.channels import DeliveryError
+from mailings.channels import SendStatus
 from mailings.channels import telegram as tg
 from mailings.models import BotSubscriber
+from mailings.sending import outcome_record
 from mailings.services import subscriber_deactivate, subscriber_link_user, subscriber_subscribe
 from mailings.telegram_html import escape
 from portal.errors import DomainError
@@ -44,12 +44,10 @@ def parse_update(data) -> Update:
 
 
 def reply(chat_id, text: str, *, markup=None) -> None:
-    try:
-        tg.call(chat_id, "send_message", text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except tg.RecipientGone:
-        subscriber_deactivate(channel="telegram", chat_id=chat_id)
-    except DeliveryError as exc:
-        logger.warning("bot reply to %s failed: %s", chat_id, exc)
+    result = tg.send_reply(chat_id=chat_id, html=text, reply_markup=markup)
+    outcome_record(channel="telegram", address=str(chat_id), result=result)
+    if result.status not in (SendStatus.SENT, SendStatus.BLOCKED):
+        logger.warning("bot reply to %s failed: %s", chat_id, result.error)
 
 
 def miniapp_markup() -> InlineKeyboardMarkup:

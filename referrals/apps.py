@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.signals import topup_paid
 from mailings.bot_registry import start_payload_register
+from mailings.services import notification_kind_register
 from portal.signals import platform_user_created, user_erasing
 
 
@@ -15,6 +16,7 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from referrals.bot import bot_start_with_code
+        from referrals.services import REFERRER_NOTICE_CHANNELS
         from referrals.signals import (
             on_platform_user_created,
             on_topup_paid,
@@ -22,6 +24,9 @@ class ReferralsConfig(AppConfig):
             on_user_saved,
             on_user_saving,
         )
+
+        for kind, channels in REFERRER_NOTICE_CHANNELS.items():
+            notification_kind_register(kind=kind, channels=channels)
 
         topup_paid.connect(on_topup_paid, dispatch_uid="referrals.referral_bonus")
         platform_user_created.connect(on_platform_user_created, dispatch_uid="referrals.miniapp_start_param")

@@ -92,7 +92,6 @@ class Referral(models.Model):
     code_text = models.CharField(_("code used"), max_length=32)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     created_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
-    referrer_emailed_at = models.DateTimeField(_("referrer emailed at"), null=True, blank=True)
     bonus_paid_at = models.DateTimeField(_("bonus paid at"), null=True, blank=True)
     bonus_amount = models.DecimalField(_("bonus amount"), max_digits=12, decimal_places=2, null=True, blank=True)
 

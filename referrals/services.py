@@ -12,15 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.services import balance_credit
-from mailings.channels import channels_for_user
 from mailings.services import notify
 from portal.errors import Conflict, NotFound, ValidationError
 from referrals import lookup_cache, tasks
@@ -290,44 +287,19 @@ def _display_name(user) -> str:
 referred_display_name = _display_name
 
 
-BOT_CHANNELS = ("telegram", "vk")
-
-
-def _send_referrer_email(referral: Referral) -> None:
-    context = {
-        "referral": referral,
-        "referrer": referral.referrer,
-        "referred_name": _display_name(referral.referred),
-        "mine_url": settings.SITE_URL + reverse("referrals:mine"),
-        "bonus_amount": referral_bonus_amount(),
-        "SITE_URL": settings.SITE_URL,
-    }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("referrals/email/referral_joined_subject.txt", context).split())
-        text = render_to_string("referrals/email/referral_joined_body.txt", context).strip()
-        html = render_to_string("referrals/email/referral_joined_body.html", context).strip()
-    mail = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[referral.referrer.email]
-    )
-    mail.attach_alternative(html, "text/html")
-    mail.send()
-
-
-def _reachable_by_bot(user) -> bool:
-    return any(channel.name in BOT_CHANNELS for channel, _address in channels_for_user(user))
+# The referrer is both emailed and told in the bot: two notification kinds,
+# each limited to its channels (registered in ReferralsConfig.ready()).
+REFERRER_NOTICE_CHANNELS = {"referral_joined": ("telegram", "vk"), "referral_joined_email": ("email",)}
 
 
 def referral_notify_referrer(*, referral_id: int) -> None:
-    """Tell the referrer someone joined: one email, plus a bot message when a bot reaches them.
+    """Tell the referrer someone joined with their code: by email and in the bot that reaches them.
 
-    The email is sent here (Russian subject, text and HTML), exactly once: the
-    Referral row lock and ``referrer_emailed_at`` guard it, so a retried or
-    duplicated task does not send it again; if sending fails nothing is
-    recorded and the task retries. ``notify`` (dedupe key
-    ``referral:<id>:joined``) is used only when a bot channel (Telegram/VK)
-    can reach the referrer, so notify never picks email and the referrer is
-    never emailed twice. A referrer without an email address gets the
-    notification through whatever channel notify finds.
+    Two ``notify`` kinds with one dedupe key each per referral:
+    ``referral_joined`` (Telegram, else VK; nothing when no bot reaches the
+    referrer) under ``referral:<id>:joined`` and ``referral_joined_email``
+    (email only) under ``referral:<id>:joined:email``. A repeated task records
+    and sends nothing; delivery happens after commit, outside any lock.
     """
     referral = Referral.objects.select_related("referrer", "referred").filter(pk=referral_id).first()
     if referral is None:
@@ -335,21 +307,18 @@ def referral_notify_referrer(*, referral_id: int) -> None:
     referrer = referral.referrer
     if referrer.is_blocked or not referrer.is_active:
         return
-    if referrer.email:
-        with transaction.atomic():
-            locked = Referral.objects.select_for_update().select_related("referrer", "referred").get(pk=referral.pk)
-            if locked.referrer_emailed_at is None:
-                _send_referrer_email(locked)
-                locked.referrer_emailed_at = timezone.now()
-                locked.save(update_fields=["referrer_emailed_at"])
-    if not referrer.email or _reachable_by_bot(referrer):
-        notify(
-            user=referrer,
-            kind="referral_joined",
-            context={
-                "referral_id": referral.pk,
-                "referred_name": _display_name(referral.referred),
-                "joined_at": referral.created_at.isoformat(),
-            },
-            dedupe_key=f"referral:{referral.pk}:joined",
-        )
+    context = {
+        "referral_id": referral.pk,
+        "referred_name": _display_name(referral.referred),
+        "code": referral.code_text,
+        "joined_at": referral.created_at.isoformat(),
+        "mine_url": settings.SITE_URL + reverse("referrals:mine"),
+        "bonus_amount": str(bonus) if (bonus := referral_bonus_amount()) > 0 else "",
+    }
+    notify(user=referrer, kind="referral_joined", context=context, dedupe_key=f"referral:{referral.pk}:joined")
+    notify(
+        user=referrer,
+        kind="referral_joined_email",
+        context=context,
+        dedupe_key=f"referral:{referral.pk}:joined:email",
+    )

@@ -1,19 +1,19 @@
-"""Delivery channels for transactional notifications.
+"""Delivery channels (Telegram, VK, email, console), shared by notifications and mailings.
 
-A channel answers two questions: can it reach this user (``address_for``), and
-``send`` a rendered message there. notify() walks settings.NOTIFY_CHANNELS in
-order and uses the first channel that can reach the user; the console channel
-is the last resort so nothing is silently dropped in development.
+The interface and the outcome type are in ``base``; ``registry`` finds a
+channel by name and the channels that reach a user. ``mailings.sending`` is
+the only caller that acts on an outcome.
 """
 
-from mailings.channels.base import Channel, DeliveryError, PermanentDeliveryError
-from mailings.channels.registry import channel_for_user, channels_for_user, get_channel, register_channel
+from mailings.channels.base import Channel, Media, Message, SendResult, SendStatus
+from mailings.channels.registry import channels_for_user, get_channel, register_channel
 
 __all__ = [
     "Channel",
-    "DeliveryError",
-    "PermanentDeliveryError",
-    "channel_for_user",
+    "Media",
+    "Message",
+    "SendResult",
+    "SendStatus",
     "channels_for_user",
     "get_channel",
     "register_channel",

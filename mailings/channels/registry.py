@@ -1,8 +1,12 @@
+import importlib
+from collections.abc import Sequence
+
 from django.conf import settings
 
 from mailings.channels.base import Channel
 
 _CHANNELS: dict[str, Channel] = {}
+BUILTIN = ("console", "email", "telegram", "vk")
 
 
 def register_channel(channel: Channel) -> Channel:
@@ -15,34 +19,25 @@ def get_channel(name: str) -> Channel:
     return _CHANNELS[name]
 
 
-def channels_for_user(user) -> list[tuple[Channel, str]]:
-    """Every channel in NOTIFY_CHANNELS order that can reach ``user``, console last."""
+def channels_for_user(user, *, names: Sequence[str] | None = None) -> list[tuple[Channel, str]]:
+    """The channels that can reach ``user``, with the address, in order.
+
+    ``names`` restricts and orders them; by default NOTIFY_CHANNELS
+    (Telegram, VK, email) with the console last, so nothing is silently
+    dropped in development.
+    """
     _load_builtin()
+    names = [*settings.NOTIFY_CHANNELS, "console"] if names is None else list(names)
     found = []
-    for name in settings.NOTIFY_CHANNELS:
+    for name in names:
         channel = _CHANNELS.get(name)
-        if channel is None:
-            continue
-        address = channel.address_for(user)
+        address = channel.address_for(user) if channel is not None else None
         if address:
             found.append((channel, address))
-    console = _CHANNELS["console"]
-    found.append((console, console.address_for(user)))
     return found
-
-
-def channel_for_user(user) -> tuple[Channel, str]:
-    """The preferred channel that can reach ``user``, and the address."""
-    return channels_for_user(user)[0]
 
 
 def _load_builtin() -> None:
     # Importing the modules registers their channels.
-    import importlib
-
-    for module in ("console", "email", "telegram", "vk"):
-        try:
-            importlib.import_module(f"mailings.channels.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mailings.channels.{module}":
-                raise
+    for module in BUILTIN:
+        importlib.import_module(f"mailings.channels.{module}")

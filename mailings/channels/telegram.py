@@ -3,19 +3,18 @@
 The Bot is async; we drive it from sync code (Celery tasks, views) with one
 event loop per process and thread, reused for every call, and one Bot (with its
 httpx connection pool) per loop. Every API call first takes a slot from the
-shared rate limiter (1/s per chat, 30/s overall), then maps errors:
+shared rate limiter (1/s per chat, 30/s overall); its errors become outcomes:
 
-- RetryAfter (429) → wait ``retry_after`` and try again;
-- Forbidden (blocked, deactivated) → RecipientGone, the subscriber turns inactive;
-- BadRequest → PermanentDeliveryError with Telegram's reason;
-- TimedOut / NetworkError → retried with backoff, then a temporary DeliveryError.
+- RetryAfter (429) → a short ``retry_after`` is waited out and the call
+  repeated, a long one is reported as ``retry`` with that wait;
+- Forbidden (blocked, deactivated) → ``blocked``;
+- BadRequest, ChatMigrated → ``failed`` with Telegram's reason;
+- TimedOut / NetworkError and anything else from the API → ``retry``.
 """
 
 import asyncio
 import os
 import threading
-import time
-from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -28,26 +27,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from mailings.channels.base import Channel, DeliveryError, Message, PermanentDeliveryError
+from mailings.channels.base import RATE_LIMIT_WAIT, Channel, Message, SendFailed, SendResult, wait_out
 from mailings.channels.registry import register_channel
 from mailings.rate_limit import acquire_telegram
+from mailings.selectors import subscriber_chat_for
 from mailings.telegram_html import CAPTION_LIMIT, TelegramHTMLError, escape, sanitize, validate_html, visible_length
-
-MAX_RETRY_AFTER_ATTEMPTS = 5
-NETWORK_BACKOFF = (0.5, 1.0, 2.0)
-
-
-class RecipientGone(PermanentDeliveryError):
-    """The user blocked the bot or deleted the account: stop writing to them."""
-
-
-@dataclass
-class Media:
-    kind: str  # photo / animation / video
-    file_id: str = ""
-    content: bytes = b""
-    filename: str = "media"
-
 
 _local = threading.local()
 
@@ -83,41 +67,43 @@ def is_configured() -> bool:
     return bool(settings.TELEGRAM_BOT_TOKEN)
 
 
-def call(chat_id, method: str, /, *, rate_limited: bool = True, **kwargs):
-    """Call ``Bot.<method>(chat_id=…, **kwargs)`` with rate limiting and error mapping."""
+def _take_turn(chat_id) -> bool:
+    try:
+        acquire_telegram(chat_id, timeout=RATE_LIMIT_WAIT)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _seconds(value) -> float:
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+def _call(chat_id, method: str, /, *, turn_taken: bool = False, **kwargs):
+    """``Bot.<method>(chat_id=…, **kwargs)``: rate limited; a failure raises SendFailed with its outcome."""
     bot = get_bot()
-    retry_after_attempts = 0
-    network_attempt = 0
-    first_attempt = True
+    waits = 0
     while True:
-        if rate_limited or not first_attempt:
-            try:
-                acquire_telegram(chat_id)
-            except TimeoutError as exc:
-                raise DeliveryError(str(exc)) from exc
-        first_attempt = False
+        if not turn_taken and not _take_turn(chat_id):
+            raise SendFailed(SendResult.retry("no rate-limit slot for Telegram in time"))
+        turn_taken = False
         try:
             return run(getattr(bot, method)(chat_id=chat_id, **kwargs))
         except RetryAfter as exc:
-            retry_after_attempts += 1
-            delay = exc.retry_after
-            delay = delay.total_seconds() if hasattr(delay, "total_seconds") else delay
-            if retry_after_attempts > MAX_RETRY_AFTER_ATTEMPTS:
-                raise DeliveryError(f"Too many requests: {exc}", retry_after=float(delay)) from exc
-            time.sleep(float(delay))
+            retry_after = _seconds(exc.retry_after)
+            if not wait_out(retry_after, waits):
+                raise SendFailed(SendResult.retry(f"Too many requests: {exc}", retry_after=retry_after)) from exc
+            waits += 1
         except Forbidden as exc:
-            raise RecipientGone(exc.message) from exc
+            raise SendFailed(SendResult.blocked(exc.message)) from exc
         except BadRequest as exc:
-            raise PermanentDeliveryError(exc.message) from exc
+            raise SendFailed(SendResult.failed(exc.message)) from exc
         except ChatMigrated as exc:
-            raise PermanentDeliveryError(f"chat migrated to {exc.new_chat_id}") from exc
+            raise SendFailed(SendResult.failed(f"chat migrated to {exc.new_chat_id}")) from exc
         except NetworkError as exc:  # includes TimedOut
-            if network_attempt >= len(NETWORK_BACKOFF):
-                raise DeliveryError(f"Network error: {exc.message}") from exc
-            time.sleep(NETWORK_BACKOFF[network_attempt])
-            network_attempt += 1
+            raise SendFailed(SendResult.retry(f"Network error: {exc.message}")) from exc
         except TelegramError as exc:
-            raise DeliveryError(exc.message) from exc
+            raise SendFailed(SendResult.retry(exc.message)) from exc
 
 
 def keyboard(buttons) -> InlineKeyboardMarkup | None:
@@ -134,81 +120,77 @@ def _file_id(message, kind: str) -> str:
     return item.file_id if item else ""
 
 
-def send_rich(
-    *,
-    chat_id,
-    text: str,
-    buttons=(),
-    media: Media | None = None,
-    parse_mode=ParseMode.HTML,
-    first_slot_taken: bool = False,
-) -> str:
-    """Send an HTML text with optional media and URL buttons; return the media's file_id.
+def _html(message: Message) -> str:
+    """The message as Telegram HTML: its HTML part, else its text (escaped unless it is valid markup)."""
+    if message.html is not None:
+        return sanitize(message.html)  # whatever reaches Telegram is reduced to its subset, whoever built it
+    # Notification templates are rendered with autoescaping, so their text is
+    # already valid HTML for Telegram unless a template wrote raw markup.
+    try:
+        validate_html(message.text)
+    except TelegramHTMLError:
+        return escape(message.text)
+    return sanitize(message.text)
+
+
+def _send(chat_id, message: Message, *, turn_taken: bool) -> str:
+    """Send the text with optional media and URL buttons; return the media's file_id.
 
     With media the text goes as its caption; a caption over Telegram's 1024
     characters makes it two messages: the media alone, then the text with the
-    buttons. ``first_slot_taken``: the caller already took the rate-limit slot
-    for the first message.
+    buttons.
     """
-    markup = keyboard(buttons)
-    first = not first_slot_taken
+    text, markup, media = _html(message), keyboard(message.buttons), message.media
     if media is None:
-        call(chat_id, "send_message", rate_limited=first, text=text, parse_mode=parse_mode, reply_markup=markup)
+        _call(chat_id, "send_message", turn_taken=turn_taken, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return ""
-    payload = media.file_id or InputFile(media.content, filename=media.filename)
+    payload = media.handle or InputFile(media.content, filename=media.filename)
     method = f"send_{media.kind}"
     if visible_length(text) <= CAPTION_LIMIT:
-        message = call(
+        sent = _call(
             chat_id,
             method,
-            rate_limited=first,
+            turn_taken=turn_taken,
             **{media.kind: payload},
             caption=text,
-            parse_mode=parse_mode,
+            parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
-        return _file_id(message, media.kind)
-    message = call(chat_id, method, rate_limited=first, **{media.kind: payload})
-    call(chat_id, "send_message", text=text, parse_mode=parse_mode, reply_markup=markup)
-    return _file_id(message, media.kind)
+        return _file_id(sent, media.kind)
+    sent = _call(chat_id, method, turn_taken=turn_taken, **{media.kind: payload})
+    _call(chat_id, "send_message", text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return _file_id(sent, media.kind)
 
 
-def subscriber_chat_for(user) -> str | None:
-    from mailings.models import BotSubscriber
-
-    return (
-        BotSubscriber.objects.filter(user=user, channel="telegram", is_active=True)
-        .order_by("-subscribed_at")
-        .values_list("chat_id", flat=True)
-        .first()
-    )
+def send_reply(*, chat_id, html: str, reply_markup=None) -> SendResult:
+    """A bot's answer in a chat, with a keyboard of the bot's own (e.g. the Mini App button)."""
+    try:
+        _call(chat_id, "send_message", text=html, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    except SendFailed as failure:
+        return failure.result
+    return SendResult.sent()
 
 
 class TelegramChannel(Channel):
+    """Media is uploaded with the first message; its file_id comes back in SendResult.media_handle."""
+
     name = "telegram"
 
     def address_for(self, user) -> str | None:
         if not is_configured():
             return None
-        return subscriber_chat_for(user)
+        return subscriber_chat_for(user=user, channel=self.name)
 
-    def send(self, *, address: str, message: Message) -> None:
-        # Notification templates are rendered with autoescaping, so their text is
-        # already valid HTML for Telegram unless a template wrote raw markup.
-        text = message.text
-        try:
-            validate_html(text)
-        except TelegramHTMLError:
-            text = escape(text)
-        else:
-            text = sanitize(text)
-        try:
-            send_rich(chat_id=address, text=text, buttons=message.buttons)
-        except RecipientGone:
-            from mailings.services import subscriber_deactivate
+    def take_turn(self, address: str) -> bool:
+        return _take_turn(address)
 
-            subscriber_deactivate(channel="telegram", chat_id=address)
-            raise
+    def send(self, *, address: str, message: Message, dedupe_key: str = "", turn_taken: bool = False) -> SendResult:
+        # Telegram has no deduplication key; a row claimed before its send is what prevents repeats.
+        try:
+            file_id = _send(address, message, turn_taken=turn_taken)
+        except SendFailed as failure:
+            return failure.result
+        return SendResult.sent(media_handle=file_id)
 
 
 register_channel(TelegramChannel())

@@ -5,33 +5,35 @@ vk-api posts every method to the hard-coded ``https://api.vk.ru/method/<name>``
 settings.VK_API_BASE_URL, so production talks to VK and tests to a local fake.
 
 ``messages.send`` goes to up to 100 ``peer_ids`` per call with a ``random_id``
-chosen by the caller (mailings derive it from the mailing and the batch, so a
-retried call is deduplicated by VK). Per-peer errors 901/902 (the user does
-not allow messages) make the subscriber inactive; errors 6/9/29 (too many
-requests, flood control, rate limit) back off and retry.
+derived from the caller's dedupe key, so a repeated call is dropped by VK.
+Outcomes: per-peer errors 901/902/7 (the user does not allow messages) →
+``blocked``, other per-peer or call errors → ``failed``; error 6 (too many
+requests per second) is waited out briefly, 9/10/29 (flood control, server
+error, quota) and network errors → ``retry``.
 """
 
 import hashlib
 import json
 import os
+import secrets
 import threading
-import time
 
 import requests
 import vk_api
 from django.conf import settings
 from vk_api.exceptions import ApiError, ApiHttpError
 
-from mailings.channels.base import Channel, DeliveryError, Message, PermanentDeliveryError
+from mailings.channels.base import RATE_LIMIT_WAIT, Channel, Media, Message, SendFailed, SendResult, wait_out
 from mailings.channels.registry import register_channel
-from mailings.channels.telegram import RecipientGone
 from mailings.rate_limit import acquire_vk
+from mailings.selectors import subscriber_chat_for
 
 API_VERSION = "5.199"
 MAX_PEERS_PER_CALL = 100
 RECIPIENT_GONE_CODES = {901, 902, 7}
-RETRY_CODES = {6, 9, 29, 10}
-BACKOFF = (0.5, 1.0, 2.0, 4.0)
+TOO_MANY_PER_SECOND = 6
+TOO_MANY_WAIT = 1.0  # error 6 names no wait; a second is what "per second" needs
+RETRY_CODES = {9, 10, 29}
 VK_HOSTS = ("https://api.vk.ru/method/", "https://api.vk.com/method/")
 
 
@@ -68,30 +70,39 @@ def get_api() -> vk_api.VkApi:
         api = vk_api.VkApi(token=settings.VK_GROUP_TOKEN, session=VKSession(settings.VK_API_BASE_URL))
         api.api_version = API_VERSION
         api.RPS_DELAY = 0  # the shared limiter paces calls across all workers
-        api.error_handlers.pop(vk_api.vk_api.TOO_MANY_RPS_CODE, None)  # we back off ourselves
+        api.error_handlers.pop(vk_api.vk_api.TOO_MANY_RPS_CODE, None)  # error 6 is ours to handle
         _local.apis[key] = api
     return api
 
 
-def call(method: str, values: dict):
-    """One VK API call: rate limited, retried on 6/9/29 and network errors."""
+def _take_turn() -> bool:
+    try:
+        acquire_vk(timeout=RATE_LIMIT_WAIT)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _call(method: str, values: dict, *, turn_taken: bool = False):
+    """One VK API call, rate limited; a failure raises SendFailed with its outcome."""
     api = get_api()
-    for attempt in range(len(BACKOFF) + 1):
-        try:
-            acquire_vk()
-        except TimeoutError as exc:
-            raise DeliveryError(str(exc)) from exc
+    waits = 0
+    while True:
+        if not turn_taken and not _take_turn():
+            raise SendFailed(SendResult.retry("no rate-limit slot for VK in time"))
+        turn_taken = False
         try:
             return api.method(method, values)
         except ApiError as exc:
-            if exc.code not in RETRY_CODES:
-                raise PermanentDeliveryError(f"VK error {exc.code}: {exc.error.get('error_msg', '')}") from exc
-            error = DeliveryError(f"VK error {exc.code}: {exc.error.get('error_msg', '')}")
+            error = f"VK error {exc.code}: {exc.error.get('error_msg', '')}"
+            if exc.code == TOO_MANY_PER_SECOND and wait_out(TOO_MANY_WAIT, waits):
+                waits += 1
+                continue
+            if exc.code in RETRY_CODES or exc.code == TOO_MANY_PER_SECOND:
+                raise SendFailed(SendResult.retry(error)) from exc
+            raise SendFailed(SendResult.failed(error)) from exc
         except (requests.RequestException, ApiHttpError, ValueError) as exc:
-            error = DeliveryError(f"VK network error: {exc}")
-        if attempt < len(BACKOFF):
-            time.sleep(BACKOFF[attempt])
-    raise error
+            raise SendFailed(SendResult.retry(f"VK network error: {exc}")) from exc
 
 
 def random_id_for(*parts) -> int:
@@ -112,36 +123,17 @@ def keyboard(buttons) -> str | None:
     return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 
-def send_to_peers(*, peer_ids, text: str, random_id: int, buttons=(), attachment: str = "") -> dict:
-    """messages.send to ≤100 peers; return {peer_id: None (sent) or (code, description)}."""
-    peer_ids = [int(p) for p in peer_ids]
-    if not 0 < len(peer_ids) <= MAX_PEERS_PER_CALL:
-        raise ValueError("messages.send takes 1..100 peer_ids")
-    values = {"peer_ids": ",".join(map(str, peer_ids)), "message": text, "random_id": random_id}
-    markup = keyboard(buttons)
-    if markup:
-        values["keyboard"] = markup
-    if attachment:
-        values["attachment"] = attachment
-    response = call("messages.send", values)
-    results = dict.fromkeys(peer_ids)
-    if isinstance(response, list):
-        for item in response:
-            error = item.get("error")
-            if error:
-                results[int(item["peer_id"])] = (int(error.get("code", 0)), error.get("description", ""))
-    return results
-
-
-def upload_message_photo(*, content: bytes, filename: str) -> str:
-    """Upload a photo for messages; return the attachment string ``photo<owner>_<id>[_<key>]``."""
-    server = call("photos.getMessagesUploadServer", {"peer_id": 0})
+def _upload_photo(media: Media) -> str:
+    """Upload a photo for messages; the attachment string ``photo<owner>_<id>[_<key>]``."""
+    server = _call("photos.getMessagesUploadServer", {"peer_id": 0})
     try:
-        response = get_api().http.post(server["upload_url"], files={"photo": (filename, content)}, timeout=60)
+        response = get_api().http.post(
+            server["upload_url"], files={"photo": (media.filename, media.content)}, timeout=60
+        )
         uploaded = response.json()
     except (requests.RequestException, ValueError) as exc:
-        raise DeliveryError(f"VK upload failed: {exc}") from exc
-    saved = call(
+        raise SendFailed(SendResult.retry(f"VK upload failed: {exc}")) from exc
+    saved = _call(
         "photos.saveMessagesPhoto",
         {"server": uploaded["server"], "photo": uploaded["photo"], "hash": uploaded["hash"]},
     )[0]
@@ -151,32 +143,74 @@ def upload_message_photo(*, content: bytes, filename: str) -> str:
     return attachment
 
 
+def _send_to_peers(peer_ids: list[int], message: Message, *, random_id: int, turn_taken: bool) -> dict:
+    """messages.send to ≤100 peers; {peer_id: None (sent) or (code, description)}."""
+    values = {"peer_ids": ",".join(map(str, peer_ids)), "message": message.text, "random_id": random_id}
+    markup = keyboard(message.buttons)
+    if markup:
+        values["keyboard"] = markup
+    media = message.media
+    if media is not None and media.kind == "photo":
+        values["attachment"] = media.handle or _upload_photo(media)
+    response = _call("messages.send", values, turn_taken=turn_taken)
+    errors = dict.fromkeys(peer_ids)
+    if isinstance(response, list):
+        for item in response:
+            error = item.get("error")
+            if error:
+                errors[int(item["peer_id"])] = (int(error.get("code", 0)), error.get("description", ""))
+    return errors
+
+
 class VKChannel(Channel):
     name = "vk"
+    batch_size = MAX_PEERS_PER_CALL
+    resend_is_deduplicated = True
 
     def address_for(self, user) -> str | None:
         if not is_configured():
             return None
-        from mailings.models import BotSubscriber
+        return subscriber_chat_for(user=user, channel=self.name)
 
-        return (
-            BotSubscriber.objects.filter(user=user, channel="vk", is_active=True)
-            .order_by("-subscribed_at")
-            .values_list("chat_id", flat=True)
-            .first()
-        )
+    def take_turn(self, address: str) -> bool:
+        return _take_turn()
 
-    def send(self, *, address: str, message: Message) -> None:
-        random_id = random_id_for("notification", address, message.subject, message.text)
-        result = send_to_peers(peer_ids=[address], text=message.text, random_id=random_id, buttons=message.buttons)
-        error = result.get(int(address))
-        if error:
-            if error[0] in RECIPIENT_GONE_CODES:
-                from mailings.services import subscriber_deactivate
+    def upload_media(self, media: Media) -> SendResult:
+        # VK messages carry photos only; animations and videos go without.
+        if media.kind != "photo":
+            return SendResult.sent()
+        try:
+            return SendResult.sent(media_handle=_upload_photo(media))
+        except SendFailed as failure:
+            return failure.result
 
-                subscriber_deactivate(channel="vk", chat_id=address)
-                raise RecipientGone(f"VK error {error[0]}: {error[1]}")
-            raise PermanentDeliveryError(f"VK error {error[0]}: {error[1]}")
+    def send(self, *, address: str, message: Message, dedupe_key: str = "", turn_taken: bool = False) -> SendResult:
+        return self.send_batch(addresses=[address], message=message, dedupe_key=dedupe_key, turn_taken=turn_taken)[
+            address
+        ]
+
+    def send_batch(
+        self, *, addresses, message: Message, dedupe_key: str = "", turn_taken: bool = False
+    ) -> dict[str, SendResult]:
+        """One ``messages.send`` for up to 100 peers; ``random_id`` from ``dedupe_key`` (random without one)."""
+        addresses = list(addresses)
+        if not 0 < len(addresses) <= MAX_PEERS_PER_CALL:
+            raise ValueError("messages.send takes 1..100 peer_ids")
+        random_id = random_id_for(dedupe_key) if dedupe_key else secrets.randbelow(0x7FFFFFFF) + 1
+        try:
+            errors = _send_to_peers([int(a) for a in addresses], message, random_id=random_id, turn_taken=turn_taken)
+        except SendFailed as failure:
+            return dict.fromkeys(addresses, failure.result)
+        results = {}
+        for address in addresses:
+            error = errors.get(int(address))
+            if error is None:
+                results[address] = SendResult.sent()
+            elif error[0] in RECIPIENT_GONE_CODES:
+                results[address] = SendResult.blocked(f"VK error {error[0]}: {error[1]}")
+            else:
+                results[address] = SendResult.failed(f"VK error {error[0]}: {error[1]}")
+        return results
 
 
 register_channel(VKChannel())

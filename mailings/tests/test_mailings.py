@@ -197,11 +197,9 @@ def test_blocked_bad_and_429_recipients_are_handled(fake_telegram):
     assert (mailing.status, mailing.sent_count, mailing.failed_count) == ("sent", 2, 2)
 
 
-def test_network_failure_leaves_the_row_pending_for_a_retry(fake_telegram, monkeypatch):
-    from mailings.channels import DeliveryError
-    from mailings.channels import telegram as tg
+def test_network_failure_leaves_the_row_pending_for_a_retry(fake_telegram):
+    from mailings.sending import DeliveryError
 
-    monkeypatch.setattr(tg, "NETWORK_BACKOFF", (0.01,))
     subscriber = BotSubscriberFactory()
     fake_telegram.drop_connections[subscriber.chat_id] = 10
     mailing = make_mailing()
@@ -224,6 +222,18 @@ def test_network_failure_leaves_the_row_pending_for_a_retry(fake_telegram, monke
     delivery.refresh_from_db()
     assert delivery.status == "sent"
     assert len(fake_telegram.messages_to(subscriber.chat_id)) == 1
+
+
+def test_the_batch_task_retries_a_network_failure_and_sends_once(fake_telegram, celery_retries_in_place):
+    subscribers = [BotSubscriberFactory() for _ in range(3)]
+    fake_telegram.drop_connections[subscribers[1].chat_id] = 1
+    mailing = make_mailing()
+
+    run_due(mailing)
+
+    assert fake_telegram.count_by_chat() == {s.chat_id: 1 for s in subscribers}
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.sent_count, mailing.failed_count) == ("sent", 3, 0)
 
 
 def test_media_is_uploaded_once_then_reused_by_file_id(fake_telegram):
@@ -321,11 +331,11 @@ def test_resume_after_a_crash_sends_only_the_rest(fake_telegram, settings):
     Mailing.objects.filter(pk=mailing.pk).update(materialized_at=timezone.now(), heartbeat_at=timezone.now())
     rows = list(Delivery.objects.filter(mailing=mailing).order_by("pk"))
     # the dead worker's progress: first delivered, second in flight
-    from mailings.channels import telegram as tg
+    from mailings.channels import Message, get_channel
 
-    tg.send_rich(chat_id=subscribers[0].chat_id, text=mailing.text)
+    get_channel("telegram").send(address=subscribers[0].chat_id, message=Message(html=mailing.text))
     Delivery.objects.filter(pk=rows[0].pk).update(status="sent", sent_at=timezone.now())
-    tg.send_rich(chat_id=subscribers[1].chat_id, text=mailing.text)
+    get_channel("telegram").send(address=subscribers[1].chat_id, message=Message(html=mailing.text))
     Delivery.objects.filter(pk=rows[1].pk).update(status="sending", claimed_at=timezone.now(), claimed_by="dead")
 
     settings.MAILING_DELIVERY_LEASE_SECONDS = 60
@@ -344,7 +354,7 @@ def test_vk_orphans_are_resent_with_the_same_random_id(fake_vk, settings):
         BotSubscriberFactory(channel="vk", chat_id=str(20_000 + n))
     mailing = make_mailing(channels=["vk"])
     Mailing.objects.filter(pk=mailing.pk).update(status="sending", started_at=timezone.now())
-    from mailings.channels import vk
+    from mailings.channels import Message, get_channel
     from mailings.selectors import mailing_recipient_rows
 
     for key, sub_id, _user in mailing_recipient_rows(mailing=mailing, channel="vk"):
@@ -352,7 +362,9 @@ def test_vk_orphans_are_resent_with_the_same_random_id(fake_vk, settings):
     first = Delivery.objects.filter(mailing=mailing).order_by("pk").first()
     batch_key = f"{mailing.pk}:{first.pk}"
     # the dead worker's call reached VK, but it died before recording it
-    vk.send_to_peers(peer_ids=[20_000, 20_001, 20_002], text="x", random_id=vk.random_id_for("mailing", batch_key))
+    get_channel("vk").send_batch(
+        addresses=["20000", "20001", "20002"], message=Message(text="x"), dedupe_key=f"mailing:{batch_key}"
+    )
     Delivery.objects.filter(mailing=mailing).update(
         status="sending", batch_key=batch_key, claimed_at=timezone.now() - timedelta(hours=1)
     )

@@ -81,3 +81,21 @@ def test_notify_staff_reaches_every_active_staff_member_once(staff_user, user, d
         notify_staff(kind="message", context={"subject": "Оплата", "text": "500 ₽"}, dedupe_key="topup:1")
 
     assert [m.to for m in mail.outbox] == [[staff_user.email]]
+
+
+def test_a_long_retry_after_is_retried_by_the_task_not_slept(
+    user, fake_telegram, celery_retries_in_place, django_capture_on_commit_callbacks
+):
+    from mailings.tests.factories import BotSubscriberFactory
+
+    BotSubscriberFactory(channel="telegram", chat_id="4290", user=user)
+    fake_telegram.retry_after = 600
+    fake_telegram.force_429["4290"] = 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(user=user, kind="message", context={"subject": "S", "text": "T"}, dedupe_key="r1")
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.channel, notification.attempts) == ("sent", "telegram", 2)
+    assert len(fake_telegram.messages_to("4290")) == 1
+    assert mail.outbox == []
