@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.signals import topup_paid
 from mailings.bot_registry import start_payload_register
-from mailings.services import notification_kind_register
 from portal.signals import platform_user_created, user_erasing
 
 
@@ -15,6 +14,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
+        from mailings.services import notification_kind_register
         from referrals.bot import bot_start_with_code
         from referrals.services import REFERRER_NOTICE_CHANNELS
         from referrals.signals import (
