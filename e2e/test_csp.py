@@ -22,7 +22,8 @@ from bookings.tests.factories import BookingFactory, ResourceFactory, open_every
 from catalog.services import photo_add
 from catalog.tests.factories import OrganizationFactory, ServiceFactory
 from mailings.models import Mailing
-from portal.tests.factories import TicketFactory, UserFactory
+from portal.tests.factories import UserFactory
+from support.tests.factories import TicketFactory
 from portal.tests.images import image_bytes, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
