@@ -23,8 +23,8 @@ from catalog.services import photo_add
 from catalog.tests.factories import OrganizationFactory, ServiceFactory
 from mailings.models import Mailing
 from portal.tests.factories import UserFactory
-from support.tests.factories import TicketFactory
 from portal.tests.images import image_bytes, upload
+from support.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,8 +115,8 @@ def test_user_pages_load_with_no_csp_violation_or_console_error(page, live_serve
     login(owner)
     for path in [
         reverse("portal:profile"),
-        reverse("portal:tickets"),
-        reverse("portal:ticket_detail", args=[ticket.pk]),
+        reverse("support:tickets"),
+        reverse("support:ticket_detail", args=[ticket.pk]),
         reverse("bookings:mine"),
         reverse("bookings:detail", args=[booking.pk]),
         reverse("bookings:organization", args=[org.pk]),
