@@ -130,7 +130,7 @@ def test_user_pages_carry_no_inline_script_or_style(client, user):
     client.force_login(user)
     for path in [
         reverse("portal:profile"),
-        reverse("portal:tickets"),
+        reverse("support:tickets"),
         reverse("bookings:mine"),
         reverse("billing:balance"),
         reverse("referrals:mine"),
