@@ -14,6 +14,7 @@ from billing import selectors, services
 from billing.forms import GrantForm
 from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueReport, Subscription
 from portal import errors
+from portal.formatting import money_format
 
 
 class ReadOnlyAdminMixin:
@@ -85,8 +86,12 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _("%(user)s: %(amount)s ₽ recorded, balance %(balance)s ₽.")
-                        % {"user": user, "amount": entry.amount, "balance": entry.balance_after},
+                        _("%(user)s: %(amount)s recorded, balance %(balance)s.")
+                        % {
+                            "user": user,
+                            "amount": money_format(entry.amount),
+                            "balance": money_format(entry.balance_after),
+                        },
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(

@@ -18,6 +18,7 @@ from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
 from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
 from portal.errors import DomainError
+from portal.formatting import DATE_FORMAT, datetime_format
 
 
 @admin.register(City)
@@ -163,7 +164,9 @@ class OrganizationAdmin(admin.ModelAdmin):
         if obj.listed_until is None:
             return _("never listed")
         if obj.listed_until > timezone.now():
-            return _("until %(date)s") % {"date": timezone.localtime(obj.listed_until).strftime("%d.%m.%Y")}
+            return _("until %(date)s") % {
+                "date": datetime_format(obj.listed_until, zone=obj.city.tzinfo, fmt=DATE_FORMAT)
+            }
         return _("expired")
 
     @admin.display(description=_("owner blocked"), boolean=True)

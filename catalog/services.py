@@ -1,24 +1,25 @@
 """Catalog services (writes with business rules).
 
-Owners manage their own organizations, services and photos; staff may act on
-any. Somebody else's organization is reported as not found, never as
-forbidden, so its existence does not leak.
+Who may manage an organization is ``catalog.selectors.organization_can_manage``
+(its owner, and staff on any). Somebody else's organization is reported as not
+found, never as forbidden, so its existence does not leak.
 """
 
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
-from catalog.cache import catalog_changed
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from catalog.selectors import organizations_managed_by
 from catalog.slugs import make_slug
-from catalog.validators import normalize_phone, normalize_website
-from portal.errors import Conflict, NotFound, PermissionDenied, UserBlocked, ValidationError
+from catalog.validators import normalize_website
+from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from portal.phones import phone_normalize
+from portal.services import actor_ensure_active
 
 MAX_PHOTOS = 20
 ORGANIZATION_FIELDS = ("name", "city", "description", "address", "phone", "website")
@@ -40,22 +41,12 @@ def listing_extend(*, organization: Organization, until: datetime) -> Organizati
 # --- helpers --------------------------------------------------------------------
 
 
-def _check_actor(by) -> None:
-    if by is None or not by.is_authenticated:
-        raise PermissionDenied(_("Log in to manage organizations."), code="not_authenticated")
-    if getattr(by, "is_blocked", False):
-        raise UserBlocked(_("Your account has been blocked."))
-
-
 def _lock_own(organization: Organization | int, by) -> Organization:
-    """Lock and return the organization if ``by`` owns it (or is staff); NotFound otherwise."""
-    _check_actor(by)
+    """Lock and return the organization if ``by`` may manage it; NotFound otherwise."""
+    actor_ensure_active(by)
     pk = organization.pk if isinstance(organization, Organization) else organization
-    qs = Organization.objects.select_for_update()
-    if not by.is_staff:
-        qs = qs.filter(owner=by)
     try:
-        return qs.get(pk=pk)
+        return organizations_managed_by(user=by).select_for_update().get(pk=pk)
     except Organization.DoesNotExist:
         raise NotFound(_("Organization not found."))
 
@@ -83,12 +74,12 @@ def _clean_fields(data: dict) -> dict:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
             errors["name"] = [_("Enter the name.")]
-    for field, normalize in (("phone", normalize_phone), ("website", normalize_website)):
+    for field, normalize in (("phone", phone_normalize), ("website", normalize_website)):
         if field in cleaned:
             try:
                 cleaned[field] = normalize(cleaned[field] or "")
-            except DjangoValidationError as exc:
-                errors[field] = list(exc.messages)
+            except ValidationError as exc:
+                errors[field] = [exc.message]
     for field in ("description", "address"):
         if field in cleaned:
             cleaned[field] = (cleaned[field] or "").strip()
@@ -121,7 +112,7 @@ def organization_create(
     logo=None,
 ) -> Organization:
     """Create a draft organization owned by ``owner`` (it is published separately)."""
-    _check_actor(owner)
+    actor_ensure_active(owner)
     data = _clean_fields(
         {"name": name, "city": city, "description": description, "address": address, "phone": phone,
          "website": website}
@@ -315,10 +306,12 @@ def service_create(
 
 
 def _own_service(service_id: int, by) -> Service:
-    _check_actor(by)
-    qs = Service.objects.select_for_update().select_related("organization")
-    if not by.is_staff:
-        qs = qs.filter(organization__owner=by)
+    actor_ensure_active(by)
+    qs = (
+        Service.objects.select_for_update()
+        .select_related("organization")
+        .filter(organization__in=organizations_managed_by(user=by))
+    )
     try:
         return qs.get(pk=service_id)
     except Service.DoesNotExist:
@@ -349,8 +342,3 @@ def service_delete(*, service: Service | int, by) -> bool:
         service.is_active = False
         service.save(update_fields=["is_active"])
         return False
-
-
-def catalog_invalidate() -> None:
-    """Drop every cached public list (after writes that bypass model signals)."""
-    catalog_changed()

@@ -51,7 +51,7 @@ def catalog_list(request):
 
 def organization_detail(request, pk: int):
     organization = get_object_or_404(selectors.organization_detail_queryset(user=request.user), pk=pk)
-    is_owner = request.user.is_authenticated and organization.owner_id == request.user.pk
+    is_owner = selectors.organization_can_manage(user=request.user, organization=organization)
     return render(
         request,
         "catalog/detail.html",
@@ -69,8 +69,8 @@ def organization_detail(request, pk: int):
 
 
 def _own_or_404(request, pk: int) -> Organization:
-    """The requesting owner's organization; anybody else's is a 404 (also for staff, who use the admin)."""
-    return get_object_or_404(Organization.objects.owned_by(request.user).select_related("city"), pk=pk)
+    """An organization the user may manage (``organization_can_manage``); any other is a 404."""
+    return get_object_or_404(selectors.organizations_managed_by(user=request.user).select_related("city"), pk=pk)
 
 
 def _form_errors(form, exc: DomainError) -> None:
@@ -240,7 +240,9 @@ def organization_services(request, pk: int):
 
 
 def _own_service_or_404(request, pk: int, service_id: int) -> Service:
-    services_qs = Service.objects.select_related("organization").filter(organization__owner=request.user)
+    services_qs = Service.objects.select_related("organization").filter(
+        organization__in=selectors.organizations_managed_by(user=request.user)
+    )
     return get_object_or_404(services_qs, pk=service_id, organization_id=pk)
 
 

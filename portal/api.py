@@ -10,17 +10,18 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from portal import errors, services
+from portal import services
 from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import User
-from portal.phones import phone_normalize
+from portal.phones import PhoneSerializerField
 
 ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 
 
 class MeSerializer(serializers.ModelSerializer):
     avatar_thumbnail = serializers.ImageField(read_only=True)
+    phone = PhoneSerializerField()
 
     class Meta:
         model = User
@@ -37,12 +38,6 @@ class MeSerializer(serializers.ModelSerializer):
             "date_joined",
         ]
         read_only_fields = ["id", "email", "avatar", "avatar_thumbnail", "is_verified", "date_joined"]
-
-    def validate_phone(self, value: str) -> str:
-        try:
-            return phone_normalize(value)
-        except errors.ValidationError as exc:
-            raise serializers.ValidationError(exc.message, code=exc.code)
 
 
 class MeView(APIView):

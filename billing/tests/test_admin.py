@@ -157,7 +157,7 @@ def test_dashboard_numbers_on_known_data(staff_client, staff_user):
     assert months[datetime(2026, 6, 1).date()]["grants"] == Decimal("150.00")
     assert data["active_subscriptions"] == 0  # bought in May for a month: over by mid-June
     assert response.status_code == 200
-    assert 'data-metric="topups">1800,00' in response.content.decode()
+    assert 'data-metric="topups">1\xa0800\xa0₽' in response.content.decode()
     assert_ledger_invariant()
 
 
