@@ -5,7 +5,6 @@ Python code (notifications, the admin, the bots) writes the same as the pages.
 """
 
 from django import forms, template
-from django.templatetags.tz import do_timezone
 
 from portal.formatting import DATE_FORMAT, TIME_FORMAT, datetime_format, money_format
 from portal.phones import phone_format
@@ -41,19 +40,6 @@ def local_date(value, zone=None) -> str:
 def local_time(value, zone=None) -> str:
     """``14:30`` for a moment in ``zone`` (an IANA name: the organization's city)."""
     return datetime_format(value, zone=zone, fmt=TIME_FORMAT)
-
-
-@register.filter
-def in_zone(value, zone_name: str):
-    """Convert an aware datetime to the named IANA zone (e.g. a city's).
-
-    Built on Django's own ``timezone`` filter, which marks the result so a
-    following ``|date`` or ``|time`` keeps that zone instead of converting the
-    value back to the active one.
-    """
-    if not value:
-        return value
-    return do_timezone(value, zone_name)
 
 
 @register.filter
