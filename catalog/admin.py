@@ -16,9 +16,10 @@ from catalog import services
 from catalog.forms import ImportForm
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
-from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
+from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service, missing_for_publishing
 from portal.errors import DomainError
 from portal.formatting import DATE_FORMAT, datetime_format
+from portal.phones import PhoneFormField
 
 
 @admin.register(City)
@@ -63,10 +64,73 @@ class ListingStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ServiceAdminForm(forms.ModelForm):
+    """Shows the refusals of ``services.service_fields_clean`` next to the fields; saving calls the services."""
+
+    class Meta:
+        model = Service
+        fields = ["organization", "name", "description", "price", "duration_minutes", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {f: cleaned[f] for f in ("name", "price", "duration_minutes") if cleaned.get(f) is not None}
+        try:
+            cleaned.update(services.service_fields_clean(values))
+        except DomainError as exc:
+            _form_errors(self, exc)
+        return cleaned
+
+
 class ServiceInline(admin.TabularInline):
     model = Service
+    form = ServiceAdminForm
     extra = 0
     fields = ["name", "price", "duration_minutes", "is_active"]
+
+
+def _service_data(form) -> dict:
+    return {f: form.cleaned_data[f] for f in services.SERVICE_FIELDS if f in form.cleaned_data}
+
+
+def services_formset_save(*, formset, organization, by) -> None:
+    """Save an inline formset of services through catalog.services (create, update, delete)."""
+    # What the admin's history message reads (formset.save() would have set them).
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            services.service_delete(service=form.instance.pk, by=by)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        if form.instance.pk:
+            services.service_update(service=form.instance.pk, by=by, **_service_data(form))
+        else:
+            services.service_create(organization=organization, by=by, **_service_data(form))
+
+
+def photos_formset_save(*, formset, organization, by) -> None:
+    """Save an inline formset of photos through catalog.services (add, caption, move, delete)."""
+    # What the admin's history message reads (formset.save() would have set them).
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            services.photo_delete(organization=organization, photo_id=form.instance.pk, by=by)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        data = form.cleaned_data
+        if not form.instance.pk:
+            photo = services.photo_add(
+                organization=organization, by=by, image=data["image"], caption=data.get("caption", "")
+            )
+        else:
+            photo = form.instance
+            if "caption" in form.changed_data:
+                services.photo_caption_set(
+                    organization=organization, photo_id=photo.pk, by=by, caption=data.get("caption", "")
+                )
+        if "position" in form.changed_data:
+            services.photo_move(organization=organization, photo_id=photo.pk, by=by, position=data["position"])
 
 
 def _reencoded(upload, *, max_side: int | None = None):
@@ -91,13 +155,51 @@ class PhotoAdminForm(forms.ModelForm):
         return image
 
 
+def _form_errors(form, exc: DomainError) -> None:
+    """A service's refusal next to the fields it names (``extra["errors"]``), else above the form."""
+    field_errors = exc.extra.get("errors") or {}
+    for field, messages_ in field_errors.items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+    if not field_errors:
+        form.add_error(None, exc.message)
+
+
 class OrganizationAdminForm(forms.ModelForm):
+    """Checks what the catalog services will check, so a refusal shows next to its field.
+
+    Saving goes through ``catalog.services`` (OrganizationAdmin.save_model): the
+    phone and website are normalised, a new name or city gets a new slug, and a
+    published organization must stay complete, as for owners.
+    """
+
+    phone = PhoneFormField(label=_("phone"), required=False)
+    website = forms.CharField(label=_("website"), required=False, max_length=200)
+
     class Meta:
         model = Organization
         fields = ["logo"]  # OrganizationAdmin.fields decides which fields the page shows
 
     def clean_logo(self):
         return _reencoded(self.cleaned_data.get("logo"), max_side=LOGO_MAX_SIDE)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {f: cleaned[f] for f in services.ORGANIZATION_FIELDS if f in cleaned}
+        try:
+            values = services.organization_fields_clean(values)
+        except DomainError as exc:
+            _form_errors(self, exc)
+            return cleaned
+        cleaned.update(values)
+        if self.instance.pk and self.instance.status == Organization.Status.PUBLISHED and "categories" in cleaned:
+            values = {f: cleaned.get(f, getattr(self.instance, f)) for f in services.ORGANIZATION_FIELDS}
+            if missing_for_publishing(values, has_categories=bool(cleaned["categories"])):
+                self.add_error(
+                    None,
+                    _("A published organization needs a description, an address, a phone or website and a category."),
+                )
+        return cleaned
 
 
 class PhotoInline(admin.TabularInline):
@@ -130,10 +232,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_select_related = ["city", "owner"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["categories"]
-    # Status changes go through the publish/hide actions (services.organization_publish
-    # checks completeness, organization_hide marks it hidden by staff); the listing
-    # through billing (listing_extend).
-    readonly_fields = ["status", "listed_until", "created_at", "updated_at", "hidden_by_staff"]
+    # Every change goes through catalog.services: the details through organization_create/
+    # organization_update (save_model), the status through the publish/hide actions
+    # (organization_publish checks completeness, organization_hide marks it hidden by staff),
+    # the listing through billing (listing_extend). The slug follows the name and city.
+    readonly_fields = ["slug", "status", "listed_until", "created_at", "updated_at", "hidden_by_staff"]
     fields = [
         "name",
         "slug",
@@ -158,6 +261,40 @@ class OrganizationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     change_list_template = "admin/catalog/organization/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request, obj=None):
+        # The owner is chosen when the organization is created; no service hands it over.
+        return [*self.readonly_fields, "owner"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in services.ORGANIZATION_FIELDS if f in form.cleaned_data}
+        staff_data = {f: form.cleaned_data[f] for f in services.ORGANIZATION_STAFF_FIELDS if f in form.cleaned_data}
+        logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else None
+        categories = form.cleaned_data.get("categories")
+        if not change:
+            created = services.organization_create(owner=form.cleaned_data["owner"], categories=categories, **data)
+            saved = services.organization_update(organization=created, by=request.user, logo=logo, **staff_data)
+        else:
+            saved = services.organization_update(
+                organization=obj.pk, by=request.user, categories=categories, logo=logo, **data, **staff_data
+            )
+        # The admin's responses and inlines work on ``obj``: give it what the services saved.
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # Categories were set by the service (save_model); the inlines go through the services too.
+        for formset in formsets:
+            save = services_formset_save if formset.model is Service else photos_formset_save
+            save(formset=formset, organization=form.instance.pk, by=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            # A rule the form could not foresee (a concurrent change): nothing was saved.
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description=_("listing"), boolean=False)
     def listing_state(self, obj):
@@ -207,11 +344,31 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    """Services of any organization; saving goes through catalog.services (service_create/service_update)."""
+
+    form = ServiceAdminForm
     list_display = ["name", "organization", "price", "duration_minutes", "is_active"]
     list_filter = ["is_active", ("organization__city", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.service_update(service=obj.pk, by=request.user, **_service_data(form))
+        else:
+            saved = services.service_create(
+                organization=form.cleaned_data["organization"], by=request.user, **_service_data(form)
+            )
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.service_delete(service=obj.pk, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for service in queryset.order_by("pk"):
+            services.service_delete(service=service.pk, by=request.user)
 
 
 @admin.register(ImportJob)

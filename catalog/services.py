@@ -23,6 +23,8 @@ from portal.services import actor_ensure_active
 
 MAX_PHOTOS = 20
 ORGANIZATION_FIELDS = ("name", "city", "description", "address", "phone", "website")
+# Fields only staff change (the back office): the moderators' note and the CSV import's key.
+ORGANIZATION_STAFF_FIELDS = ("moderation_note", "external_id")
 
 
 @transaction.atomic
@@ -66,8 +68,12 @@ def organization_slug(*, name: str, city: City, exclude_pk: int | None = None) -
     return slug
 
 
-def _clean_fields(data: dict) -> dict:
-    """Normalise and validate organization fields; raise ValidationError with a field map."""
+def organization_fields_clean(data: dict) -> dict:
+    """Normalise and validate organization fields; raise ValidationError with a field map.
+
+    The services run it on every write; a form that must show the errors next to
+    its fields before saving (the admin's) runs it in its ``clean()``.
+    """
     cleaned = dict(data)
     errors: dict[str, list[str]] = {}
     if "name" in cleaned:
@@ -113,7 +119,7 @@ def organization_create(
 ) -> Organization:
     """Create a draft organization owned by ``owner`` (it is published separately)."""
     actor_ensure_active(owner)
-    data = _clean_fields(
+    data = organization_fields_clean(
         {"name": name, "city": city, "description": description, "address": address, "phone": phone,
          "website": website}
     )  # fmt: skip
@@ -129,12 +135,23 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization | int, by, categories=None, logo=None, **fields) -> Organization:
-    """Change an organization's details. Unknown fields are refused."""
+    """Change an organization's details; a new name or city gives it a new slug.
+
+    ``logo``: a new upload, ``False`` to remove the logo, None to keep it.
+    Staff may also set ORGANIZATION_STAFF_FIELDS. Unknown fields are refused; a
+    published organization must stay complete (ValidationError ``incomplete``).
+    """
     organization = _lock_own(organization, by)
-    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    allowed = set(ORGANIZATION_FIELDS) | (set(ORGANIZATION_STAFF_FIELDS) if by.is_staff else set())
+    unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    data = _clean_fields(fields)
+    staff_data = {f: fields.pop(f) for f in ORGANIZATION_STAFF_FIELDS if f in fields}
+    if "external_id" in staff_data:
+        staff_data["external_id"] = (staff_data["external_id"] or "").strip() or None
+    if "moderation_note" in staff_data:
+        staff_data["moderation_note"] = (staff_data["moderation_note"] or "").strip()
+    data = {**organization_fields_clean(fields), **staff_data}
     city_changed = "city" in data and data["city"].pk != organization.city_id
     name_changed = "name" in data and data["name"] != organization.name
     for field, value in data.items():
@@ -145,6 +162,10 @@ def organization_update(*, organization: Organization | int, by, categories=None
         )
     if logo:
         organization.logo = validate_and_reencode(logo, max_side=LOGO_MAX_SIDE)
+    elif logo is False and organization.logo:
+        storage, name = organization.logo.storage, organization.logo.name
+        organization.logo = ""
+        transaction.on_commit(lambda: storage.delete(name))
     organization.save()
     if categories is not None:
         organization.categories.set(categories)
@@ -238,6 +259,15 @@ def photo_delete(*, organization: Organization | int, photo_id: int, by) -> None
 
 
 @transaction.atomic
+def photo_caption_set(*, organization: Organization | int, photo_id: int, by, caption: str) -> OrganizationPhoto:
+    """Change a photo's caption (200 characters at most)."""
+    _organization, photo = _own_photo(photo_id, organization, by)
+    photo.caption = (caption or "").strip()[:200]
+    photo.save(update_fields=["caption"])
+    return photo
+
+
+@transaction.atomic
 def photo_move(*, organization: Organization | int, photo_id: int, by, position: int) -> OrganizationPhoto:
     """Move a photo to ``position`` (0 = first) and renumber the gallery 0..n-1."""
     organization, photo = _own_photo(photo_id, organization, by)
@@ -257,7 +287,8 @@ def photo_move(*, organization: Organization | int, photo_id: int, by, position:
 SERVICE_FIELDS = ("name", "description", "price", "duration_minutes", "is_active")
 
 
-def _clean_service(data: dict) -> dict:
+def service_fields_clean(data: dict) -> dict:
+    """Normalise and validate service fields (name, price, duration); ValidationError with a field map."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(data)
     if "name" in cleaned:
@@ -298,7 +329,7 @@ def service_create(
 ) -> Service:
     """Add a service (name, price in RUB, duration) to the owner's organization."""
     organization = _lock_own(organization, by)
-    data = _clean_service(
+    data = service_fields_clean(
         {"name": name, "price": price, "duration_minutes": duration_minutes, "description": description or "",
          "is_active": bool(is_active)}
     )  # fmt: skip
@@ -324,7 +355,7 @@ def service_update(*, service: Service | int, by, **fields) -> Service:
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    for field, value in _clean_service(fields).items():
+    for field, value in service_fields_clean(fields).items():
         setattr(service, field, value)
     service.save()
     return service
