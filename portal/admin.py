@@ -9,12 +9,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.files.uploadedfile import UploadedFile
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import errors, services
+from portal.images import image_validate_and_normalize
 from portal.models import TelegramLinkToken, User
+from portal.phones import PhoneFormField
 
 
 class BlockReasonForm(forms.Form):
@@ -23,6 +27,24 @@ class BlockReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Stored with the block and shown to staff."),
     )
+
+
+class UserAdminChangeForm(UserChangeForm):
+    """Checks the profile as the profile services will (phone, avatar), so errors show on the form."""
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+        field_classes = {**UserChangeForm.Meta.field_classes, "phone": PhoneFormField}
+
+    def clean_avatar(self):
+        upload = self.cleaned_data.get("avatar")
+        if isinstance(upload, UploadedFile):
+            try:
+                image_validate_and_normalize(upload, max_side=1024, thumbnail_crop=True)
+            except errors.DomainError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+            upload.seek(0)
+        return upload
 
 
 class SocialAccountInline(admin.TabularInline):
@@ -40,6 +62,7 @@ class SocialAccountInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminChangeForm
     ordering = ["-date_joined"]
     list_display = [
         "email",
@@ -91,6 +114,22 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        """The profile (and a new avatar) through portal.services, as on the profile page; the rest as typed."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        profile = {f: form.cleaned_data[f] for f in services.PROFILE_FIELDS if f in form.cleaned_data}
+        avatar = form.cleaned_data.get("avatar") if "avatar" in form.changed_data else None
+        rest = [f for f in form.changed_data if f not in profile and f not in ("avatar", "groups", "user_permissions")]
+        if avatar is False:  # "clear" ticked: nothing to check
+            rest.append("avatar")
+        if rest:
+            obj.save(update_fields=rest)
+        services.user_profile_update(user=obj, **profile)
+        if avatar:
+            services.user_avatar_set(user=obj, file=avatar)
+        obj.refresh_from_db()
 
     @admin.action(description=_("Block selected users (asks for a reason)"), permissions=["change"])
     def block_users(self, request, queryset):

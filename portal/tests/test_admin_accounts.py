@@ -93,3 +93,28 @@ def test_non_staff_cannot_use_the_admin(client, user):
 
     assert client.get("/admin/portal/user/").status_code == 302
     assert not User.objects.filter(is_blocked=True).exists()
+
+
+def _user_change_data(user, **changes):
+    data = {
+        "email": user.email, "first_name": user.first_name, "last_name": user.last_name, "phone": user.phone,
+        "city": user.city_id or "", "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "10:00",
+        "socialaccount_set-TOTAL_FORMS": 0, "socialaccount_set-INITIAL_FORMS": 0,
+        "socialaccount_set-MIN_NUM_FORMS": 0, "socialaccount_set-MAX_NUM_FORMS": 0,
+    }  # fmt: skip
+    return {k: v for k, v in (data | changes).items() if v is not None}
+
+
+def test_the_user_change_form_saves_the_profile_through_the_service(staff_client, user):
+    # The user admin used to store the phone as typed, skipping the profile's phone rule.
+    url = f"/admin/portal/user/{user.pk}/change/"
+
+    response = staff_client.post(url, _user_change_data(user, phone="8 (999) 123-45-67", first_name="Ира"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert (user.phone, user.first_name) == ("+79991234567", "Ира")
+    response = staff_client.post(url, _user_change_data(user, phone="12-34"))
+    assert response.status_code == 200 and response.context["adminform"].form.errors["phone"]
+    user.refresh_from_db()
+    assert user.phone == "+79991234567"
