@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from mailings import services
+from mailings import drafts, services
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
@@ -88,6 +88,8 @@ class MailingForm(forms.ModelForm):
         "city_required": "city",
         "invalid_channels": "channels",
         "invalid_media": "media",
+        "invalid_send_at": "send_at",
+        "send_at_past": "send_at",
     }
 
     def clean(self):
@@ -107,6 +109,11 @@ class MailingForm(forms.ModelForm):
             )
         except DomainError as exc:
             self.add_error(self.FIELD_BY_ERROR_CODE.get(exc.code), exc.message)
+        if "send_at" not in self.errors:
+            try:
+                drafts.mailing_send_at_validate(cleaned.get("send_at"))
+            except DomainError as exc:
+                self.add_error("send_at", exc.message)
         return cleaned
 
 
@@ -133,10 +140,41 @@ class MailingAdmin(admin.ModelAdmin):
         return allowed
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            obj.status = Mailing.Status.DRAFT
-        super().save_model(request, obj, form, change)
+        # Saved with its buttons in save_related, through mailings.drafts.mailing_draft_save.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        """Save the mailing and its ordered buttons through the service (the rules of mailing_create)."""
+        buttons = []
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            rows = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            rows.sort(key=lambda f: (f.cleaned_data.get("position") or 0, f.instance.pk or 0))
+            buttons += [(f.cleaned_data["text"], f.cleaned_data["url"]) for f in rows]
+        data = form.cleaned_data
+        media = data.get("media") if "media" in form.changed_data else None
+        saved = drafts.mailing_draft_save(
+            mailing=form.instance if change else None,
+            name=data["name"],
+            text=data["text"],
+            send_at=data["send_at"],
+            audience=data["audience"],
+            channels=data["channels"],
+            buttons=buttons,
+            media=media,
+            city=data.get("city"),
+            by=request.user,
+        )
+        form.instance.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+        form.instance._state.adding = False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            # A rule the form could not foresee (sending started meanwhile): nothing was saved.
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     # --- actions -------------------------------------------------------------
     @admin.action(description=_("Schedule the selected drafts"))

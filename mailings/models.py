@@ -101,6 +101,8 @@ class Mailing(models.Model):
         VIDEO = "video", _("video")
 
     CHANNEL_CHOICES = [("telegram", "Telegram"), ("vk", "VK"), ("email", _("Email"))]
+    # What the back office may still change (mailings.drafts.mailing_draft_save).
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
 
     name = models.CharField(_("internal name"), max_length=200)
     text = models.TextField(_("text (HTML)"))
