@@ -635,6 +635,15 @@ def opening_hours_replace(
     Existing bookings are kept.
     """
     _ensure_manager(actor, organization)
+    opening_hours_validate(intervals=intervals)
+    OpeningHours.objects.filter(organization=organization).delete()
+    return OpeningHours.objects.bulk_create(
+        [OpeningHours(organization=organization, weekday=w, opens_at=o, closes_at=c) for w, o, c in intervals]
+    )
+
+
+def opening_hours_validate(*, intervals: list[tuple[int, time, time]]) -> None:
+    """The rules of a week of opening hours (see opening_hours_replace); raises ValidationError."""
     by_day: dict[int, list[tuple[time, time]]] = {}
     for weekday, opens_at, closes_at in intervals:
         if weekday not in range(7):
@@ -647,7 +656,3 @@ def opening_hours_replace(
         for (_o1, c1), (o2, _c2) in pairwise(day_intervals):
             if c1 == time(0) or o2 < c1:
                 raise errors.ValidationError(_("Opening hours of one day must not overlap."))
-    OpeningHours.objects.filter(organization=organization).delete()
-    return OpeningHours.objects.bulk_create(
-        [OpeningHours(organization=organization, weekday=w, opens_at=o, closes_at=c) for w, o, c in intervals]
-    )
