@@ -9,8 +9,12 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from billing import selectors
+        from billing.admin import grant_balance
         from mailings.models import Mailing
         from mailings.selectors import audience_register
+        from portal.admin import user_admin_action_register
 
         # Who has a paid-up subscription is billing's to know: mailings asks through this resolver.
         audience_register(audience=Mailing.Audience.ACTIVE_OWNERS, resolver=selectors.mailing_audience_active_owners)
+        # "Grant balance" in the users' admin: portal's admin offers a hook, billing fills it.
+        user_admin_action_register(grant_balance)

@@ -20,6 +20,20 @@ from portal.images import image_validate_and_normalize
 from portal.models import TelegramLinkToken, User
 from portal.phones import PhoneFormField
 
+# Actions that apps above portal offer in the users' list (billing: "Grant balance").
+# Portal knows none of them: an app registers its own in its AppConfig.ready().
+_user_actions: list = []
+
+
+def user_admin_action_register(action) -> None:
+    """Offer ``action`` (an admin action function) among the users' admin actions.
+
+    The hook for apps above portal, called from their ``AppConfig.ready()``;
+    the action is listed under its function name with its ``description``.
+    """
+    if action not in _user_actions:
+        _user_actions.append(action)
+
 
 class BlockReasonForm(forms.Form):
     reason = forms.CharField(
@@ -114,6 +128,13 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in _user_actions:
+            func, name, description = self.get_action(action)
+            actions[name] = (func, name, description)
+        return actions
 
     def save_model(self, request, obj, form, change):
         """The profile (and a new avatar) through portal.services, as on the profile page; the rest as typed."""

@@ -7,17 +7,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from catalog.sitemaps import OrganizationSitemap
 from catalog.views import home
-from portal import views
+from portal import shell_views
 
 urlpatterns = [
     path("", home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon, name="favicon"),
+    path("healthz", shell_views.healthz, name="healthz"),
+    path("favicon.ico", shell_views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include(("portal.api_urls", "api"), namespace="api")),
+    path("api/v1/", include(("portal.api_root_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from ?script= instead of inline (CSP script-src 'self').
     path(
@@ -25,7 +25,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="portal/swagger_ui.html"),
         name="api-docs",
     ),
-    path("", include("portal.site_urls")),
+    path("", include("portal.account_urls")),
     path("", include("support.urls")),
     path("catalog/", include("catalog.urls")),
     path("bookings/", include("bookings.urls")),
@@ -37,5 +37,5 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler404 = "portal.views.page_not_found"
-handler500 = "portal.views.server_error"
+handler404 = "portal.shell_views.page_not_found"
+handler500 = "portal.shell_views.server_error"

@@ -64,6 +64,15 @@ def test_user_admin_action_leads_to_the_grant_form(staff_client, user):
     assert response["Location"].endswith(f"/admin/billing/ledgerentry/grant/?user={user.pk}")
 
 
+def test_the_grant_action_comes_through_portals_hook_not_a_patch():
+    # billing/admin.py used to rewrite portal's UserAdmin.actions when imported.
+    from billing.admin import grant_balance
+    from portal.admin import UserAdmin, _user_actions
+
+    assert grant_balance in _user_actions
+    assert grant_balance not in UserAdmin.actions
+
+
 @pytest.mark.parametrize(
     "url",
     [
