@@ -15,7 +15,7 @@ bots share (template filters in ``portal/templatetags/citydesk.py`` call these):
 Phones have their own module, ``portal.phones`` (``phone_format``).
 """
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -82,13 +82,3 @@ def datetime_format(
         with translation.override(language):
             return dateformat.format(local, fmt)
     return dateformat.format(local, fmt)
-
-
-def date_format(value: date | None, *, fmt: str = DATE_FORMAT, language: str | None = None) -> str:
-    """A calendar date (no zone to convert) written the Russian way; "" for None."""
-    if value is None:
-        return ""
-    if language:
-        with translation.override(language):
-            return dateformat.format(value, fmt)
-    return dateformat.format(value, fmt)

@@ -6,7 +6,7 @@ Python code (notifications, the admin, the bots) writes the same as the pages.
 
 from django import forms, template
 
-from portal.formatting import DATE_FORMAT, TIME_FORMAT, datetime_format, money_format
+from portal.formatting import TIME_FORMAT, datetime_format, money_format
 from portal.phones import phone_format
 
 register = template.Library()
@@ -28,12 +28,6 @@ def phone(value) -> str:
 def local_datetime(value, zone=None) -> str:
     """``5 марта 2026, 14:30`` in ``zone`` (an IANA name: the organization's city), in the active language."""
     return datetime_format(value, zone=zone)
-
-
-@register.filter
-def local_date(value, zone=None) -> str:
-    """``5 марта 2026`` for a moment in ``zone`` (an IANA name: the organization's city)."""
-    return datetime_format(value, zone=zone, fmt=DATE_FORMAT)
 
 
 @register.filter
