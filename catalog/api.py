@@ -196,7 +196,6 @@ class CityListView(generics.ListAPIView):
 
     serializer_class = CitySerializer
     permission_classes = [AllowAny]
-    filter_backends: list = []
 
     def get_queryset(self):
         return selectors.cities()
@@ -207,7 +206,6 @@ class CategoryListView(generics.ListAPIView):
 
     serializer_class = CategorySerializer
     permission_classes = [AllowAny]
-    filter_backends: list = []
 
     def get_queryset(self):
         return selectors.categories()
@@ -251,7 +249,6 @@ class OrganizationListView(generics.ListCreateAPIView):
     """The public catalog (visible organizations; cached briefly) and creating a draft organization."""
 
     serializer_class = OrganizationCardSerializer
-    filter_backends: list = []
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -312,7 +309,6 @@ class MyOrganizationListView(generics.ListAPIView):
 
     serializer_class = OwnerOrganizationSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends: list = []
 
     def get_queryset(self):
         return _owner_queryset(self.request.user).order_by("-created_at", "pk")
@@ -327,7 +323,6 @@ class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
     """A visible organization (or one of your own); owners update and delete their own."""
 
     serializer_class = OrganizationDetailSerializer
-    filter_backends: list = []
 
     def get_queryset(self):
         if self.request.method == "GET":
@@ -450,7 +445,6 @@ class OrganizationServiceListView(generics.ListCreateAPIView):
     """Services of a visible organization (active ones) or of your own (all); owners add services."""
 
     serializer_class = ServiceSerializer
-    filter_backends: list = []
 
     def get_permissions(self):
         if self.request.method == "POST":
