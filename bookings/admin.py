@@ -15,12 +15,13 @@ from bookings.models import (
     Resource,
 )
 from portal import errors
+from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     """Resources of any organization; saving goes through resource_create/resource_update."""
 
     list_display = ["name", "organization", "kind", "capacity", "is_active"]
@@ -38,8 +39,7 @@ class ResourceAdmin(admin.ModelAdmin):
             saved = services.resource_update(actor=request.user, resource=Resource.objects.get(pk=obj.pk), **data)
         else:
             saved = services.resource_create(actor=request.user, organization=form.cleaned_data["organization"], **data)
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        instance_refresh(obj, saved)
 
 
 class OpeningHoursFormSet(forms.BaseInlineFormSet):
@@ -72,7 +72,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(OrganizationSchedule)
-class OrganizationScheduleAdmin(admin.ModelAdmin):
+class OrganizationScheduleAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     """Opening hours and closed days of an organization, edited inline."""
 
     list_display = ["name", "city", "status"]

@@ -20,6 +20,7 @@ from catalog.models import Category, City, ImportJob, Organization, Organization
 from portal.errors import DomainError
 from portal.formatting import DATE_FORMAT, datetime_format
 from portal.phones import PhoneFormField
+from portal.service_forms import ServiceSavingAdminMixin, form_errors_add, instance_refresh
 
 
 @admin.register(City)
@@ -77,7 +78,7 @@ class ServiceAdminForm(forms.ModelForm):
         try:
             cleaned.update(services.service_fields_clean(values))
         except DomainError as exc:
-            _form_errors(self, exc)
+            form_errors_add(self, exc)
         return cleaned
 
 
@@ -155,16 +156,6 @@ class PhotoAdminForm(forms.ModelForm):
         return image
 
 
-def _form_errors(form, exc: DomainError) -> None:
-    """A service's refusal next to the fields it names (``extra["errors"]``), else above the form."""
-    field_errors = exc.extra.get("errors") or {}
-    for field, messages_ in field_errors.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-    if not field_errors:
-        form.add_error(None, exc.message)
-
-
 class OrganizationAdminForm(forms.ModelForm):
     """Checks what the catalog services will check, so a refusal shows next to its field.
 
@@ -189,7 +180,7 @@ class OrganizationAdminForm(forms.ModelForm):
         try:
             values = services.organization_fields_clean(values)
         except DomainError as exc:
-            _form_errors(self, exc)
+            form_errors_add(self, exc)
             return cleaned
         cleaned.update(values)
         if self.instance.pk and self.instance.status == Organization.Status.PUBLISHED and "categories" in cleaned:
@@ -218,7 +209,7 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     form = OrganizationAdminForm
     list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
     list_filter = [
@@ -279,22 +270,13 @@ class OrganizationAdmin(admin.ModelAdmin):
                 organization=obj.pk, by=request.user, categories=categories, logo=logo, **data, **staff_data
             )
         # The admin's responses and inlines work on ``obj``: give it what the services saved.
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        instance_refresh(obj, saved)
 
     def save_related(self, request, form, formsets, change):
         # Categories were set by the service (save_model); the inlines go through the services too.
         for formset in formsets:
             save = services_formset_save if formset.model is Service else photos_formset_save
             save(formset=formset, organization=form.instance.pk, by=request.user)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            # A rule the form could not foresee (a concurrent change): nothing was saved.
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description=_("listing"), boolean=False)
     def listing_state(self, obj):
@@ -343,7 +325,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     """Services of any organization; saving goes through catalog.services (service_create/service_update)."""
 
     form = ServiceAdminForm
@@ -360,8 +342,7 @@ class ServiceAdmin(admin.ModelAdmin):
             saved = services.service_create(
                 organization=form.cleaned_data["organization"], by=request.user, **_service_data(form)
             )
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        instance_refresh(obj, saved)
 
     def delete_model(self, request, obj):
         services.service_delete(service=obj.pk, by=request.user)

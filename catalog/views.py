@@ -12,6 +12,7 @@ from catalog import selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
 from catalog.models import Organization, Service
 from portal.errors import DomainError
+from portal.service_forms import form_errors_add
 
 PAGE_SIZE = 12
 
@@ -73,15 +74,6 @@ def _own_or_404(request, pk: int) -> Organization:
     return get_object_or_404(selectors.organizations_managed_by(user=request.user).select_related("city"), pk=pk)
 
 
-def _form_errors(form, exc: DomainError) -> None:
-    field_errors = exc.extra.get("errors") or {}
-    for field, errors in field_errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-    if not field_errors:
-        form.add_error(None, exc.message)
-
-
 @login_required
 def my_organizations(request):
     organizations = selectors.organizations_of_owner(user=request.user)
@@ -97,7 +89,7 @@ def organization_create(request):
         try:
             organization = services.organization_create(owner=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request, _("The organization is saved as a draft. Add photos and services, then publish it.")
@@ -126,7 +118,7 @@ def organization_edit(request, pk: int):
         try:
             services.organization_update(organization=organization, by=request.user, logo=logo, **data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:my_organizations")
@@ -231,7 +223,7 @@ def organization_services(request, pk: int):
         try:
             services.service_create(organization=organization, by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("The service is added."))
             return redirect("catalog:services", pk=organization.pk)
@@ -256,7 +248,7 @@ def service_edit(request, pk: int, service_id: int):
         try:
             services.service_update(service=service, by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:services", pk=pk)

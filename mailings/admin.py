@@ -21,6 +21,7 @@ from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Not
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
 from portal.errors import DomainError
+from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 
 @admin.register(BotSubscriber)
@@ -118,7 +119,7 @@ class MailingForm(forms.ModelForm):
 
 
 @admin.register(Mailing)
-class MailingAdmin(admin.ModelAdmin):
+class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     form = MailingForm
     inlines = [MailingButtonInline]
     list_display = ("name", "send_at", "status", "audience", "channels_display", "sent_count", "failed_count")
@@ -165,16 +166,7 @@ class MailingAdmin(admin.ModelAdmin):
             city=data.get("city"),
             by=request.user,
         )
-        form.instance.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-        form.instance._state.adding = False
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            # A rule the form could not foresee (sending started meanwhile): nothing was saved.
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        instance_refresh(form.instance, saved)
 
     # --- actions -------------------------------------------------------------
     @admin.action(description=_("Schedule the selected drafts"))

@@ -56,6 +56,14 @@ def phone_format(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def _normalize_or(error_class, value: str) -> str:
+    """``phone_normalize(value)``, its refusal raised as ``error_class`` (a form's or DRF's ValidationError)."""
+    try:
+        return phone_normalize(value)
+    except ValidationError as exc:
+        raise error_class(exc.message, code=exc.code) from exc
+
+
 class PhoneFormField(forms.CharField):
     """A form field that cleans to E.164 (or "") through ``phone_normalize``."""
 
@@ -65,11 +73,7 @@ class PhoneFormField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value):
-        value = super().clean(value)
-        try:
-            return phone_normalize(value)
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        return _normalize_or(forms.ValidationError, super().clean(value))
 
 
 class PhoneSerializerField(serializers.CharField):
@@ -82,8 +86,4 @@ class PhoneSerializerField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            return phone_normalize(value)
-        except ValidationError as exc:
-            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+        return _normalize_or(serializers.ValidationError, super().to_internal_value(data))
