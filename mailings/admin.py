@@ -135,7 +135,7 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        if obj is not None and obj.status not in (Mailing.Status.DRAFT, Mailing.Status.SCHEDULED):
+        if obj is not None and obj.status not in Mailing.EDITABLE_STATUSES:
             # sending/sent/cancelled mailings are read-only: view permission still shows them
             return False
         return allowed
@@ -253,11 +253,7 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
                 (button.text, _button_href(button.url)) for button in mailing.buttons.order_by("position", "pk")
             ]
             extra_context["can_schedule"] = mailing.status == Mailing.Status.DRAFT
-            extra_context["can_cancel"] = mailing.status in (
-                Mailing.Status.DRAFT,
-                Mailing.Status.SCHEDULED,
-                Mailing.Status.SENDING,
-            )
+            extra_context["can_cancel"] = mailing.status in Mailing.CANCELLABLE_STATUSES
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 
