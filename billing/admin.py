@@ -16,6 +16,7 @@ from billing import selectors, services
 from billing.forms import GrantForm
 from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueReport, Subscription
 from portal import errors
+from portal.formatting import money_format
 
 
 class ReadOnlyAdminMixin:
@@ -91,8 +92,12 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _("%(user)s: %(amount)s ₽ recorded, balance %(balance)s ₽.")
-                        % {"user": user, "amount": entry.amount, "balance": entry.balance_after},
+                        _("%(user)s: %(amount)s recorded, balance %(balance)s.")
+                        % {
+                            "user": user,
+                            "amount": money_format(entry.amount),
+                            "balance": money_format(entry.balance_after),
+                        },
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(
@@ -229,18 +234,9 @@ class RevenueDashboardAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("Grant balance to the selected user"))
 def grant_balance(modeladmin, request, queryset):
+    """An action of the users' admin (portal's), registered in BillingConfig.ready()."""
     ids = list(queryset.values_list("pk", flat=True)[:2])
     if len(ids) != 1:
         modeladmin.message_user(request, _("Select exactly one user to grant balance."), messages.WARNING)
         return None
     return HttpResponseRedirect(grant_url(ids))
-
-
-def _add_grant_action_to_user_admin() -> None:
-    """Offer "Grant balance" among the actions of the users' admin (registered by portal)."""
-    user_admin = admin.site._registry.get(get_user_model())
-    if user_admin is not None and grant_balance not in (user_admin.actions or []):
-        user_admin.actions = [*(user_admin.actions or []), grant_balance]
-
-
-_add_grant_action_to_user_admin()

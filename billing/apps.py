@@ -11,10 +11,14 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from billing import selectors
+        from billing.admin import grant_balance
         from billing.signals import on_user_erasing
         from mailings.models import Mailing
         from mailings.selectors import audience_register
+        from portal.admin import user_admin_action_register
 
         # Who has a paid-up subscription is billing's to know: mailings asks through this resolver.
         audience_register(audience=Mailing.Audience.ACTIVE_OWNERS, resolver=selectors.mailing_audience_active_owners)
         user_erasing.connect(on_user_erasing, dispatch_uid="billing.stop_erased_owner")
+        # "Grant balance" in the users' admin: portal's admin offers a hook, billing fills it.
+        user_admin_action_register(grant_balance)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import robokassa, tasks
@@ -21,11 +21,13 @@ from billing.models import MONEY, Balance, LedgerEntry, Payment, PaymentCallback
 from billing.selectors import balance_get, day_bounds, revenue_figures
 from billing.signals import topup_paid
 from catalog.models import Organization
+from catalog.selectors import organizations_managed_by
 from catalog.services import listing_extend
 from mailings.services import notify, notify_staff
 from portal import errors
+from portal.formatting import datetime_format, money_format
 from portal.models import SecurityEvent
-from portal.services import security_event_record
+from portal.services import actor_ensure_active, security_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +334,11 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     notify(
         user=payment.user,
         kind="topup_received",
-        context={"amount": f"{payment.amount:.2f}", "balance": f"{entry.balance_after:.2f}", "invoice_id": payment.pk},
+        context={
+            "amount": money_format(payment.amount),
+            "balance": money_format(entry.balance_after),
+            "invoice_id": payment.pk,
+        },
         dedupe_key=f"topup:{payment.pk}:user",
     )
     payment_id = payment.pk
@@ -364,7 +370,7 @@ def payment_notify_staff(*, payment_id: int) -> None:
         kind="topup_paid",
         context={
             "invoice_id": payment.pk,
-            "amount": f"{payment.amount:.2f}",
+            "amount": money_format(payment.amount),
             "user_email": payment.user.email,
             "user_id": payment.user_id,
         },
@@ -372,10 +378,9 @@ def payment_notify_staff(*, payment_id: int) -> None:
     )
 
 
-def _human_dt(value: datetime) -> str:
-    """A date written the Russian way for notification texts (stored as a string)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return dateformat.format(timezone.localtime(value), "j E Y, H:i")
+def _notice_datetime(value: datetime, organization: Organization) -> str:
+    """A moment for a notification text: in the organization's city zone, in the site language."""
+    return datetime_format(value, zone=organization.city.tzinfo, language=settings.LANGUAGE_CODE)
 
 
 # --- Plans and subscriptions -------------------------------------------------------
@@ -383,14 +388,23 @@ def _human_dt(value: datetime) -> str:
 
 @transaction.atomic
 def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscription:
-    """Buy ``plan`` for the user's organization: charge the balance and extend the listing.
+    """Buy ``plan`` for an organization ``user`` manages: charge the owner's balance and extend the listing.
 
-    Another user's organization → NotFound; an active subscription already →
-    Conflict; not enough money → InsufficientFunds (nothing changes). A paid
-    period left over from a cancelled subscription is not lost: the new one
-    starts when it ends.
+    The owner pays, whoever acts (staff may buy for an owner, as they may manage
+    any organization; the ledger entry records who did): renewals charge the
+    same balance. An organization ``user`` may not manage → NotFound; an active
+    subscription already → Conflict; not enough money → InsufficientFunds
+    (nothing changes). A paid period left over from a cancelled subscription is
+    not lost: the new one starts when it ends.
     """
-    organization = Organization.objects.select_for_update().filter(pk=organization_id, owner_id=user.pk).first()
+    actor_ensure_active(user)
+    organization = (
+        organizations_managed_by(user=user)
+        .select_for_update()
+        .select_related("owner")
+        .filter(pk=organization_id)
+        .first()
+    )
     if organization is None:
         raise errors.NotFound(_("Organization not found."))
     plan = Plan.objects.filter(pk=plan_id, is_active=True).first()
@@ -418,11 +432,12 @@ def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscrip
         created_at=now,
     )
     balance_debit(
-        user=user,
+        user=organization.owner,
         amount=plan.price,
         kind=Kind.SUBSCRIPTION_CHARGE,
         reference=f"subscription:{subscription.pk}",
         description=_("Subscription «%(plan)s» for «%(org)s»") % {"plan": plan.name, "org": organization.name},
+        created_by=user if user.pk != organization.owner_id else None,
         idempotency_key=f"subscription:{subscription.pk}:period:{start.isoformat()}",
         content_object=subscription,
     )
@@ -432,10 +447,14 @@ def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscrip
 
 @transaction.atomic
 def subscription_cancel(*, user, subscription_id: int) -> Subscription:
-    """Turn off renewal; the organization stays listed until the paid period ends."""
+    """Turn off renewal; the organization stays listed until the paid period ends.
+
+    ``user`` must be able to manage the organization (``organization_can_manage``); NotFound otherwise.
+    """
+    actor_ensure_active(user)
     subscription = (
         Subscription.objects.select_for_update()
-        .filter(pk=subscription_id, organization__owner_id=user.pk)
+        .filter(pk=subscription_id, organization__in=organizations_managed_by(user=user))
         .select_related("organization")
         .first()
     )
@@ -491,7 +510,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
     Organization.objects.select_for_update().filter(pk=org_id).first()
     subscription = (
         Subscription.objects.select_for_update()
-        .select_related("plan", "organization", "organization__owner")
+        .select_related("plan", "organization__city", "organization__owner")
         .get(pk=subscription_id)
     )
     if subscription.status != Subscription.Status.ACTIVE or subscription.current_period_end > now:
@@ -530,8 +549,8 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
                 context={
                     "organization": organization.name,
                     "plan": plan.name,
-                    "price": f"{plan.price:.2f}",
-                    "until": _human_dt(new_end),
+                    "price": money_format(plan.price),
+                    "until": _notice_datetime(new_end, organization),
                 },
                 dedupe_key=f"subscription:{subscription.pk}:renewed:{old_end.isoformat()}",
             )
@@ -546,7 +565,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
             "organization": organization.name,
             "organization_id": organization.pk,
             "plan": plan.name,
-            "price": f"{plan.price:.2f}",
+            "price": money_format(plan.price),
             "auto_renew": subscription.auto_renew,
         },
         dedupe_key=f"subscription:{subscription.pk}:expired:{old_end.isoformat()}",
@@ -584,7 +603,7 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
         Subscription.objects.in_force(now=now)
         .filter(current_period_end__lte=horizon)
         .exclude(Exists(followed))
-        .select_related("plan", "organization", "organization__owner")
+        .select_related("plan", "organization__city", "organization__owner")
         .order_by("pk")
     )
     for subscription in subscriptions:
@@ -606,8 +625,8 @@ def subscriptions_remind_expiring(*, now: datetime | None = None) -> int:
                     "organization": subscription.organization.name,
                     "organization_id": subscription.organization_id,
                     "plan": subscription.plan.name,
-                    "price": f"{subscription.plan.price:.2f}",
-                    "until": _human_dt(subscription.current_period_end),
+                    "price": money_format(subscription.plan.price),
+                    "until": _notice_datetime(subscription.current_period_end, subscription.organization),
                     "days": days,
                     "auto_renew": subscription.status == Subscription.Status.ACTIVE and subscription.auto_renew,
                 },

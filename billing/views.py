@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from billing import selectors, services
 from billing.forms import SubscribeForm, TopupForm
 from billing.models import Payment
-from catalog.models import Organization
+from catalog.selectors import organizations_managed_by
 from portal import errors
 from portal.client_address import client_ip
 from portal.throttling import throttle
@@ -25,8 +25,8 @@ from portal.throttling import throttle
 logger = logging.getLogger(__name__)
 
 
-def _owned_organizations(user):
-    return Organization.objects.filter(owner_id=user.pk).select_related("city").order_by("name")
+def _managed_organizations(user):
+    return organizations_managed_by(user=user).select_related("city", "owner").order_by("name")
 
 
 @login_required
@@ -62,7 +62,7 @@ def plans(request):
 
 @login_required
 def subscribe(request, organization_pk: int):
-    organization = get_object_or_404(_owned_organizations(request.user), pk=organization_pk)
+    organization = get_object_or_404(_managed_organizations(request.user), pk=organization_pk)
     current = selectors.organization_subscription(organization=organization)
     form = SubscribeForm(request.POST or None)
     status = 200
@@ -86,7 +86,8 @@ def subscribe(request, organization_pk: int):
         "organization": organization,
         "current": current,
         "form": form,
-        "balance": selectors.balance_get(user=request.user),
+        # The owner's balance pays (see subscription_create), also when staff buy for them.
+        "balance": selectors.balance_get(user=organization.owner),
         "topup_form": TopupForm(),
     }
     return render(request, "billing/subscribe.html", context, status=status)

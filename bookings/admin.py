@@ -1,5 +1,6 @@
 """Back office for bookings: resources, schedules, bookings with check-in."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -14,18 +15,54 @@ from bookings.models import (
     Resource,
 )
 from portal import errors
+from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
+
+RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
+    """Resources of any organization; saving goes through resource_create/resource_update."""
+
     list_display = ["name", "organization", "kind", "capacity", "is_active"]
     list_filter = ["kind", "is_active", "organization__city"]
     search_fields = ["name", "organization__name"]
     raw_id_fields = ["organization"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A resource stays with its organization (its bookings do).
+        return ["organization"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in RESOURCE_FIELDS if f in form.cleaned_data}
+        if change:
+            saved = services.resource_update(actor=request.user, resource=Resource.objects.get(pk=obj.pk), **data)
+        else:
+            saved = services.resource_create(actor=request.user, organization=form.cleaned_data["organization"], **data)
+        instance_refresh(obj, saved)
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    """Shows the week's rules (``services.opening_hours_validate``) above the rows."""
+
+    def intervals(self) -> list:
+        return [
+            (f.cleaned_data["weekday"], f.cleaned_data["opens_at"], f.cleaned_data["closes_at"])
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self):
+        super().clean()
+        try:
+            services.opening_hours_validate(intervals=self.intervals())
+        except errors.DomainError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    formset = OpeningHoursFormSet
     extra = 1
 
 
@@ -35,7 +72,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(OrganizationSchedule)
-class OrganizationScheduleAdmin(admin.ModelAdmin):
+class OrganizationScheduleAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     """Opening hours and closed days of an organization, edited inline."""
 
     list_display = ["name", "city", "status"]
@@ -50,6 +87,20 @@ class OrganizationScheduleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # the organization's own fields are read-only here; only the inlines change
+
+    def save_related(self, request, form, formsets, change):
+        # The week of opening hours through the service (its rules); closed days as typed.
+        for formset in formsets:
+            if formset.model is OpeningHours:
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+                services.opening_hours_replace(
+                    actor=request.user, organization=form.instance, intervals=formset.intervals()
+                )
+            else:
+                self.save_formset(request, form, formset, change=change)
 
 
 class ParticipantInline(admin.TabularInline):

@@ -17,6 +17,7 @@ from bookings import selectors, services
 from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
 from bookings.qr import qr_png, qr_svg
 from catalog.models import Organization, Service
+from catalog.selectors import organization_can_manage
 from portal import errors
 from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
@@ -163,7 +164,7 @@ class BookingSerializer(serializers.Serializer):
         user = self._user()
         if user is not None and obj.user_id == user.pk:
             return "booker"
-        if user is not None and services.can_manage_organization(user=user, organization=obj.resource.organization):
+        if user is not None and organization_can_manage(user=user, organization=obj.resource.organization):
             return "owner"
         return "participant"
 
@@ -304,11 +305,8 @@ class ResourceDetailView(generics.RetrieveUpdateAPIView):
 
     def get_queryset(self):
         queryset = Resource.objects.select_related("organization")
-        user = self.request.user
         if self.request.method == "PATCH":
-            if not user.is_staff:
-                queryset = queryset.filter(organization__owner=user)
-            return queryset
+            return queryset.filter(organization__in=selectors.organization_list_managed(user=self.request.user))
         return queryset.filter(is_active=True, organization__in=Organization.objects.visible())
 
     def patch(self, request, *args, **kwargs):
@@ -346,16 +344,13 @@ class ResourceSlotsView(APIView):
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day: date = query.validated_data["date"]
-        duration = query.validated_data.get("duration") or selectors.DEFAULT_DURATION_MINUTES
-        service_id = query.validated_data.get("service")
-        if service_id:
-            service = Service.objects.filter(
-                pk=service_id, organization=resource.organization_id, is_active=True
-            ).first()
-            if service is None:
-                raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
-            duration = service.duration_minutes
-        step = int(query.validated_data.get("step") or selectors.default_step_minutes(duration))
+        length = selectors.slot_length(
+            resource=resource,
+            service=query.validated_data.get("service"),
+            duration_minutes=query.validated_data.get("duration"),
+            step_minutes=int(query.validated_data.get("step") or 0) or None,
+        )
+        duration, step = length.duration_minutes, length.step_minutes
         slots = selectors.resource_free_slots(resource=resource, day=day, duration_minutes=duration, step_minutes=step)
         zone = resource.organization.city.tzinfo
         return Response(
@@ -589,7 +584,7 @@ class OwnerBookingListView(generics.ListAPIView):
         organization = None
         if params.get("organization"):
             try:
-                organization = selectors.organization_list_owned(user=self.request.user).get(
+                organization = selectors.organization_list_managed(user=self.request.user).get(
                     pk=int(params["organization"])
                 )
             except (ValueError, Organization.DoesNotExist):
@@ -630,7 +625,7 @@ class OpeningHoursView(APIView):
 
     def _organization(self, request, pk):
         if request.method == "PUT":
-            return get_object_or_404(selectors.organization_list_owned(user=request.user), pk=pk)
+            return get_object_or_404(selectors.organization_list_managed(user=request.user), pk=pk)
         return get_object_or_404(Organization.objects.visible(), pk=pk)
 
     @extend_schema(responses={200: OpeningHoursListSerializer})

@@ -1,10 +1,10 @@
 """The bots' ``/bookings`` command, registered with mailings in BookingsConfig.ready()."""
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings.selectors import booking_list_upcoming_for_user
 from mailings.bot_registry import BotReply
+from portal.formatting import datetime_format
 
 BOT_BOOKINGS_LIMIT = 10
 
@@ -18,7 +18,6 @@ def bot_bookings_command(*, user) -> BotReply:
     for booking in bookings:
         resource = booking.resource
         organization = resource.organization
-        zone = getattr(getattr(organization, "city", None), "tzinfo", None) or timezone.get_default_timezone()
-        starts = timezone.localtime(booking.starts_at, zone)
-        lines.append(f"• {starts:%d.%m.%Y %H:%M} — {organization.name}, {resource.name}")
+        starts = datetime_format(booking.starts_at, zone=organization.city.tzinfo)
+        lines.append(f"• {starts} — {organization.name}, {resource.name}")
     return BotReply("\n".join(lines), app_button=True)

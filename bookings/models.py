@@ -134,7 +134,11 @@ class Booking(models.Model):
         COMPLETED = "completed", _("completed")
         NO_SHOW = "no_show", _("no-show")
 
+    # Bookings that hold their slot (the exclusion constraint below lists the same values).
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.CHECKED_IN)
+    # Bookings that have not started for the client: they can be moved, cancelled, checked in and
+    # reminded of, and become no-shows once over.
+    UPCOMING_STATUSES = (Status.PENDING, Status.CONFIRMED)
 
     resource = models.ForeignKey(
         Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="bookings"
@@ -202,6 +206,7 @@ class Booking(models.Model):
                     (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
                     ("resource", RangeOperators.EQUAL),
                 ],
+                # Booking.ACTIVE_STATUSES (Meta cannot name it); a test keeps the two equal.
                 condition=Q(status__in=["pending", "confirmed", "checked_in"]),
             ),
         ]

@@ -7,12 +7,15 @@ from django.contrib.postgres.fields import RangeBoundary
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from psycopg.types.range import Range
 
 from bookings.constraints import TsTzRange
 from bookings.hours import open_intervals
 from bookings.models import Booking, BookingParticipant, Resource
-from catalog.models import Organization
+from catalog.models import Organization, Service
+from catalog.selectors import organizations_managed_by
+from portal import errors
 
 DEFAULT_DURATION_MINUTES = 60
 
@@ -57,6 +60,53 @@ class Slot:
 def default_step_minutes(duration_minutes: int) -> int:
     """30-minute steps for durations that are multiples of 30, 15-minute otherwise."""
     return 30 if duration_minutes % 30 == 0 else 15
+
+
+def service_for_resource(*, resource: Resource, service: Service | int) -> Service:
+    """``service`` (an instance or an id) if it is an active service of the resource's organization.
+
+    Raises ValidationError ``invalid_service`` otherwise (unknown, inactive, another organization's).
+    """
+    service_id = service.pk if isinstance(service, Service) else service
+    found = Service.objects.filter(pk=service_id, organization_id=resource.organization_id, is_active=True).first()
+    if found is None:
+        raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
+    return found
+
+
+@dataclass(frozen=True)
+class SlotLength:
+    service: Service | None
+    duration_minutes: int
+    step_minutes: int
+
+
+def slot_length(
+    *,
+    resource: Resource,
+    service: Service | int | None = None,
+    duration_minutes: int | None = None,
+    step_minutes: int | None = None,
+    moving: Booking | None = None,
+) -> SlotLength:
+    """How long the slots offered for ``resource`` are, and how far apart they start.
+
+    The one rule for the booking page and the API: a service (checked with
+    ``service_for_resource``) sets the length; a booking being moved without a
+    service keeps its own length; otherwise ``duration_minutes`` or
+    DEFAULT_DURATION_MINUTES. Starts are ``step_minutes`` apart, by default 30
+    for lengths that are multiples of 30 and 15 otherwise.
+    """
+    chosen = service_for_resource(resource=resource, service=service) if service else None
+    if moving is not None and not moving.service_id:
+        minutes = int((moving.ends_at - moving.starts_at).total_seconds() // 60)
+    elif chosen is not None:
+        minutes = chosen.duration_minutes
+    else:
+        minutes = duration_minutes or DEFAULT_DURATION_MINUTES
+    return SlotLength(
+        service=chosen, duration_minutes=minutes, step_minutes=step_minutes or default_step_minutes(minutes)
+    )
 
 
 def resource_free_slots(
@@ -136,15 +186,17 @@ def booking_list_upcoming_for_user(*, user) -> QuerySet[Booking]:
 
 
 def booking_get_for_user(*, user, pk: int) -> Booking | None:
-    """A booking the user may see: theirs, one they take part in or are invited to, or one of their organizations'."""
+    """A booking the user may see: theirs, one they take part in or are invited to, or one of an
+    organization they manage."""
     queryset = Booking.objects.select_related("resource__organization__city", "service", "user")
-    if user.is_staff:
-        return queryset.filter(pk=pk).first()
     invited_or_taking_part = _participant_booking_ids(
         user, BookingParticipant.Status.INVITED, BookingParticipant.Status.ACCEPTED
     )
     return queryset.filter(
-        Q(user=user) | Q(pk__in=invited_or_taking_part) | Q(resource__organization__owner=user), pk=pk
+        Q(user=user)
+        | Q(pk__in=invited_or_taking_part)
+        | Q(resource__organization__in=organizations_managed_by(user=user)),
+        pk=pk,
     ).first()
 
 
@@ -165,10 +217,10 @@ def booking_invitations_for_user(*, user, now: datetime | None = None) -> QueryS
 def booking_list_for_owner(
     *, user, organization: Organization | None = None, day: date | None = None, status: str | None = None
 ) -> QuerySet[Booking]:
-    """Bookings of the resources of organizations ``user`` owns (all for staff)."""
-    queryset = Booking.objects.select_related("resource__organization__city", "service", "user")
-    if not user.is_staff:
-        queryset = queryset.filter(resource__organization__owner=user)
+    """Bookings of the resources of the organizations ``user`` manages (all for staff)."""
+    queryset = Booking.objects.select_related("resource__organization__city", "service", "user").filter(
+        resource__organization__in=organizations_managed_by(user=user)
+    )
     if organization is not None:
         queryset = queryset.filter(resource__organization=organization)
         if day is not None:
@@ -180,11 +232,9 @@ def booking_list_for_owner(
     return queryset.order_by("starts_at", "pk")
 
 
-def organization_list_owned(*, user) -> QuerySet[Organization]:
-    queryset = Organization.objects.select_related("city")
-    if not user.is_staff:
-        queryset = queryset.filter(owner=user)
-    return queryset.order_by("name")
+def organization_list_managed(*, user) -> QuerySet[Organization]:
+    """The organizations whose bookings, resources and hours ``user`` manages, by name."""
+    return organizations_managed_by(user=user).select_related("city").order_by("name")
 
 
 def booking_participants(*, booking: Booking) -> QuerySet[BookingParticipant]:

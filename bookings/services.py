@@ -14,16 +14,19 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
 from catalog.models import Organization, Service
+from catalog.selectors import organization_can_manage
 from mailings.services import notify
 from portal import errors
+from portal.formatting import TIME_FORMAT, datetime_format
 from portal.models import User
+from portal.services import actor_ensure_active
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +46,10 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def format_local(value: datetime, zone, fmt: str = "j E Y, H:i") -> str:
-    """A datetime written the Russian way in ``zone`` (the organization's city)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return dateformat.format(timezone.localtime(value, zone), fmt)
-
-
 def notice_context(booking: Booking) -> dict:
-    """The JSON-serialisable context every booking notification gets."""
+    """The JSON-serialisable context every booking notification gets (times in the site language)."""
     zone = _zone(booking)
+    language = settings.LANGUAGE_CODE
     organization = booking.resource.organization
     return {
         "booking_id": booking.pk,
@@ -62,8 +60,8 @@ def notice_context(booking: Booking) -> dict:
         "city": organization.city.name,
         "timezone": organization.city.timezone,
         "starts_at": booking.starts_at.isoformat(),
-        "starts_local": format_local(booking.starts_at, zone),
-        "ends_local": format_local(booking.ends_at, zone, "H:i"),
+        "starts_local": datetime_format(booking.starts_at, zone=zone, language=language),
+        "ends_local": datetime_format(booking.ends_at, zone=zone, fmt=TIME_FORMAT, language=language),
         "url": reverse("bookings:detail", args=[booking.pk]),
     }
 
@@ -71,19 +69,10 @@ def notice_context(booking: Booking) -> dict:
 # --- permissions ----------------------------------------------------------------
 
 
-def can_manage_organization(*, user, organization: Organization) -> bool:
-    """Owners manage their organizations' resources and bookings; staff manage all."""
-    return bool(user and user.is_authenticated and (user.is_staff or organization.owner_id == user.pk))
-
-
 def _ensure_manager(actor, organization: Organization) -> None:
-    if not can_manage_organization(user=actor, organization=organization):
+    actor_ensure_active(actor)
+    if not organization_can_manage(user=actor, organization=organization):
         raise errors.PermissionDenied(_("Only the organization's owner or staff can do this."))
-
-
-def _ensure_not_blocked(user) -> None:
-    if getattr(user, "is_blocked", False):
-        raise errors.UserBlocked(_("Your account is blocked."))
 
 
 # --- booking rules ----------------------------------------------------------------
@@ -140,8 +129,8 @@ def _slot_taken(conflict: Booking | None, resource: Resource) -> errors.SlotTake
     zone = _zone(resource)
     message = _("This time is taken: %(resource)s is booked from %(start)s to %(end)s.") % {
         "resource": resource.name,
-        "start": format_local(conflict.starts_at, zone),
-        "end": format_local(conflict.ends_at, zone, "H:i"),
+        "start": datetime_format(conflict.starts_at, zone=zone),
+        "end": datetime_format(conflict.ends_at, zone=zone, fmt=TIME_FORMAT),
     }
     return errors.SlotTaken(
         message,
@@ -222,7 +211,7 @@ def booking_create(
     the resource row locked and the PostgreSQL exclusion constraint backs it.
     """
     now = now or timezone.now()
-    _ensure_not_blocked(user)
+    actor_ensure_active(user)
     resource = _lock_resource(resource)
     _check_resource(resource)
     ends_at = _resolve_end(starts_at=starts_at, ends_at=ends_at, service=service, resource=resource)
@@ -267,8 +256,8 @@ def booking_move(
     if booking.user_id != actor.pk:
         _ensure_manager(actor, resource.organization)
     else:
-        _ensure_not_blocked(actor)
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        actor_ensure_active(actor)
+    if booking.status not in Booking.UPCOMING_STATUSES:
         raise errors.Conflict(_("Only an upcoming booking can be moved."), code="booking_not_movable")
     _check_resource(resource)
     if ends_at is None and not booking.service_id:
@@ -294,9 +283,9 @@ def cancel_deadline(booking: Booking) -> datetime:
 
 def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+    if booking.status not in Booking.UPCOMING_STATUSES:
         return False
-    if can_manage_organization(user=user, organization=booking.resource.organization):
+    if organization_can_manage(user=user, organization=booking.resource.organization):
         return True
     return booking.user_id == user.pk and now <= cancel_deadline(booking)
 
@@ -312,12 +301,12 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
     """
     now = now or timezone.now()
     booking = _lock_booking(booking)
-    is_manager = can_manage_organization(user=actor, organization=booking.resource.organization)
+    is_manager = organization_can_manage(user=actor, organization=booking.resource.organization)
     if booking.user_id != actor.pk and not is_manager:
         raise errors.PermissionDenied(_("Only the booker can cancel this booking."))
     if booking.status == Booking.Status.CANCELLED:
         return booking
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+    if booking.status not in Booking.UPCOMING_STATUSES:
         raise errors.Conflict(_("This booking can no longer be cancelled."), code="booking_not_cancellable")
     if not is_manager and not account_deleted and now > cancel_deadline(booking):
         raise errors.Conflict(
@@ -387,7 +376,7 @@ def booking_invite(*, booking: Booking, actor, email: str) -> None:
     booking = _lock_booking(booking)
     if booking.user_id != actor.pk:
         raise errors.PermissionDenied(_("Only the booker can invite participants."))
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+    if booking.status not in Booking.UPCOMING_STATUSES:
         raise errors.Conflict(_("Only an upcoming booking can have new participants."), code="booking_not_active")
     email = (email or "").strip()
     if email.casefold() == (actor.email or "").casefold():
@@ -419,7 +408,7 @@ def booking_accept(*, booking: Booking, user, now: datetime | None = None) -> Bo
         raise errors.NotFound(_("You are not invited to this booking."))
     if link.status == BookingParticipant.Status.ACCEPTED:
         return link
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+    if booking.status not in Booking.UPCOMING_STATUSES:
         raise errors.Conflict(_("This booking is no longer upcoming."), code="booking_not_active")
     _ensure_room_for_one_more(booking, exclude_user=user)
     link.status = BookingParticipant.Status.ACCEPTED
@@ -457,9 +446,7 @@ def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int
     """
     now = now or timezone.now()
     upcoming = (
-        Booking.objects.filter(
-            user=user, status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED), starts_at__gt=now
-        )
+        Booking.objects.filter(user=user, status__in=Booking.UPCOMING_STATUSES, starts_at__gt=now)
         .order_by("starts_at", "pk")
         .only("pk")
     )
@@ -525,23 +512,23 @@ def booking_check_in(*, booking: Booking, actor, now: datetime | None = None) ->
     now = now or timezone.now()
     booking = _lock_booking(booking)
     organization = booking.resource.organization
-    if not can_manage_organization(user=actor, organization=organization):
+    if not organization_can_manage(user=actor, organization=organization):
         raise errors.PermissionDenied(_("This booking belongs to another organization."), code="foreign_booking")
     if booking.status == Booking.Status.CHECKED_IN:
         return booking, True
     if booking.status == Booking.Status.CANCELLED:
         raise errors.Conflict(_("This booking was cancelled."), code="booking_cancelled")
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+    if booking.status not in Booking.UPCOMING_STATUSES:
         raise errors.Conflict(_("This booking is already over."), code="booking_finished")
     zone = organization.city.tzinfo
     opens = booking.starts_at - timedelta(minutes=settings.BOOKING_CHECKIN_EARLY_MINUTES)
     if now < opens:
         raise errors.Conflict(
-            _("Too early: check-in opens at %(time)s.") % {"time": format_local(opens, zone)}, code="too_early"
+            _("Too early: check-in opens at %(time)s.") % {"time": datetime_format(opens, zone=zone)}, code="too_early"
         )
     if now >= booking.ends_at:
         raise errors.Conflict(
-            _("Too late: this booking ended at %(time)s.") % {"time": format_local(booking.ends_at, zone)},
+            _("Too late: this booking ended at %(time)s.") % {"time": datetime_format(booking.ends_at, zone=zone)},
             code="too_late",
         )
     booking.status = Booking.Status.CHECKED_IN
@@ -559,11 +546,13 @@ def booking_check_in_by_token(*, token: str, actor, now: datetime | None = None)
 def checkin_message(booking: Booking, already: bool) -> str:
     zone = _zone(booking)
     if already:
-        return _("Already checked in at %(time)s.") % {"time": format_local(booking.checked_in_at, zone, "H:i")}
+        return _("Already checked in at %(time)s.") % {
+            "time": datetime_format(booking.checked_in_at, zone=zone, fmt=TIME_FORMAT)
+        }
     return _("Checked in: %(user)s, %(resource)s, %(start)s.") % {
         "user": booking.user.get_full_name() or booking.user.email,
         "resource": booking.resource.name,
-        "start": format_local(booking.starts_at, zone),
+        "start": datetime_format(booking.starts_at, zone=zone),
     }
 
 
@@ -598,7 +587,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
         return 0
     bookings = (
         Booking.objects.filter(
-            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+            status__in=Booking.UPCOMING_STATUSES,
             starts_at__gt=now,
             starts_at__lte=now + timedelta(minutes=offsets[-1]),
         )
@@ -655,9 +644,9 @@ def booking_mark_no_shows(*, now: datetime | None = None) -> dict:
     """Close bookings that have ended: confirmed ones nobody checked in become no-shows,
     checked-in ones become completed. Safe to run any number of times."""
     now = now or timezone.now()
-    no_shows = Booking.objects.filter(
-        status__in=(Booking.Status.CONFIRMED, Booking.Status.PENDING), ends_at__lte=now
-    ).update(status=Booking.Status.NO_SHOW, updated_at=now)
+    no_shows = Booking.objects.filter(status__in=Booking.UPCOMING_STATUSES, ends_at__lte=now).update(
+        status=Booking.Status.NO_SHOW, updated_at=now
+    )
     completed = Booking.objects.filter(status=Booking.Status.CHECKED_IN, ends_at__lte=now).update(
         status=Booking.Status.COMPLETED, updated_at=now
     )
@@ -722,6 +711,15 @@ def opening_hours_replace(
     Existing bookings are kept.
     """
     _ensure_manager(actor, organization)
+    opening_hours_validate(intervals=intervals)
+    OpeningHours.objects.filter(organization=organization).delete()
+    return OpeningHours.objects.bulk_create(
+        [OpeningHours(organization=organization, weekday=w, opens_at=o, closes_at=c) for w, o, c in intervals]
+    )
+
+
+def opening_hours_validate(*, intervals: list[tuple[int, time, time]]) -> None:
+    """The rules of a week of opening hours (see opening_hours_replace); raises ValidationError."""
     by_day: dict[int, list[tuple[time, time]]] = {}
     for weekday, opens_at, closes_at in intervals:
         if weekday not in range(7):
@@ -734,7 +732,3 @@ def opening_hours_replace(
         for (_o1, c1), (o2, _c2) in pairwise(day_intervals):
             if c1 == time(0) or o2 < c1:
                 raise errors.ValidationError(_("Opening hours of one day must not overlap."))
-    OpeningHours.objects.filter(organization=organization).delete()
-    return OpeningHours.objects.bulk_create(
-        [OpeningHours(organization=organization, weekday=w, opens_at=o, closes_at=c) for w, o, c in intervals]
-    )

@@ -1,21 +1,25 @@
 """Thin Celery tasks for bookings.
 
-Both run every minute from beat and are idempotent, so a failed run is not
-retried: the next minute's run does the same work.
+Both run from beat (every minute, every 15 minutes) and are idempotent. A
+transient error is retried a couple of times within the minute (portal.retries);
+anything else fails the run, and the next run does the same work.
 """
 
 from celery import shared_task
 
 from bookings import services
+from portal.retries import retry_policy
+
+BEAT_RETRIES = retry_policy(time_limit=300, max_retries=2, backoff_max=20)
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
+@shared_task(**BEAT_RETRIES)
 def send_booking_reminders() -> int:
     """Send due booking reminders (each person, offset and start time once)."""
     return services.booking_reminders_send()
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
+@shared_task(**BEAT_RETRIES)
 def mark_no_shows() -> dict:
     """Mark bookings nobody checked in to as no-shows, checked-in ones as completed."""
     return services.booking_mark_no_shows()

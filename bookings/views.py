@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from bookings import selectors, services
 from bookings.forms import BookSlotForm, CheckInForm, InviteForm, OpeningHoursFormSet, ResourceForm, SlotSearchForm
 from bookings.models import Booking, OpeningHours, Resource
-from catalog.models import Organization, Service
+from catalog.models import Organization
+from catalog.selectors import organization_can_manage
 from portal import errors
 from portal.throttling import throttle
 
@@ -27,7 +28,7 @@ def _visible_or_managed_organization(request, pk: int) -> Organization:
     queryset = Organization.objects.select_related("city")
     organization = queryset.filter(Q(pk=pk) & Q(pk__in=Organization.objects.visible())).first()
     if organization is None and request.user.is_authenticated:
-        organization = selectors.organization_list_owned(user=request.user).filter(pk=pk).first()
+        organization = selectors.organization_list_managed(user=request.user).filter(pk=pk).first()
     if organization is None:
         raise Http404
     return organization
@@ -70,17 +71,16 @@ def organization(request, pk: int):
     slots = []
     chosen = {}
     if resources and form.is_valid():
-        service = form.cleaned_data["service"]
-        duration = service.duration_minutes if service else selectors.DEFAULT_DURATION_MINUTES
-        if move_booking and not move_booking.service_id:
-            duration = int((move_booking.ends_at - move_booking.starts_at).total_seconds() // 60)
+        resource = form.cleaned_data["resource"]
+        length = selectors.slot_length(resource=resource, service=form.cleaned_data["service"], moving=move_booking)
         slots = selectors.resource_free_slots(
-            resource=form.cleaned_data["resource"],
+            resource=resource,
             day=form.cleaned_data["date"],
-            duration_minutes=duration,
+            duration_minutes=length.duration_minutes,
+            step_minutes=length.step_minutes,
             exclude_booking=move_booking,
         )
-        chosen = {"resource": form.cleaned_data["resource"], "service": service, "date": form.cleaned_data["date"]}
+        chosen = {"resource": resource, "service": length.service, "date": form.cleaned_data["date"]}
     hours = OpeningHours.objects.filter(organization=org).order_by("weekday", "opens_at")
     return render(
         request,
@@ -119,7 +119,11 @@ def book(request):
         starts_at = starts_at.replace(tzinfo=UTC)
     service = None
     if form.cleaned_data.get("service"):
-        service = Service.objects.filter(pk=form.cleaned_data["service"]).first()
+        try:
+            service = selectors.service_for_resource(resource=resource, service=form.cleaned_data["service"])
+        except errors.DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(_back_to(request, request.META.get("HTTP_REFERER"), reverse("bookings:mine")))
     back = (
         reverse("bookings:organization", args=[resource.organization_id])
         + "?"
@@ -152,7 +156,7 @@ def mine(request):
     when = request.GET.get("when") if request.GET.get("when") in ("upcoming", "past") else "upcoming"
     queryset = selectors.booking_list_for_user(user=request.user, when=when)
     page = Paginator(queryset, 20).get_page(request.GET.get("page"))
-    owns = request.user.is_staff or Organization.objects.filter(owner=request.user).exists()
+    owns = selectors.organization_list_managed(user=request.user).exists()
     invitations = selectors.booking_invitations_for_user(user=request.user) if when == "upcoming" else []
     return render(
         request,
@@ -171,11 +175,11 @@ def detail(request, pk: int, invite_form: InviteForm | None = None):
         "booking": booking,
         "zone": booking.resource.organization.city.timezone,
         "is_booker": is_booker,
-        "is_manager": services.can_manage_organization(user=user, organization=booking.resource.organization),
+        "is_manager": organization_can_manage(user=user, organization=booking.resource.organization),
         "participant_link": link,
         "participants": selectors.booking_participants(booking=booking) if not link else [],
         "can_cancel": services.can_cancel(booking=booking, user=user),
-        "can_move": is_booker and booking.status in (Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        "can_move": is_booker and booking.status in Booking.UPCOMING_STATUSES,
         "cancel_deadline": services.cancel_deadline(booking),
         "invite_form": invite_form or InviteForm(),
         "show_qr": booking.is_active and booking.status != Booking.Status.CHECKED_IN,
@@ -243,13 +247,13 @@ def decline(request, pk: int):
 
 @login_required
 def owned(request):
-    organizations = selectors.organization_list_owned(user=request.user)
+    organizations = selectors.organization_list_managed(user=request.user)
     page = Paginator(organizations, 20).get_page(request.GET.get("page"))
     return render(request, "bookings/owned.html", {"page": page})
 
 
 def _owned_organization(request, pk: int) -> Organization:
-    return get_object_or_404(selectors.organization_list_owned(user=request.user), pk=pk)
+    return get_object_or_404(selectors.organization_list_managed(user=request.user), pk=pk)
 
 
 @login_required
@@ -321,7 +325,7 @@ def owner_resources(request, pk: int):
 def resource_edit(request, pk: int):
     resource = get_object_or_404(
         Resource.objects.select_related("organization").filter(
-            organization__in=selectors.organization_list_owned(user=request.user)
+            organization__in=selectors.organization_list_managed(user=request.user)
         ),
         pk=pk,
     )

@@ -16,8 +16,11 @@ from catalog import services
 from catalog.forms import ImportForm
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
-from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
+from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service, missing_for_publishing
 from portal.errors import DomainError
+from portal.formatting import DATE_FORMAT, datetime_format
+from portal.phones import PhoneFormField
+from portal.service_forms import ServiceSavingAdminMixin, form_errors_add, instance_refresh
 
 
 @admin.register(City)
@@ -62,10 +65,73 @@ class ListingStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ServiceAdminForm(forms.ModelForm):
+    """Shows the refusals of ``services.service_fields_clean`` next to the fields; saving calls the services."""
+
+    class Meta:
+        model = Service
+        fields = ["organization", "name", "description", "price", "duration_minutes", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {f: cleaned[f] for f in ("name", "price", "duration_minutes") if cleaned.get(f) is not None}
+        try:
+            cleaned.update(services.service_fields_clean(values))
+        except DomainError as exc:
+            form_errors_add(self, exc)
+        return cleaned
+
+
 class ServiceInline(admin.TabularInline):
     model = Service
+    form = ServiceAdminForm
     extra = 0
     fields = ["name", "price", "duration_minutes", "is_active"]
+
+
+def _service_data(form) -> dict:
+    return {f: form.cleaned_data[f] for f in services.SERVICE_FIELDS if f in form.cleaned_data}
+
+
+def services_formset_save(*, formset, organization, by) -> None:
+    """Save an inline formset of services through catalog.services (create, update, delete)."""
+    # What the admin's history message reads (formset.save() would have set them).
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            services.service_delete(service=form.instance.pk, by=by)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        if form.instance.pk:
+            services.service_update(service=form.instance.pk, by=by, **_service_data(form))
+        else:
+            services.service_create(organization=organization, by=by, **_service_data(form))
+
+
+def photos_formset_save(*, formset, organization, by) -> None:
+    """Save an inline formset of photos through catalog.services (add, caption, move, delete)."""
+    # What the admin's history message reads (formset.save() would have set them).
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            services.photo_delete(organization=organization, photo_id=form.instance.pk, by=by)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        data = form.cleaned_data
+        if not form.instance.pk:
+            photo = services.photo_add(
+                organization=organization, by=by, image=data["image"], caption=data.get("caption", "")
+            )
+        else:
+            photo = form.instance
+            if "caption" in form.changed_data:
+                services.photo_caption_set(
+                    organization=organization, photo_id=photo.pk, by=by, caption=data.get("caption", "")
+                )
+        if "position" in form.changed_data:
+            services.photo_move(organization=organization, photo_id=photo.pk, by=by, position=data["position"])
 
 
 def _reencoded(upload, *, max_side: int | None = None):
@@ -91,12 +157,40 @@ class PhotoAdminForm(forms.ModelForm):
 
 
 class OrganizationAdminForm(forms.ModelForm):
+    """Checks what the catalog services will check, so a refusal shows next to its field.
+
+    Saving goes through ``catalog.services`` (OrganizationAdmin.save_model): the
+    phone and website are normalised, a new name or city gets a new slug, and a
+    published organization must stay complete, as for owners.
+    """
+
+    phone = PhoneFormField(label=_("phone"), required=False)
+    website = forms.CharField(label=_("website"), required=False, max_length=200)
+
     class Meta:
         model = Organization
         fields = ["logo"]  # OrganizationAdmin.fields decides which fields the page shows
 
     def clean_logo(self):
         return _reencoded(self.cleaned_data.get("logo"), max_side=LOGO_MAX_SIDE)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {f: cleaned[f] for f in services.ORGANIZATION_FIELDS if f in cleaned}
+        try:
+            values = services.organization_fields_clean(values)
+        except DomainError as exc:
+            form_errors_add(self, exc)
+            return cleaned
+        cleaned.update(values)
+        if self.instance.pk and self.instance.status == Organization.Status.PUBLISHED and "categories" in cleaned:
+            values = {f: cleaned.get(f, getattr(self.instance, f)) for f in services.ORGANIZATION_FIELDS}
+            if missing_for_publishing(values, has_categories=bool(cleaned["categories"])):
+                self.add_error(
+                    None,
+                    _("A published organization needs a description, an address, a phone or website and a category."),
+                )
+        return cleaned
 
 
 class PhotoInline(admin.TabularInline):
@@ -115,7 +209,7 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     form = OrganizationAdminForm
     list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
     list_filter = [
@@ -129,10 +223,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_select_related = ["city", "owner"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["categories"]
-    # Status changes go through the publish/hide actions (services.organization_publish
-    # checks completeness, organization_hide marks it hidden by staff); the listing
-    # through billing (listing_extend).
-    readonly_fields = ["status", "listed_until", "created_at", "updated_at", "hidden_by_staff"]
+    # Every change goes through catalog.services: the details through organization_create/
+    # organization_update (save_model), the status through the publish/hide actions
+    # (organization_publish checks completeness, organization_hide marks it hidden by staff),
+    # the listing through billing (listing_extend). The slug follows the name and city.
+    readonly_fields = ["slug", "status", "listed_until", "created_at", "updated_at", "hidden_by_staff"]
     fields = [
         "name",
         "slug",
@@ -158,12 +253,39 @@ class OrganizationAdmin(admin.ModelAdmin):
     change_list_template = "admin/catalog/organization/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def get_readonly_fields(self, request, obj=None):
+        # The owner is chosen when the organization is created; no service hands it over.
+        return [*self.readonly_fields, "owner"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in services.ORGANIZATION_FIELDS if f in form.cleaned_data}
+        staff_data = {f: form.cleaned_data[f] for f in services.ORGANIZATION_STAFF_FIELDS if f in form.cleaned_data}
+        logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else None
+        categories = form.cleaned_data.get("categories")
+        if not change:
+            created = services.organization_create(owner=form.cleaned_data["owner"], categories=categories, **data)
+            saved = services.organization_update(organization=created, by=request.user, logo=logo, **staff_data)
+        else:
+            saved = services.organization_update(
+                organization=obj.pk, by=request.user, categories=categories, logo=logo, **data, **staff_data
+            )
+        # The admin's responses and inlines work on ``obj``: give it what the services saved.
+        instance_refresh(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        # Categories were set by the service (save_model); the inlines go through the services too.
+        for formset in formsets:
+            save = services_formset_save if formset.model is Service else photos_formset_save
+            save(formset=formset, organization=form.instance.pk, by=request.user)
+
     @admin.display(description=_("listing"), boolean=False)
     def listing_state(self, obj):
         if obj.listed_until is None:
             return _("never listed")
         if obj.listed_until > timezone.now():
-            return _("until %(date)s") % {"date": timezone.localtime(obj.listed_until).strftime("%d.%m.%Y")}
+            return _("until %(date)s") % {
+                "date": datetime_format(obj.listed_until, zone=obj.city.tzinfo, fmt=DATE_FORMAT)
+            }
         return _("expired")
 
     @admin.display(description=_("owner blocked"), boolean=True)
@@ -203,12 +325,31 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
+    """Services of any organization; saving goes through catalog.services (service_create/service_update)."""
+
+    form = ServiceAdminForm
     list_display = ["name", "organization", "price", "duration_minutes", "is_active"]
     list_filter = ["is_active", ("organization__city", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.service_update(service=obj.pk, by=request.user, **_service_data(form))
+        else:
+            saved = services.service_create(
+                organization=form.cleaned_data["organization"], by=request.user, **_service_data(form)
+            )
+        instance_refresh(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.service_delete(service=obj.pk, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for service in queryset.order_by("pk"):
+            services.service_delete(service=service.pk, by=request.user)
 
 
 @admin.register(ImportJob)

@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 from catalog import selectors, services
 from catalog.cache import cache_seconds, list_cache_key
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
-from catalog.validators import normalize_phone, normalize_website
+from catalog.validators import normalize_website
 from portal.errors import DomainError
+from portal.phones import PhoneSerializerField
 from portal.throttling import ScopedThrottle
 
 # --- serializers -------------------------------------------------------------------------
@@ -164,7 +165,7 @@ class OrganizationWriteSerializer(serializers.Serializer):
     categories = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), many=True, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    phone = PhoneSerializerField()
     website = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     def validate_name(self, value):
@@ -173,17 +174,11 @@ class OrganizationWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Enter the name."))
         return value
 
-    def validate_phone(self, value):
-        try:
-            return normalize_phone(value)
-        except Exception as exc:
-            raise serializers.ValidationError(list(getattr(exc, "messages", [str(exc)])))
-
     def validate_website(self, value):
         try:
             return normalize_website(value)
-        except Exception as exc:
-            raise serializers.ValidationError(list(getattr(exc, "messages", [str(exc)])))
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
 
 def _domain_to_drf(exc: DomainError):
@@ -201,7 +196,6 @@ class CityListView(generics.ListAPIView):
 
     serializer_class = CitySerializer
     permission_classes = [AllowAny]
-    filter_backends: list = []
 
     def get_queryset(self):
         return selectors.cities()
@@ -212,7 +206,6 @@ class CategoryListView(generics.ListAPIView):
 
     serializer_class = CategorySerializer
     permission_classes = [AllowAny]
-    filter_backends: list = []
 
     def get_queryset(self):
         return selectors.categories()
@@ -256,7 +249,6 @@ class OrganizationListView(generics.ListCreateAPIView):
     """The public catalog (visible organizations; cached briefly) and creating a draft organization."""
 
     serializer_class = OrganizationCardSerializer
-    filter_backends: list = []
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -299,8 +291,10 @@ class OrganizationListView(generics.ListCreateAPIView):
         return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data, status=201)
 
 
-def _owner_queryset(user):
-    return Organization.objects.owned_by(user).select_related("city").prefetch_related(
+def _owner_queryset(user, *, managed: bool = False):
+    """The user's own organizations, or (``managed``) all they may manage, ready for the owner's serializer."""
+    base = selectors.organizations_managed_by(user=user) if managed else Organization.objects.owned_by(user)
+    return base.select_related("city").prefetch_related(
         Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
         Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
         Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),
@@ -315,7 +309,6 @@ class MyOrganizationListView(generics.ListAPIView):
 
     serializer_class = OwnerOrganizationSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends: list = []
 
     def get_queryset(self):
         return _owner_queryset(self.request.user).order_by("-created_at", "pk")
@@ -330,16 +323,15 @@ class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
     """A visible organization (or one of your own); owners update and delete their own."""
 
     serializer_class = OrganizationDetailSerializer
-    filter_backends: list = []
 
     def get_queryset(self):
         if self.request.method == "GET":
             return selectors.organization_detail_queryset(user=self.request.user)
-        return _owner_queryset(self.request.user)
+        return _owner_queryset(self.request.user, managed=True)
 
     def get_serializer_class(self):
         obj = getattr(self, "_object", None)
-        if obj is not None and self.request.user.is_authenticated and obj.owner_id == self.request.user.pk:
+        if obj is not None and selectors.organization_can_manage(user=self.request.user, organization=obj):
             return OwnerOrganizationSerializer
         return OrganizationDetailSerializer
 
@@ -356,7 +348,7 @@ class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
             services.organization_update(organization=organization, by=request.user, **serializer.validated_data)
         except DomainError as exc:
             raise _domain_to_drf(exc)
-        organization = _owner_queryset(request.user).get(pk=organization.pk)
+        organization = _owner_queryset(request.user, managed=True).get(pk=organization.pk)
         return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -372,13 +364,13 @@ class _OwnerActionView(APIView):
     @extend_schema(request=None, responses=OwnerOrganizationSerializer)
     def post(self, request, pk: int):
         organization = type(self).service(organization=pk, by=_owner_only(request.user, pk))
-        organization = _owner_queryset(request.user).get(pk=organization.pk)
+        organization = _owner_queryset(request.user, managed=True).get(pk=organization.pk)
         return Response(OwnerOrganizationSerializer(organization, context={"request": request}).data)
 
 
 def _owner_only(user, pk: int):
-    """The API acts for owners only (staff moderate in the admin): another owner's organization is a 404."""
-    if not Organization.objects.owned_by(user).filter(pk=pk).exists():
+    """``user`` when they may manage organization ``pk`` (``organization_can_manage``); a 404 otherwise."""
+    if not selectors.organizations_managed_by(user=user).filter(pk=pk).exists():
         raise DRFNotFound()
     return user
 
@@ -452,7 +444,6 @@ class OrganizationServiceListView(generics.ListCreateAPIView):
     """Services of a visible organization (active ones) or of your own (all); owners add services."""
 
     serializer_class = ServiceSerializer
-    filter_backends: list = []
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -465,7 +456,7 @@ class OrganizationServiceListView(generics.ListCreateAPIView):
         if organization is None:
             raise DRFNotFound()
         qs = Service.objects.filter(organization=organization).order_by("price", "name", "pk")
-        if not (user.is_authenticated and organization.owner_id == user.pk):
+        if not selectors.organization_can_manage(user=user, organization=organization):
             qs = qs.filter(is_active=True)
         return qs
 
@@ -493,7 +484,8 @@ class OrganizationServiceDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _service_id(self, pk: int, service_id: int, user) -> int:
-        if not Service.objects.filter(pk=service_id, organization_id=pk, organization__owner=user).exists():
+        managed = selectors.organizations_managed_by(user=user)
+        if not Service.objects.filter(pk=service_id, organization_id=pk, organization__in=managed).exists():
             raise DRFNotFound()
         return service_id
 

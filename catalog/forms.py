@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog import selectors
 from catalog.models import Category, City
-from catalog.validators import normalize_phone, normalize_website
+from catalog.validators import normalize_website
+from portal.errors import ValidationError as DomainValidationError
+from portal.phones import PhoneFormField
 
 
 class CatalogFilterForm(forms.Form):
@@ -53,9 +55,7 @@ class OrganizationForm(forms.Form):
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=5000
     )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
-    phone = forms.CharField(
-        label=_("Phone"), max_length=30, required=False, widget=forms.TextInput(attrs={"type": "tel"})
-    )
+    phone = PhoneFormField(label=_("Phone"), required=False)
     website = forms.CharField(
         label=_("Website"), max_length=200, required=False, widget=forms.TextInput(attrs={"inputmode": "url"})
     )
@@ -67,11 +67,11 @@ class OrganizationForm(forms.Form):
             raise forms.ValidationError(_("Enter the name."))
         return value
 
-    def clean_phone(self):
-        return normalize_phone(self.cleaned_data["phone"])
-
     def clean_website(self):
-        return normalize_website(self.cleaned_data["website"])
+        try:
+            return normalize_website(self.cleaned_data["website"])
+        except DomainValidationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 class PhotoForm(forms.Form):

@@ -36,8 +36,9 @@ from catalog import tasks
 from catalog.cache import catalog_changed
 from catalog.models import Category, City, ImportJob, Organization
 from catalog.services import organization_slug
-from catalog.validators import normalize_phone, normalize_website
+from catalog.validators import normalize_website
 from portal.errors import ValidationError
+from portal.phones import phone_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -179,12 +180,12 @@ class OrganizationResource(resources.ModelResource):
             if unknown:
                 errors["categories"] = [_("Unknown category “%(category)s”.") % {"category": ", ".join(unknown)}]
             row["_category_ids"] = sorted({self._categories[n.lower()] for n in names if n.lower() in self._categories})
-        for column, normalize in (("phone", normalize_phone), ("website", normalize_website)):
+        for column, normalize in (("phone", phone_normalize), ("website", normalize_website)):
             if column in row:
                 try:
                     row[column] = normalize(row.get(column) or "")
-                except DjangoValidationError as exc:
-                    errors[column] = [f"{exc.messages[0]} ({row[column]!r})"]
+                except ValidationError as exc:
+                    errors[column] = [f"{exc.message} ({row[column]!r})"]
         if "status" in row:
             row["status"] = (row.get("status") or Organization.Status.DRAFT).lower()
             if row["status"] not in Organization.Status.values:

@@ -123,17 +123,26 @@ class Organization(models.Model):
 
         The rule "published must be complete" that catalog.services enforces.
         """
-        missing = [f for f in ("name", "description", "address") if not getattr(self, f)]
-        if not (self.phone or self.website):
-            missing.append("phone")
         # Slicing .all() uses prefetched categories when there are any (no query per card).
-        if self.pk is None or not self.categories.all()[:1]:
-            missing.append("categories")
-        return missing
+        has_categories = self.pk is not None and bool(self.categories.all()[:1])
+        return missing_for_publishing(
+            {f: getattr(self, f) for f in ("name", "description", "address", "phone", "website")},
+            has_categories=has_categories,
+        )
 
     @property
     def is_listed(self) -> bool:
         return bool(self.listed_until and self.listed_until > timezone.now())
+
+
+def missing_for_publishing(values: dict, *, has_categories: bool) -> list[str]:
+    """The fields a published organization needs that ``values`` leave empty (``[]`` when complete)."""
+    missing = [f for f in ("name", "description", "address") if not values.get(f)]
+    if not (values.get("phone") or values.get("website")):
+        missing.append("phone")
+    if not has_categories:
+        missing.append("categories")
+    return missing
 
 
 def photo_upload_to(instance, filename: str) -> str:

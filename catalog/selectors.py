@@ -42,6 +42,28 @@ def mailing_audience_city_owners(mailing) -> QuerySet[User]:
     return owners(city_id=mailing.city_id)
 
 
+def organization_can_manage(*, user, organization: Organization) -> bool:
+    """May ``user`` manage ``organization``: its details, photos, services, resources, opening
+    hours, bookings (check-in included) and subscriptions?
+
+    The one answer for every app and entry point. The owner may, and so may
+    staff, on any organization (they moderate the catalog and check in at any
+    desk); nobody anonymous, inactive or blocked.
+    """
+    if user is None or not user.is_authenticated or not user.is_active or user.is_blocked:
+        return False
+    return bool(user.is_staff or organization.owner_id == user.pk)
+
+
+def organizations_managed_by(*, user) -> QuerySet[Organization]:
+    """The organizations ``user`` may manage (``organization_can_manage`` as a query): all for staff."""
+    if user is None or not user.is_authenticated or not user.is_active or user.is_blocked:
+        return Organization.objects.none()
+    if user.is_staff:
+        return Organization.objects.all()
+    return Organization.objects.filter(owner=user)
+
+
 def cities() -> QuerySet[City]:
     return City.objects.order_by("name")
 
@@ -141,11 +163,14 @@ def card_cover(organization: Organization):
 
 
 def organization_detail_queryset(*, user=None) -> QuerySet[Organization]:
-    """Organizations whose page ``user`` may open: visible ones, their own, all for staff."""
-    if user is not None and user.is_authenticated and user.is_staff:
+    """Organizations whose page ``user`` may open: visible ones and those they may manage."""
+    if user is not None and user.is_authenticated and user.is_staff and user.is_active and not user.is_blocked:
         qs = Organization.objects.all()
     elif user is not None and user.is_authenticated:
-        qs = Organization.objects.filter(Q(pk__in=Organization.objects.visible().values("pk")) | Q(owner=user))
+        qs = Organization.objects.filter(
+            Q(pk__in=Organization.objects.visible().values("pk"))
+            | Q(pk__in=organizations_managed_by(user=user).values("pk"))
+        )
     else:
         qs = Organization.objects.visible()
     return qs.select_related("city", "owner").prefetch_related(

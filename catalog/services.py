@@ -1,27 +1,30 @@
 """Catalog services (writes with business rules).
 
-Owners manage their own organizations, services and photos; staff may act on
-any. Somebody else's organization is reported as not found, never as
-forbidden, so its existence does not leak.
+Who may manage an organization is ``catalog.selectors.organization_can_manage``
+(its owner, and staff on any). Somebody else's organization is reported as not
+found, never as forbidden, so its existence does not leak.
 """
 
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
-from catalog.cache import catalog_changed
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from catalog.selectors import organizations_managed_by
 from catalog.slugs import make_slug
-from catalog.validators import normalize_phone, normalize_website
-from portal.errors import Conflict, NotFound, PermissionDenied, UserBlocked, ValidationError
+from catalog.validators import normalize_website
+from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from portal.phones import phone_normalize
+from portal.services import actor_ensure_active
 
 MAX_PHOTOS = 20
 ORGANIZATION_FIELDS = ("name", "city", "description", "address", "phone", "website")
+# Fields only staff change (the back office): the moderators' note and the CSV import's key.
+ORGANIZATION_STAFF_FIELDS = ("moderation_note", "external_id")
 
 
 @transaction.atomic
@@ -40,22 +43,12 @@ def listing_extend(*, organization: Organization, until: datetime) -> Organizati
 # --- helpers --------------------------------------------------------------------
 
 
-def _check_actor(by) -> None:
-    if by is None or not by.is_authenticated:
-        raise PermissionDenied(_("Log in to manage organizations."), code="not_authenticated")
-    if getattr(by, "is_blocked", False):
-        raise UserBlocked(_("Your account has been blocked."))
-
-
 def _lock_own(organization: Organization | int, by) -> Organization:
-    """Lock and return the organization if ``by`` owns it (or is staff); NotFound otherwise."""
-    _check_actor(by)
+    """Lock and return the organization if ``by`` may manage it; NotFound otherwise."""
+    actor_ensure_active(by)
     pk = organization.pk if isinstance(organization, Organization) else organization
-    qs = Organization.objects.select_for_update()
-    if not by.is_staff:
-        qs = qs.filter(owner=by)
     try:
-        return qs.get(pk=pk)
+        return organizations_managed_by(user=by).select_for_update().get(pk=pk)
     except Organization.DoesNotExist:
         raise NotFound(_("Organization not found."))
 
@@ -75,20 +68,24 @@ def organization_slug(*, name: str, city: City, exclude_pk: int | None = None) -
     return slug
 
 
-def _clean_fields(data: dict) -> dict:
-    """Normalise and validate organization fields; raise ValidationError with a field map."""
+def organization_fields_clean(data: dict) -> dict:
+    """Normalise and validate organization fields; raise ValidationError with a field map.
+
+    The services run it on every write; a form that must show the errors next to
+    its fields before saving (the admin's) runs it in its ``clean()``.
+    """
     cleaned = dict(data)
     errors: dict[str, list[str]] = {}
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
             errors["name"] = [_("Enter the name.")]
-    for field, normalize in (("phone", normalize_phone), ("website", normalize_website)):
+    for field, normalize in (("phone", phone_normalize), ("website", normalize_website)):
         if field in cleaned:
             try:
                 cleaned[field] = normalize(cleaned[field] or "")
-            except DjangoValidationError as exc:
-                errors[field] = list(exc.messages)
+            except ValidationError as exc:
+                errors[field] = [exc.message]
     for field in ("description", "address"):
         if field in cleaned:
             cleaned[field] = (cleaned[field] or "").strip()
@@ -121,8 +118,8 @@ def organization_create(
     logo=None,
 ) -> Organization:
     """Create a draft organization owned by ``owner`` (it is published separately)."""
-    _check_actor(owner)
-    data = _clean_fields(
+    actor_ensure_active(owner)
+    data = organization_fields_clean(
         {"name": name, "city": city, "description": description, "address": address, "phone": phone,
          "website": website}
     )  # fmt: skip
@@ -138,12 +135,23 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization | int, by, categories=None, logo=None, **fields) -> Organization:
-    """Change an organization's details. Unknown fields are refused."""
+    """Change an organization's details; a new name or city gives it a new slug.
+
+    ``logo``: a new upload, ``False`` to remove the logo, None to keep it.
+    Staff may also set ORGANIZATION_STAFF_FIELDS. Unknown fields are refused; a
+    published organization must stay complete (ValidationError ``incomplete``).
+    """
     organization = _lock_own(organization, by)
-    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    allowed = set(ORGANIZATION_FIELDS) | (set(ORGANIZATION_STAFF_FIELDS) if by.is_staff else set())
+    unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    data = _clean_fields(fields)
+    staff_data = {f: fields.pop(f) for f in ORGANIZATION_STAFF_FIELDS if f in fields}
+    if "external_id" in staff_data:
+        staff_data["external_id"] = (staff_data["external_id"] or "").strip() or None
+    if "moderation_note" in staff_data:
+        staff_data["moderation_note"] = (staff_data["moderation_note"] or "").strip()
+    data = {**organization_fields_clean(fields), **staff_data}
     city_changed = "city" in data and data["city"].pk != organization.city_id
     name_changed = "name" in data and data["name"] != organization.name
     for field, value in data.items():
@@ -154,6 +162,10 @@ def organization_update(*, organization: Organization | int, by, categories=None
         )
     if logo:
         organization.logo = validate_and_reencode(logo, max_side=LOGO_MAX_SIDE)
+    elif logo is False and organization.logo:
+        storage, name = organization.logo.storage, organization.logo.name
+        organization.logo = ""
+        transaction.on_commit(lambda: storage.delete(name))
     organization.save()
     if categories is not None:
         organization.categories.set(categories)
@@ -269,6 +281,15 @@ def photo_delete(*, organization: Organization | int, photo_id: int, by) -> None
 
 
 @transaction.atomic
+def photo_caption_set(*, organization: Organization | int, photo_id: int, by, caption: str) -> OrganizationPhoto:
+    """Change a photo's caption (200 characters at most)."""
+    _organization, photo = _own_photo(photo_id, organization, by)
+    photo.caption = (caption or "").strip()[:200]
+    photo.save(update_fields=["caption"])
+    return photo
+
+
+@transaction.atomic
 def photo_move(*, organization: Organization | int, photo_id: int, by, position: int) -> OrganizationPhoto:
     """Move a photo to ``position`` (0 = first) and renumber the gallery 0..n-1."""
     organization, photo = _own_photo(photo_id, organization, by)
@@ -288,7 +309,8 @@ def photo_move(*, organization: Organization | int, photo_id: int, by, position:
 SERVICE_FIELDS = ("name", "description", "price", "duration_minutes", "is_active")
 
 
-def _clean_service(data: dict) -> dict:
+def service_fields_clean(data: dict) -> dict:
+    """Normalise and validate service fields (name, price, duration); ValidationError with a field map."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(data)
     if "name" in cleaned:
@@ -329,7 +351,7 @@ def service_create(
 ) -> Service:
     """Add a service (name, price in RUB, duration) to the owner's organization."""
     organization = _lock_own(organization, by)
-    data = _clean_service(
+    data = service_fields_clean(
         {"name": name, "price": price, "duration_minutes": duration_minutes, "description": description or "",
          "is_active": bool(is_active)}
     )  # fmt: skip
@@ -337,10 +359,12 @@ def service_create(
 
 
 def _own_service(service_id: int, by) -> Service:
-    _check_actor(by)
-    qs = Service.objects.select_for_update().select_related("organization")
-    if not by.is_staff:
-        qs = qs.filter(organization__owner=by)
+    actor_ensure_active(by)
+    qs = (
+        Service.objects.select_for_update()
+        .select_related("organization")
+        .filter(organization__in=organizations_managed_by(user=by))
+    )
     try:
         return qs.get(pk=service_id)
     except Service.DoesNotExist:
@@ -353,7 +377,7 @@ def service_update(*, service: Service | int, by, **fields) -> Service:
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    for field, value in _clean_service(fields).items():
+    for field, value in service_fields_clean(fields).items():
         setattr(service, field, value)
     service.save()
     return service
@@ -371,8 +395,3 @@ def service_delete(*, service: Service | int, by) -> bool:
         service.is_active = False
         service.save(update_fields=["is_active"])
         return False
-
-
-def catalog_invalidate() -> None:
-    """Drop every cached public list (after writes that bypass model signals)."""
-    catalog_changed()

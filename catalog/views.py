@@ -12,6 +12,7 @@ from catalog import selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
 from catalog.models import Organization, Service
 from portal.errors import DomainError
+from portal.service_forms import form_errors_add
 from portal.throttling import throttle, throttle_upload
 
 PAGE_SIZE = 12
@@ -52,7 +53,7 @@ def catalog_list(request):
 
 def organization_detail(request, pk: int):
     organization = get_object_or_404(selectors.organization_detail_queryset(user=request.user), pk=pk)
-    is_owner = request.user.is_authenticated and organization.owner_id == request.user.pk
+    is_owner = selectors.organization_can_manage(user=request.user, organization=organization)
     return render(
         request,
         "catalog/detail.html",
@@ -70,17 +71,8 @@ def organization_detail(request, pk: int):
 
 
 def _own_or_404(request, pk: int) -> Organization:
-    """The requesting owner's organization; anybody else's is a 404 (also for staff, who use the admin)."""
-    return get_object_or_404(Organization.objects.owned_by(request.user).select_related("city"), pk=pk)
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    field_errors = exc.extra.get("errors") or {}
-    for field, errors in field_errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-    if not field_errors:
-        form.add_error(None, exc.message)
+    """An organization the user may manage (``organization_can_manage``); any other is a 404."""
+    return get_object_or_404(selectors.organizations_managed_by(user=request.user).select_related("city"), pk=pk)
 
 
 @login_required
@@ -101,7 +93,7 @@ def organization_create(request):
         try:
             organization = services.organization_create(owner=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request, _("The organization is saved as a draft. Add photos and services, then publish it.")
@@ -133,7 +125,7 @@ def organization_edit(request, pk: int):
         try:
             services.organization_update(organization=organization, by=request.user, logo=logo, **data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:my_organizations")
@@ -239,7 +231,7 @@ def organization_services(request, pk: int):
         try:
             services.service_create(organization=organization, by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("The service is added."))
             return redirect("catalog:services", pk=organization.pk)
@@ -248,7 +240,9 @@ def organization_services(request, pk: int):
 
 
 def _own_service_or_404(request, pk: int, service_id: int) -> Service:
-    services_qs = Service.objects.select_related("organization").filter(organization__owner=request.user)
+    services_qs = Service.objects.select_related("organization").filter(
+        organization__in=selectors.organizations_managed_by(user=request.user)
+    )
     return get_object_or_404(services_qs, pk=service_id, organization_id=pk)
 
 
@@ -262,7 +256,7 @@ def service_edit(request, pk: int, service_id: int):
         try:
             services.service_update(service=service, by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:services", pk=pk)

@@ -16,11 +16,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from mailings import services
+from mailings import drafts, services
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
 from portal.errors import DomainError
+from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 
 @admin.register(BotSubscriber)
@@ -88,6 +89,8 @@ class MailingForm(forms.ModelForm):
         "city_required": "city",
         "invalid_channels": "channels",
         "invalid_media": "media",
+        "invalid_send_at": "send_at",
+        "send_at_past": "send_at",
     }
 
     def clean(self):
@@ -107,11 +110,16 @@ class MailingForm(forms.ModelForm):
             )
         except DomainError as exc:
             self.add_error(self.FIELD_BY_ERROR_CODE.get(exc.code), exc.message)
+        if "send_at" not in self.errors:
+            try:
+                drafts.mailing_send_at_validate(cleaned.get("send_at"))
+            except DomainError as exc:
+                self.add_error("send_at", exc.message)
         return cleaned
 
 
 @admin.register(Mailing)
-class MailingAdmin(admin.ModelAdmin):
+class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     form = MailingForm
     inlines = [MailingButtonInline]
     list_display = ("name", "send_at", "status", "audience", "channels_display", "sent_count", "failed_count")
@@ -127,16 +135,38 @@ class MailingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        if obj is not None and obj.status not in (Mailing.Status.DRAFT, Mailing.Status.SCHEDULED):
+        if obj is not None and obj.status not in Mailing.EDITABLE_STATUSES:
             # sending/sent/cancelled mailings are read-only: view permission still shows them
             return False
         return allowed
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            obj.status = Mailing.Status.DRAFT
-        super().save_model(request, obj, form, change)
+        # Saved with its buttons in save_related, through mailings.drafts.mailing_draft_save.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        """Save the mailing and its ordered buttons through the service (the rules of mailing_create)."""
+        buttons = []
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            rows = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            rows.sort(key=lambda f: (f.cleaned_data.get("position") or 0, f.instance.pk or 0))
+            buttons += [(f.cleaned_data["text"], f.cleaned_data["url"]) for f in rows]
+        data = form.cleaned_data
+        media = data.get("media") if "media" in form.changed_data else None
+        saved = drafts.mailing_draft_save(
+            mailing=form.instance if change else None,
+            name=data["name"],
+            text=data["text"],
+            send_at=data["send_at"],
+            audience=data["audience"],
+            channels=data["channels"],
+            buttons=buttons,
+            media=media,
+            city=data.get("city"),
+            by=request.user,
+        )
+        instance_refresh(form.instance, saved)
 
     # --- actions -------------------------------------------------------------
     @admin.action(description=_("Schedule the selected drafts"))
@@ -223,11 +253,7 @@ class MailingAdmin(admin.ModelAdmin):
                 (button.text, _button_href(button.url)) for button in mailing.buttons.order_by("position", "pk")
             ]
             extra_context["can_schedule"] = mailing.status == Mailing.Status.DRAFT
-            extra_context["can_cancel"] = mailing.status in (
-                Mailing.Status.DRAFT,
-                Mailing.Status.SCHEDULED,
-                Mailing.Status.SENDING,
-            )
+            extra_context["can_cancel"] = mailing.status in Mailing.CANCELLABLE_STATUSES
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 

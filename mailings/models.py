@@ -101,6 +101,10 @@ class Mailing(models.Model):
         VIDEO = "video", _("video")
 
     CHANNEL_CHOICES = [("telegram", "Telegram"), ("vk", "VK"), ("email", _("Email"))]
+    # What the back office may still change (mailings.drafts.mailing_draft_save).
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    # What can still be cancelled (services.mailing_cancel).
+    CANCELLABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED, Status.SENDING)
 
     name = models.CharField(_("internal name"), max_length=200)
     text = models.TextField(_("text (HTML)"))

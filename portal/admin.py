@@ -10,13 +10,31 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.files.uploadedfile import UploadedFile
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import errors, services
+from portal.images import image_validate_and_normalize
 from portal.models import SecurityEvent, TelegramLinkToken, User
+from portal.phones import PhoneFormField
+
+# Actions that apps above portal offer in the users' list (billing: "Grant balance").
+# Portal knows none of them: an app registers its own in its AppConfig.ready().
+_user_actions: list = []
+
+
+def user_admin_action_register(action) -> None:
+    """Offer ``action`` (an admin action function) among the users' admin actions.
+
+    The hook for apps above portal, called from their ``AppConfig.ready()``;
+    the action is listed under its function name with its ``description``.
+    """
+    if action not in _user_actions:
+        _user_actions.append(action)
 
 
 class BlockReasonForm(forms.Form):
@@ -30,6 +48,24 @@ class BlockReasonForm(forms.Form):
 def _confirms_a_block(request) -> bool:
     """The block action's second step (reason given): the one that blocks."""
     return request.method == "POST" and "apply" in request.POST and "block_users" in request.POST.getlist("action")
+
+
+class UserAdminChangeForm(UserChangeForm):
+    """Checks the profile as the profile services will (phone, avatar), so errors show on the form."""
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+        field_classes = {**UserChangeForm.Meta.field_classes, "phone": PhoneFormField}
+
+    def clean_avatar(self):
+        upload = self.cleaned_data.get("avatar")
+        if isinstance(upload, UploadedFile):
+            try:
+                image_validate_and_normalize(upload, max_side=1024, thumbnail_crop=True)
+            except errors.DomainError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+            upload.seek(0)
+        return upload
 
 
 class SocialAccountInline(admin.TabularInline):
@@ -47,6 +83,7 @@ class SocialAccountInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminChangeForm
     ordering = ["-date_joined"]
     list_display = [
         "email",
@@ -105,6 +142,29 @@ class UserAdmin(DjangoUserAdmin):
     @method_decorator(reauthentication_required(enabled=_confirms_a_block))
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in _user_actions:
+            func, name, description = self.get_action(action)
+            actions[name] = (func, name, description)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        """The profile (and a new avatar) through portal.services, as on the profile page; the rest as typed."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        profile = {f: form.cleaned_data[f] for f in services.PROFILE_FIELDS if f in form.cleaned_data}
+        avatar = form.cleaned_data.get("avatar") if "avatar" in form.changed_data else None
+        rest = [f for f in form.changed_data if f not in profile and f not in ("avatar", "groups", "user_permissions")]
+        if avatar is False:  # "clear" ticked: nothing to check
+            rest.append("avatar")
+        if rest:
+            obj.save(update_fields=rest)
+        services.user_profile_update(user=obj, **profile)
+        if avatar:
+            services.user_avatar_set(user=obj, file=avatar)
+        obj.refresh_from_db()
 
     @admin.action(description=_("Block selected users (asks for a reason)"), permissions=["change"])
     def block_users(self, request, queryset):

@@ -9,11 +9,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import errors, services
+from portal import services
 from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import User
-from portal.phones import phone_normalize
+from portal.phones import PhoneSerializerField
 from portal.throttling import ScopedThrottle
 
 ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
@@ -21,6 +21,7 @@ ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharFi
 
 class MeSerializer(serializers.ModelSerializer):
     avatar_thumbnail = serializers.ImageField(read_only=True)
+    phone = PhoneSerializerField()
 
     class Meta:
         model = User
@@ -37,12 +38,6 @@ class MeSerializer(serializers.ModelSerializer):
             "date_joined",
         ]
         read_only_fields = ["id", "email", "avatar", "avatar_thumbnail", "is_verified", "date_joined"]
-
-    def validate_phone(self, value: str) -> str:
-        try:
-            return phone_normalize(value)
-        except errors.ValidationError as exc:
-            raise serializers.ValidationError(exc.message, code=exc.code)
 
 
 class MeView(APIView):

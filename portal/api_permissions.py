@@ -20,11 +20,6 @@ class NotBlocked(BasePermission):
         return True
 
 
-class IsStaff(BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
-
-
 class SessionAuthentication(DRFSessionAuthentication):
     """DRF's session authentication that refuses a blocked user with 403 ``user_blocked``.
 

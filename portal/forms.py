@@ -3,10 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal import errors
 from portal.images import image_max_size_text
 from portal.models import User
-from portal.phones import phone_normalize
+from portal.phones import PhoneFormField
 from portal.services import PROFILE_FIELDS
 
 
@@ -20,6 +19,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = list(PROFILE_FIELDS)
+        field_classes = {"phone": PhoneFormField}
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 999 123-45-67"}),
         }
@@ -32,12 +32,6 @@ class ProfileForm(forms.ModelForm):
         self.fields["avatar_upload"].help_text = _("JPEG, PNG or WebP, up to %(size)s MB.") % {
             "size": image_max_size_text()
         }
-
-    def clean_phone(self):
-        try:
-            return phone_normalize(self.cleaned_data.get("phone", ""))
-        except errors.ValidationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code)
 
 
 def account_delete_word() -> str:

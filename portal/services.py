@@ -74,6 +74,21 @@ def security_event_record(
     )
 
 
+# --- Acting users ------------------------------------------------------------------
+
+
+def actor_ensure_active(user) -> None:
+    """Refuse a user who may not act: anonymous (PermissionDenied ``not_authenticated``), blocked (UserBlocked).
+
+    Every service that acts for a person calls this first, so "a blocked user
+    changes nothing" holds in the pages, the API, the bots and the admin alike.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied(_("Log in to continue."), code="not_authenticated")
+    if user.is_blocked:
+        raise UserBlocked(_("Your account has been blocked."))
+
+
 # --- Blocking and verification ----------------------------------------------------
 
 
@@ -244,8 +259,7 @@ def telegram_link_create(*, user: User) -> tuple[str, str, datetime]:
     Returns ``(token, deep_link, expires_at)``; the deep link is
     ``https://t.me/<TELEGRAM_BOT_USERNAME>?start=link_<token>``.
     """
-    if user.is_blocked:
-        raise UserBlocked(_("Your account has been blocked."))
+    actor_ensure_active(user)
     token = secrets.token_urlsafe(24)  # 32 URL-safe characters: fits Telegram's 64-char start payload
     expires_at = timezone.now() + TELEGRAM_LINK_TTL
     TelegramLinkToken.objects.create(user=user, token_hash=_token_digest(token), expires_at=expires_at)

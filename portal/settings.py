@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     # third party
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -292,7 +291,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # One throttle policy for the API and the HTML forms (portal/throttling.py):
     # the same counters, keyed by user id or portal.client_address.client_ip.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -1,5 +1,8 @@
-"""What a Celery task retries, and how long it waits (docs/architecture.md, "Retries").
+"""Retrying tasks that honour a platform's ``retry_after`` (docs/architecture.md, "Retries").
 
+What counts as transient is defined once, in ``portal.retries``. Tasks whose
+failures carry a wait the other side asked for (the channels' rate limits) use
+the ``RetryTransient`` base class below; the others use ``retry_policy``.
 Only a failure that can go away by itself is retried: the network, a rate
 limit (429 with ``retry_after``), a database lock or connection that timed
 out. Anything else is a bug or a refusal: retrying cannot fix it, so the task
@@ -14,35 +17,13 @@ retry_backoff=…, retry_backoff_max=…)``. The waits double from
 import logging
 import random
 
-import redis.exceptions
 from celery import Task
-from django.db import OperationalError
+
+from portal.retries import TransientError, is_transient
 
 logger = logging.getLogger(__name__)
 
-# lock_not_available (lock_timeout), deadlock_detected, serialization_failure;
-# class 08: the connection to the server failed.
-TRANSIENT_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
-
-
-class TransientError(Exception):
-    """A failure worth trying again later; ``retry_after`` is the wait the other side asked for."""
-
-    def __init__(self, message: str = "", *, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for the failures a retry can fix (see the module docstring)."""
-    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return True
-    if isinstance(exc, OperationalError):
-        sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
-        return sqlstate in TRANSIENT_SQLSTATES or sqlstate.startswith("08")
-    return False
+__all__ = ["RetryTransient", "TransientError", "is_transient", "retry_countdown"]
 
 
 def retry_countdown(*, retries: int, backoff: float, backoff_max: float, retry_after: float | None = None) -> float:

@@ -11,10 +11,12 @@ import logging
 
 from celery import shared_task
 
+from portal.retries import retry_policy
+
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, time_limit=30, soft_time_limit=20, max_retries=0)
+@shared_task(**retry_policy(time_limit=30, max_retries=0))
 def ping(token: str = "") -> str:
     """Log and return ``pong <token>`` from whichever worker runs it."""
     token = str(token)[:64]

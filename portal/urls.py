@@ -9,13 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from catalog.sitemaps import OrganizationSitemap
 from catalog.views import home
-from portal import views
+from portal import shell_views
 from portal.throttling import throttle
 
 urlpatterns = [
     path("", home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon, name="favicon"),
+    path("healthz", shell_views.healthz, name="healthz"),
+    path("favicon.ico", shell_views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
     # allauth's signup and password reset under the site's throttle policy (same paths and names).
@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include(("portal.api_urls", "api"), namespace="api")),
+    path("api/v1/", include(("portal.api_root_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from ?script= instead of inline (CSP script-src 'self').
     path(
@@ -35,7 +35,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="portal/swagger_ui.html"),
         name="api-docs",
     ),
-    path("", include("portal.site_urls")),
+    path("", include("portal.account_urls")),
     path("", include("support.urls")),
     path("catalog/", include("catalog.urls")),
     path("bookings/", include("bookings.urls")),
@@ -44,5 +44,5 @@ urlpatterns = [
     path("", include("mailings.urls")),
 ]
 
-handler404 = "portal.views.page_not_found"
-handler500 = "portal.views.server_error"
+handler404 = "portal.shell_views.page_not_found"
+handler500 = "portal.shell_views.server_error"

@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Booking
 from mailings.services import notify
-from portal.errors import Conflict, NotFound, UserBlocked, ValidationError
+from portal.errors import Conflict, NotFound, ValidationError
 from portal.models import User
+from portal.services import actor_ensure_active
 from support.models import Ticket, TicketStatusChange
 
 # Who may move a ticket where (documented in docs/api.md):
@@ -54,8 +55,7 @@ def ticket_allowed_statuses(*, ticket: Ticket, actor: User) -> list[str]:
 @transaction.atomic
 def ticket_create(*, user: User, subject: str, text: str, booking: Booking | None = None) -> Ticket:
     """Open a support ticket; ``booking`` (optional) must be the user's own."""
-    if user.is_blocked:
-        raise UserBlocked(_("Your account has been blocked."))
+    actor_ensure_active(user)
     subject = (subject or "").strip()
     text = (text or "").strip()
     if not subject:

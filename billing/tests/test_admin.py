@@ -66,6 +66,15 @@ def test_user_admin_action_leads_to_the_grant_form(staff_client, user):
     assert response["Location"].endswith(f"/admin/billing/ledgerentry/grant/?user={user.pk}")
 
 
+def test_the_grant_action_comes_through_portals_hook_not_a_patch():
+    # billing/admin.py used to rewrite portal's UserAdmin.actions when imported.
+    from billing.admin import grant_balance
+    from portal.admin import UserAdmin, _user_actions
+
+    assert grant_balance in _user_actions
+    assert grant_balance not in UserAdmin.actions
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -159,7 +168,7 @@ def test_dashboard_numbers_on_known_data(staff_client, staff_user):
     assert months[datetime(2026, 6, 1).date()]["grants"] == Decimal("150.00")
     assert data["active_subscriptions"] == 0  # bought in May for a month: over by mid-June
     assert response.status_code == 200
-    assert 'data-metric="topups">1800,00' in response.content.decode()
+    assert 'data-metric="topups">1\xa0800\xa0₽' in response.content.decode()
     assert_ledger_invariant()
 
 

@@ -55,3 +55,35 @@ def test_actions_go_through_the_services(staff_client, booking):
         staff_client.post(url, {"action": "cancel", "_selected_action": [booking.pk]}, follow=True)
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CHECKED_IN  # a checked-in booking cannot be cancelled
+
+
+def _schedule_form(rows):
+    data = {
+        "opening_hours-TOTAL_FORMS": str(len(rows)), "opening_hours-INITIAL_FORMS": "0",
+        "opening_hours-MIN_NUM_FORMS": "0", "opening_hours-MAX_NUM_FORMS": "1000",
+        "closures-TOTAL_FORMS": "0", "closures-INITIAL_FORMS": "0",
+        "closures-MIN_NUM_FORMS": "0", "closures-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for i, (weekday, opens, closes) in enumerate(rows):
+        data |= {f"opening_hours-{i}-weekday": weekday, f"opening_hours-{i}-opens_at": opens,
+                 f"opening_hours-{i}-closes_at": closes}  # fmt: skip
+    return data
+
+
+def test_opening_hours_edited_in_the_admin_follow_the_owners_rules(staff_client):
+    # The schedule admin saved the rows directly, so overlapping hours of one day got in.
+    from bookings.models import OpeningHours
+    from catalog.tests.factories import OrganizationFactory
+
+    org = OrganizationFactory()
+    url = reverse("admin:bookings_organizationschedule_change", args=[org.pk])
+
+    response = staff_client.post(url, _schedule_form([(0, "09:00", "13:00"), (0, "12:00", "18:00")]))
+    assert response.status_code == 200
+    errors = [e for inline in response.context["inline_admin_formsets"] for e in inline.formset.non_form_errors()]
+    assert len(errors) == 1
+    assert not OpeningHours.objects.filter(organization=org).exists()
+
+    response = staff_client.post(url, _schedule_form([(0, "09:00", "13:00"), (0, "14:00", "18:00")]))
+    assert response.status_code == 302
+    assert OpeningHours.objects.filter(organization=org).count() == 2

@@ -119,7 +119,8 @@ def test_admin_photo_and_logo_uploads_go_through_the_image_pipeline(staff_client
     from catalog.models import OrganizationPhoto
     from catalog.tests.images import image_upload
 
-    org = OrganizationFactory()
+    org = OrganizationFactory(phone="+74951234567")
+    org.categories.set([CategoryFactory()])
     url = reverse("admin:catalog_organization_change", args=[org.pk])
     photo = {"photos-TOTAL_FORMS": 1, "photos-0-caption": "Зал", "photos-0-position": 0}
 
@@ -163,3 +164,43 @@ def test_the_change_form_cannot_publish_around_the_moderation_rules(staff_client
     org.refresh_from_db()
     assert org.name == "Новое имя"
     assert org.status == "draft"
+
+
+def test_the_change_form_saves_through_the_catalog_services(staff_client):
+    # The admin used to save name, slug, city, phone and website as typed: no phone
+    # normalisation, no new slug, and a published organization could lose its contacts.
+    org = OrganizationFactory(name="Старое", phone="+74951234567")
+    org.categories.set([CategoryFactory()])
+    url = reverse("admin:catalog_organization_change", args=[org.pk])
+
+    response = staff_client.post(url, _change_form_data(org, name="Новое имя", phone="8 (999) 123-45-67"))
+
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.name, org.slug, org.phone) == ("Новое имя", "novoe-imya", "+79991234567")
+
+    # a bad phone is shown next to its field, nothing is saved
+    response = staff_client.post(url, _change_form_data(org, name="Другое", phone="12-34"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["phone"]
+    # a published organization must stay complete
+    response = staff_client.post(url, _change_form_data(org, phone="", website="", categories=[]))
+    assert response.status_code == 200
+    assert "A published organization needs" in response.content.decode()
+    org.refresh_from_db()
+    assert (org.name, org.phone) == ("Новое имя", "+79991234567") and org.categories.exists()
+
+
+def test_services_added_in_the_admin_follow_the_owners_rules(staff_client):
+    org = OrganizationFactory(status="draft")
+    url = reverse("admin:catalog_organization_change", args=[org.pk])
+    service = {"services-TOTAL_FORMS": 1, "services-0-name": "Стрижка", "services-0-price": "990",
+               "services-0-is_active": "on"}  # fmt: skip
+
+    response = staff_client.post(url, _change_form_data(org, **service, **{"services-0-duration_minutes": 2000}))
+    assert response.status_code == 200  # longer than a day: refused as for owners
+    assert not org.services.exists()
+
+    response = staff_client.post(url, _change_form_data(org, **service, **{"services-0-duration_minutes": 45}))
+    assert response.status_code == 302
+    assert list(org.services.values_list("name", "duration_minutes")) == [("Стрижка", 45)]

@@ -149,3 +149,39 @@ def test_the_admin_pages_need_staff(client, user):
     assert response.status_code == 302 and "/login/" in response["Location"]
     mailing.refresh_from_db()
     assert mailing.status == "scheduled"
+
+
+def test_a_sending_time_in_the_past_is_refused_next_to_the_field(staff_client):
+    # The admin saved mailings directly and skipped mailing_create's "not in the past" rule.
+    response = staff_client.post(
+        reverse("admin:mailings_mailing_add"), add_form(send_at_0="2020-03-01", send_at_1="10:00:00")
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["send_at"]
+    assert not Mailing.objects.exists()
+
+
+def test_editing_goes_through_the_draft_service_and_stops_once_sending(staff_client):
+    staff_client.post(reverse("admin:mailings_mailing_add"), add_form())
+    mailing = Mailing.objects.get()
+    url = reverse("admin:mailings_mailing_change", args=[mailing.pk])
+    ids = {f"buttons-{i}-id": b.pk for i, b in enumerate(mailing.buttons.order_by("position").reverse())}
+    edit = add_form(name="Акция 2", **{"buttons-INITIAL_FORMS": "2", **ids, "buttons-1-DELETE": "on"})
+
+    response = staff_client.post(url, edit)
+
+    assert response.status_code == 302
+    mailing.refresh_from_db()
+    assert mailing.name == "Акция 2" and mailing.status == Mailing.Status.DRAFT
+    assert list(mailing.buttons.values_list("text", "position")) == [("Второй", 0)]
+
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENDING)
+    from mailings.drafts import mailing_draft_save
+    from portal.errors import Conflict
+
+    with pytest.raises(Conflict):
+        mailing_draft_save(
+            mailing=mailing, name="x", text="y", send_at=timezone.now() + timedelta(days=1),
+            audience="subscribers", channels=["telegram"],
+        )  # fmt: skip

@@ -1,42 +1,39 @@
-"""Display helpers shared by all templates: money, dates in a city's zone, form widgets."""
+"""Display helpers shared by all templates: money, phones, dates in a city's zone, form widgets.
 
-from decimal import Decimal, InvalidOperation
+The rules themselves live in ``portal.formatting`` and ``portal.phones``, so
+Python code (notifications, the admin, the bots) writes the same as the pages.
+"""
 
 from django import forms, template
-from django.templatetags.tz import do_timezone
+
+from portal.formatting import TIME_FORMAT, datetime_format, money_format
+from portal.phones import phone_format
 
 register = template.Library()
 
 
 @register.filter
 def rub(value) -> str:
-    """Format money the Russian way: ``1 990 ₽`` (``1 990,50 ₽`` with kopecks)."""
-    if value in (None, ""):
-        return ""
-    try:
-        amount = Decimal(value).quantize(Decimal("0.01"))
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    sign = "−" if amount < 0 else ""
-    amount = abs(amount)
-    whole = int(amount)
-    kopecks = int((amount - whole) * 100)
-    grouped = f"{whole:,}".replace(",", "\u00a0")
-    text = f"{grouped},{kopecks:02d}" if kopecks else grouped
-    return f"{sign}{text}\u00a0₽"
+    """Money the Russian way: ``1 990 ₽`` (``portal.formatting.money_format``)."""
+    return money_format(value)
 
 
 @register.filter
-def in_zone(value, zone_name: str):
-    """Convert an aware datetime to the named IANA zone (e.g. a city's).
+def phone(value) -> str:
+    """A stored phone number written for people: ``+7 999 123-45-67`` (``portal.phones.phone_format``)."""
+    return phone_format(value)
 
-    Built on Django's own ``timezone`` filter, which marks the result so a
-    following ``|date`` or ``|time`` keeps that zone instead of converting the
-    value back to the active one.
-    """
-    if not value:
-        return value
-    return do_timezone(value, zone_name)
+
+@register.filter
+def local_datetime(value, zone=None) -> str:
+    """``5 марта 2026, 14:30`` in ``zone`` (an IANA name: the organization's city), in the active language."""
+    return datetime_format(value, zone=zone)
+
+
+@register.filter
+def local_time(value, zone=None) -> str:
+    """``14:30`` for a moment in ``zone`` (an IANA name: the organization's city)."""
+    return datetime_format(value, zone=zone, fmt=TIME_FORMAT)
 
 
 @register.filter

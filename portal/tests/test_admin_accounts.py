@@ -169,3 +169,28 @@ def test_the_security_log_is_read_only_with_filters_and_search(staff_client, sta
     assert staff_client.post(f"{url}{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert staff_client.post(f"{url}{event.pk}/change/", {"kind": "login"}).status_code == 403
     assert SecurityEvent.objects.count() == 2 + 1  # + the staff member's own sign-in
+
+
+def _user_change_data(user, **changes):
+    data = {
+        "email": user.email, "first_name": user.first_name, "last_name": user.last_name, "phone": user.phone,
+        "city": user.city_id or "", "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "10:00",
+        "socialaccount_set-TOTAL_FORMS": 0, "socialaccount_set-INITIAL_FORMS": 0,
+        "socialaccount_set-MIN_NUM_FORMS": 0, "socialaccount_set-MAX_NUM_FORMS": 0,
+    }  # fmt: skip
+    return {k: v for k, v in (data | changes).items() if v is not None}
+
+
+def test_the_user_change_form_saves_the_profile_through_the_service(staff_client, user):
+    # The user admin used to store the phone as typed, skipping the profile's phone rule.
+    url = f"/admin/portal/user/{user.pk}/change/"
+
+    response = staff_client.post(url, _user_change_data(user, phone="8 (999) 123-45-67", first_name="Ира"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert (user.phone, user.first_name) == ("+79991234567", "Ира")
+    response = staff_client.post(url, _user_change_data(user, phone="12-34"))
+    assert response.status_code == 200 and response.context["adminform"].form.errors["phone"]
+    user.refresh_from_db()
+    assert user.phone == "+79991234567"
