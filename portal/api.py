@@ -2,24 +2,23 @@
 
 from django.contrib.auth import login
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal import errors, services
+from portal.api_fields import StrictModelSerializer
 from portal.api_permissions import NotBlocked
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import Ticket, TicketStatusChange, User
 from portal.phones import phone_normalize
 
-ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictModelSerializer):
     avatar_thumbnail = serializers.ImageField(read_only=True)
 
     class Meta:
@@ -54,7 +53,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=MeSerializer,
-        responses={200: MeSerializer, 400: OpenApiResponse(description="Validation errors by field")},
+        responses=MeSerializer,
         summary="Change the profile (first_name, last_name, phone, city)",
     )
     def patch(self, request):
@@ -70,13 +69,19 @@ class AvatarUploadSerializer(serializers.Serializer):
 
 class MeAvatarView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "sensitive"
 
     @extend_schema(
         request={"multipart/form-data": AvatarUploadSerializer},
-        responses={200: MeSerializer, 400: ERROR_RESPONSE},
+        responses={
+            200: MeSerializer,
+            400: OpenApiResponse(
+                description="No file (field error on avatar), or not an allowed image (image_invalid, "
+                "image_type_not_allowed, image_too_large, image_too_many_pixels)"
+            ),
+        },
         summary="Upload a new avatar (JPEG/PNG/WebP; size and pixel limits)",
     )
     def put(self, request):
@@ -120,8 +125,8 @@ class MiniAppSessionView(APIView):
         request=None,
         responses={
             200: MeSerializer,
-            401: OpenApiResponse(ERROR_RESPONSE, description="Missing, invalid or stale launch data"),
-            403: OpenApiResponse(ERROR_RESPONSE, description="The user is blocked (code user_blocked)"),
+            401: OpenApiResponse(description="Missing, invalid or stale launch data"),
+            403: OpenApiResponse(description="The user is blocked (code user_blocked)"),
         },
         summary="Open a Django session from Mini App launch data (Authorization: tma …/vk …)",
     )
@@ -163,7 +168,7 @@ def _booking_field():
     return OwnBookingField(queryset=Booking.objects.none(), required=False, allow_null=True)
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(StrictModelSerializer):
     booking = _booking_field()
 
     class Meta:

@@ -239,6 +239,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
         "portal.api_permissions.NotBlocked",
     ],
+    # JSON bodies only (uploads take multipart on their own views): a form encoding cannot
+    # carry null or nested values, so the schema could not describe what it would mean.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -256,7 +259,7 @@ REST_FRAMEWORK = {
     # portal.client_address: X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -271,6 +274,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set used by several fields (accounts: ticket status and its history).
     "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "portal.models.Ticket.Status"},
+    # <id:…> path segments (portal.converters.IdConverter): 1 to 18 digits, our ids start at 1.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
 }
 
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------
