@@ -20,6 +20,7 @@ responses declared with ``extend_schema`` without a body get the error body.
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -142,12 +143,10 @@ class AutoSchema(SpectacularAutoSchema):
             statuses[429] = DEFAULT_DESCRIPTIONS[429]
         handler = getattr(self.view, self.method.lower(), None)
         for status, description in getattr(handler, "api_errors", {}).items():
-            statuses[status] = description
+            statuses[status] = f"{statuses[status]}; {description}" if status in statuses else description
         return statuses
 
     def _allows_anyone(self) -> bool:
-        from rest_framework.permissions import AllowAny
-
         return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
 
     def _error_ref(self, status: int) -> dict:
