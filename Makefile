@@ -11,11 +11,17 @@ PYTEST_ARGS ?=
 # targets here are local development, so they run in debug mode unless told otherwise.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint fmt bench migrate seed messages install install-dev clean help
+# make fuzz: Hypothesis examples per API operation and phase (the test suite runs 8), and the seed
+# ("random": a new one each run, printed with the figures).
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= random
+
+.PHONY: run test fuzz lint fmt bench migrate seed messages install install-dev clean help
 
 help:
 	@echo "make run    - serve the portal at http://$(HOST):$(PORT)/ with a Celery worker and beat"
 	@echo "make test   - run the whole test suite"
+	@echo "make fuzz   - fuzz the API from its schema (Schemathesis) longer than the suite does"
 	@echo "make lint   - ruff check + format check + import layers + migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/"
@@ -46,6 +52,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+fuzz: $(VENV)/.installed-dev
+	API_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) API_FUZZ_SEED=$(FUZZ_SEED) \
+		$(VENV)/bin/pytest tests/test_api_fuzz.py -s -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

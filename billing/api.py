@@ -1,7 +1,7 @@
 """DRF API for billing (/api/v1/billing/)."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from billing import selectors, services
 from billing.models import LedgerEntry, Payment, Plan, Subscription
 from portal import errors
+from portal.api_fields import DecimalStringField, StrictSerializer
 from portal.api_permissions import NotBlocked
 from portal.throttling import ScopedThrottle
 
@@ -40,8 +41,8 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TopupCreateSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text=_("Amount in RUB, e.g. 500.00"))
+class TopupCreateSerializer(StrictSerializer):
+    amount = DecimalStringField(max_digits=12, decimal_places=2, min_value=0, help_text=_("Amount in RUB, e.g. 500.00"))
 
 
 class TopupSerializer(serializers.ModelSerializer):
@@ -85,12 +86,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionCreateSerializer(serializers.Serializer):
+class SubscriptionCreateSerializer(StrictSerializer):
     organization = serializers.IntegerField(min_value=1, help_text=_("Id of one of your organizations"))
     plan = serializers.IntegerField(min_value=1, help_text=_("Id of an active plan"))
-
-
-ERROR = inline_serializer("BillingError", {"detail": serializers.CharField(), "code": serializers.CharField()})
 
 
 class BalanceView(APIView):
@@ -122,11 +120,10 @@ class TopupCreateView(APIView):
         summary="Start a Robokassa top-up",
     )
     def post(self, request):
-        raw = request.data.get("amount") if hasattr(request.data, "get") else None
-        if raw in (None, ""):
-            raise serializers.ValidationError({"amount": [_("This field is required.")]})
+        data = TopupCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            payment = services.payment_create(user=request.user, amount=raw)
+            payment = services.payment_create(user=request.user, amount=data.validated_data["amount"])
         except errors.ValidationError as exc:
             exc.extra.setdefault("field", "amount")
             _raise_as_field_error(exc)
@@ -152,9 +149,8 @@ class SubscriptionListCreateView(generics.ListAPIView):
         request=SubscriptionCreateSerializer,
         responses={
             201: SubscriptionSerializer,
-            400: OpenApiResponse(description="Bad input"),
-            404: OpenApiResponse(ERROR, description="Not your organization"),
-            409: OpenApiResponse(ERROR, description="insufficient_funds or already_subscribed"),
+            404: OpenApiResponse(description="Not your organization"),
+            409: OpenApiResponse(description="insufficient_funds or already_subscribed"),
         },
         summary="Buy a plan for one of your organizations",
     )
@@ -186,7 +182,7 @@ class SubscriptionCancelView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: SubscriptionSerializer, 404: ERROR, 409: ERROR},
+        responses={200: SubscriptionSerializer, 409: OpenApiResponse(description="not_active")},
         summary="Turn off renewal; the listing stays until the paid period ends",
     )
     def post(self, request, pk: int):

@@ -1,5 +1,6 @@
 """DRF API for bookings: availability, slots, bookings, participants, QR check-in, owners."""
 
+import re
 from datetime import date, timedelta
 
 from django.http import HttpResponse
@@ -7,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -19,6 +20,9 @@ from bookings.qr import qr_png, qr_svg
 from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
 from portal import errors
+from portal.api_fields import StrictModelSerializer, StrictSerializer
+from portal.api_query import query_validate
+from portal.api_schema import api_errors
 from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 # --- serializers ------------------------------------------------------------------
@@ -46,7 +50,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         return getattr(obj, "available", None)
 
 
-class ResourceWriteSerializer(serializers.ModelSerializer):
+class ResourceWriteSerializer(StrictModelSerializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     amenities = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=50)
 
@@ -74,10 +78,22 @@ class ResourceQuerySerializer(serializers.Serializer):
 
 
 class SlotQuerySerializer(serializers.Serializer):
-    date = serializers.DateField()
-    service = serializers.IntegerField(min_value=1, required=False)
-    duration = serializers.IntegerField(min_value=15, max_value=24 * 60, required=False)
-    step = serializers.ChoiceField(choices=[15, 30], required=False)
+    date = serializers.DateField(help_text="Local date in the city's zone")
+    service = serializers.IntegerField(min_value=1, required=False, help_text="Its duration is the slot's length")
+    duration = serializers.IntegerField(
+        min_value=15, max_value=24 * 60, required=False, help_text="Minutes, when no service is given (default 60)"
+    )
+    step = serializers.ChoiceField(choices=[15, 30], required=False, help_text="Minutes between start times")
+
+
+class BookingListQuerySerializer(serializers.Serializer):
+    when = serializers.ChoiceField(choices=["upcoming", "past"], required=False, allow_blank=True)
+
+
+class OwnerBookingQuerySerializer(serializers.Serializer):
+    organization = serializers.IntegerField(min_value=1, required=False, help_text="One of your organizations")
+    date = serializers.DateField(required=False, help_text="Local date of the start")
+    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
 
 
 class SlotSerializer(serializers.Serializer):
@@ -190,23 +206,27 @@ class BookingSerializer(serializers.Serializer):
         return next((link.status for link in obj.participant_links.all() if link.user_id == user.pk), None)
 
 
-class BookingCreateSerializer(serializers.Serializer):
+class BookingCreateSerializer(StrictSerializer):
     resource = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.select_related("organization__city"))
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class BookingMoveSerializer(serializers.Serializer):
+class BookingMoveSerializer(StrictSerializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class InviteSerializer(serializers.Serializer):
+class InviteSerializer(StrictSerializer):
     email = serializers.EmailField()
 
 
-class CheckInSerializer(serializers.Serializer):
+class QRQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["svg", "png"], required=False, help_text="Image type (default svg)")
+
+
+class CheckInSerializer(StrictSerializer):
     token = serializers.CharField(max_length=2000)
 
 
@@ -216,13 +236,36 @@ class CheckInResponseSerializer(serializers.Serializer):
     booking = BookingSerializer()
 
 
-class OpeningHoursSerializer(serializers.ModelSerializer):
+CLOCK_TIME_PATTERN = r"^(2[0-3]|[01][0-9]|[0-9]):([0-5][0-9]|[0-9])(:([0-5][0-9]|[0-9]))?$"
+
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_TIME_PATTERN, "example": "09:30"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time, ``HH:MM`` or ``HH:MM:SS``: what the schema's pattern says, nothing else.
+
+    DRF's TimeField takes any ISO 8601 form (``0930``, ``09:30+03:00``) and
+    non-ASCII digits, none of which a JSON Schema time pattern can describe.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%H:%M:%S", "%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(CLOCK_TIME_PATTERN, value):
+            self.fail("invalid", format="hh:mm[:ss]")
+        return super().to_internal_value(value)
+
+
+class OpeningHoursSerializer(StrictModelSerializer):
+    opens_at = ClockTimeField()
+    closes_at = ClockTimeField(help_text="00:00 means midnight (end of the day).")
+
     class Meta:
         model = OpeningHours
         fields = ["weekday", "opens_at", "closes_at"]
 
 
-class OpeningHoursListSerializer(serializers.Serializer):
+class OpeningHoursListSerializer(StrictSerializer):
     intervals = OpeningHoursSerializer(many=True)
 
 
@@ -259,24 +302,15 @@ class ResourceListView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        query = ResourceQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        organization = Organization.objects.visible().filter(pk=query.validated_data["organization"]).first()
+        query = query_validate(self.request, ResourceQuerySerializer)
+        organization = Organization.objects.visible().filter(pk=query["organization"]).first()
         if organization is None:
             return Resource.objects.none()
         return selectors.resource_list_with_availability(
-            organization=organization,
-            start=query.validated_data.get("start"),
-            end=query.validated_data.get("end"),
+            organization=organization, start=query.get("start"), end=query.get("end")
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("organization", int, required=True),
-            OpenApiParameter("start", OpenApiTypes.DATETIME),
-            OpenApiParameter("end", OpenApiTypes.DATETIME),
-        ]
-    )
+    @extend_schema(parameters=[ResourceQuerySerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -325,15 +359,7 @@ class ResourceSlotsView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="Local date in the city's zone"),
-            OpenApiParameter("service", int),
-            OpenApiParameter("duration", int, description="Minutes, when no service is given (default 60)"),
-            OpenApiParameter("step", int, enum=[15, 30]),
-        ],
-        responses={200: SlotsResponseSerializer},
-    )
+    @extend_schema(parameters=[SlotQuerySerializer], responses={200: SlotsResponseSerializer})
     def get(self, request, pk: int):
         resource = get_object_or_404(
             Resource.objects.select_related("organization__city").filter(
@@ -341,14 +367,13 @@ class ResourceSlotsView(APIView):
             ),
             pk=pk,
         )
-        query = SlotQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        day: date = query.validated_data["date"]
+        query = query_validate(request, SlotQuerySerializer)
+        day: date = query["date"]
         length = selectors.slot_length(
             resource=resource,
-            service=query.validated_data.get("service"),
-            duration_minutes=query.validated_data.get("duration"),
-            step_minutes=int(query.validated_data.get("step") or 0) or None,
+            service=query.get("service"),
+            duration_minutes=query.get("duration"),
+            step_minutes=int(query.get("step") or 0) or None,
         )
         duration, step = length.duration_minutes, length.step_minutes
         slots = selectors.resource_free_slots(resource=resource, day=day, duration_minutes=duration, step_minutes=step)
@@ -384,18 +409,16 @@ class BookingListCreateView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Booking.objects.none()
-        when = self.request.query_params.get("when")
-        if when not in (None, "", "upcoming", "past"):
-            raise errors.ValidationError(_("'when' must be 'upcoming' or 'past'."))
-        return _booking_queryset(selectors.booking_list_for_user(user=self.request.user, when=when or None))
+        when = query_validate(self.request, BookingListQuerySerializer).get("when") or None
+        return _booking_queryset(selectors.booking_list_for_user(user=self.request.user, when=when))
 
-    @extend_schema(parameters=[OpenApiParameter("when", str, enum=["upcoming", "past"])])
+    @extend_schema(parameters=[BookingListQuerySerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=BookingCreateSerializer,
-        responses={201: BookingSerializer, 409: OpenApiResponse(description="slot_taken")},
+        responses={201: BookingSerializer, 409: OpenApiResponse(description="slot_taken: the time is taken")},
     )
     def post(self, request, *args, **kwargs):
         serializer = BookingCreateSerializer(data=request.data)
@@ -408,6 +431,7 @@ class BookingDetailView(APIView):
     """One booking I book, take part in, or own the organization of; PATCH moves it."""
 
     permission_classes = [permissions.IsAuthenticated]
+    schema_patch_is_complete = True  # PATCH gives the new time: starts_at is required
 
     @extend_schema(responses={200: BookingSerializer})
     def get(self, request, pk: int):
@@ -415,6 +439,7 @@ class BookingDetailView(APIView):
         return Response(BookingSerializer(booking, context={"request": request}).data)
 
     @extend_schema(request=BookingMoveSerializer, responses={200: BookingSerializer})
+    @api_errors({409: "booking_not_movable (not upcoming) or slot_taken"})
     def patch(self, request, pk: int):
         booking = _visible_booking(request, pk)
         serializer = BookingMoveSerializer(data=request.data)
@@ -428,6 +453,7 @@ class BookingCancelView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=None, responses={200: BookingSerializer})
+    @api_errors({409: "booking_not_cancellable or cancel_deadline_passed"})
     def post(self, request, pk: int):
         booking = _visible_booking(request, pk)
         booking = services.booking_cancel(booking=booking, actor=request.user)
@@ -524,7 +550,7 @@ class BookingQRView(APIView):
     content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["svg", "png"])],
+        parameters=[QRQuerySerializer],
         responses={
             (200, "image/svg+xml"): OpenApiTypes.BINARY,
             (200, "image/png"): OpenApiTypes.BINARY,
@@ -532,9 +558,7 @@ class BookingQRView(APIView):
     )
     def get(self, request, pk: int):
         booking = _visible_booking(request, pk)
-        kind = request.query_params.get("format", "svg")
-        if kind not in ("svg", "png"):
-            raise errors.ValidationError(_("format must be svg or png."))
+        kind = query_validate(request, QRQuerySerializer).get("format", "svg")
         data = services.checkin_url(booking)
         if kind == "png":
             response = HttpResponse(qr_png(data), content_type="image/png")
@@ -552,6 +576,12 @@ class BookingCheckInView(APIView):
     throttle_classes = [ScopedThrottle]
 
     @extend_schema(request=CheckInSerializer, responses={200: CheckInResponseSerializer})
+    @api_errors(
+        {
+            403: "foreign_booking: the booking is not of your organization",
+            409: "booking_cancelled, booking_finished, too_early or too_late",
+        }
+    )
     def post(self, request):
         serializer = CheckInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -580,37 +610,23 @@ class OwnerBookingListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Booking.objects.none()
-        params = self.request.query_params
+        params = query_validate(self.request, OwnerBookingQuerySerializer)
         organization = None
-        if params.get("organization"):
-            try:
-                organization = selectors.organization_list_managed(user=self.request.user).get(
-                    pk=int(params["organization"])
-                )
-            except (ValueError, Organization.DoesNotExist):
-                raise errors.NotFound(_("Organization not found.")) from None
-        day = None
-        if params.get("date"):
-            try:
-                day = date.fromisoformat(params["date"])
-            except ValueError:
-                raise errors.ValidationError(_("date must be YYYY-MM-DD.")) from None
-        status_value = params.get("status") or None
-        if status_value and status_value not in Booking.Status.values:
-            raise errors.ValidationError(_("Unknown status."))
+        if "organization" in params:
+            organization = (
+                selectors.organization_list_managed(user=self.request.user).filter(pk=params["organization"]).first()
+            )
+            if organization is None:
+                raise errors.NotFound(_("Organization not found."))
+        day = params.get("date")
+        status_value = params.get("status")
         return _booking_queryset(
             selectors.booking_list_for_owner(
                 user=self.request.user, organization=organization, day=day, status=status_value
             )
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("organization", int),
-            OpenApiParameter("date", OpenApiTypes.DATE),
-            OpenApiParameter("status", str, enum=list(Booking.Status.values)),
-        ]
-    )
+    @extend_schema(parameters=[OwnerBookingQuerySerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -10,11 +10,11 @@ from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,8 @@ from catalog import selectors, services
 from catalog.cache import cache_seconds, list_cache_key
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.validators import normalize_website
+from portal.api_fields import DecimalStringField, StrictModelSerializer, StrictSerializer
+from portal.api_query import query_validate
 from portal.errors import DomainError
 from portal.phones import PhoneSerializerField
 from portal.throttling import ScopedThrottle
@@ -66,12 +68,12 @@ class PhotoUploadSerializer(serializers.Serializer):
     caption = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class PhotoMoveSerializer(serializers.Serializer):
+class PhotoMoveSerializer(StrictSerializer):
     position = serializers.IntegerField(min_value=0)
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+class ServiceSerializer(StrictModelSerializer):
+    price = DecimalStringField(max_digits=10, decimal_places=2, min_value=0)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
 
     class Meta:
@@ -159,7 +161,7 @@ class OwnerOrganizationSerializer(OrganizationDetailSerializer):
         ]
 
 
-class OrganizationWriteSerializer(serializers.Serializer):
+class OrganizationWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
     categories = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), many=True, required=False)
@@ -217,32 +219,27 @@ class CategoryListView(generics.ListAPIView):
 class OrganizationListParamsSerializer(serializers.Serializer):
     """The public list's query parameters (a NUL character or an unknown ordering is a 400)."""
 
-    city = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.CharField(required=False, allow_blank=True)
-    q = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    city = serializers.CharField(required=False, allow_blank=True, help_text="City slug or id")
+    category = serializers.CharField(
+        required=False, allow_blank=True, help_text="Category slug or id (subcategories included)"
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Full-text search (Russian morphology on PostgreSQL)",
+    )
     ordering = serializers.ChoiceField(
         choices=list(selectors.ORDERINGS),
         required=False,
         allow_blank=True,
         error_messages={"invalid_choice": _("Unknown ordering.")},
+        help_text="Default: relevance when searching, name otherwise",
     )
 
 
-LIST_PARAMETERS = [
-    OpenApiParameter("city", str, description="City slug or id"),
-    OpenApiParameter("category", str, description="Category slug or id (subcategories included)"),
-    OpenApiParameter("q", str, description="Full-text search (Russian morphology on PostgreSQL)"),
-    OpenApiParameter(
-        "ordering",
-        str,
-        enum=list(selectors.ORDERINGS),
-        description="Default: relevance when searching, name otherwise",
-    ),
-]
-
-
 @extend_schema_view(
-    get=extend_schema(parameters=LIST_PARAMETERS, responses=OrganizationCardSerializer(many=True)),
+    get=extend_schema(parameters=[OrganizationListParamsSerializer], responses=OrganizationCardSerializer(many=True)),
     post=extend_schema(request=OrganizationWriteSerializer, responses={201: OwnerOrganizationSerializer}),
 )
 class OrganizationListView(generics.ListCreateAPIView):
@@ -256,9 +253,8 @@ class OrganizationListView(generics.ListCreateAPIView):
         return [AllowAny(), *super().get_permissions()]
 
     def get_queryset(self):
-        params = OrganizationListParamsSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.organization_list(**{k: v or None for k, v in params.validated_data.items()})
+        params = query_validate(self.request, OrganizationListParamsSerializer)
+        return selectors.organization_list(**{k: v or None for k, v in params.items()})
 
     _cache_key = None
 
@@ -318,6 +314,9 @@ class MyOrganizationListView(generics.ListAPIView):
     get=extend_schema(responses=OrganizationDetailSerializer),
     put=extend_schema(request=OrganizationWriteSerializer, responses=OwnerOrganizationSerializer),
     patch=extend_schema(request=OrganizationWriteSerializer, responses=OwnerOrganizationSerializer),
+    delete=extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="has_bookings: hide the organization instead")}
+    ),
 )
 class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
     """A visible organization (or one of your own); owners update and delete their own."""
@@ -391,7 +390,7 @@ class OrganizationPhotoListView(APIView):
     """Upload a photo to your organization's gallery (JPEG/PNG/WebP, appended at the end)."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     throttle_classes = [ScopedThrottle]
     throttle_scope = "upload"
 
@@ -420,6 +419,7 @@ class OrganizationPhotoDetailView(APIView):
     """Move (``position``) or delete a photo of your organization."""
 
     permission_classes = [IsAuthenticated]
+    schema_patch_is_complete = True  # PATCH moves the photo: position is required
 
     @extend_schema(request=PhotoMoveSerializer, responses=PhotoSerializer)
     def patch(self, request, pk: int, photo_id: int):

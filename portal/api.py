@@ -2,24 +2,24 @@
 
 from django.contrib.auth import login, logout
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import services
+from portal.api_fields import StrictModelSerializer
 from portal.api_permissions import NotBlocked
+from portal.api_schema import api_errors
 from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
 from portal.models import User
 from portal.phones import PhoneSerializerField
 from portal.throttling import ScopedThrottle
 
-ERROR_RESPONSE = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
 
-
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictModelSerializer):
     avatar_thumbnail = serializers.ImageField(read_only=True)
     phone = PhoneSerializerField()
 
@@ -49,7 +49,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=MeSerializer,
-        responses={200: MeSerializer, 400: OpenApiResponse(description="Validation errors by field")},
+        responses=MeSerializer,
         summary="Change the profile (first_name, last_name, phone, city)",
     )
     def patch(self, request):
@@ -62,11 +62,6 @@ class MeView(APIView):
         request=None,
         responses={
             204: OpenApiResponse(description="The account is deleted and the session (if any) ended"),
-            401: OpenApiResponse(ERROR_RESPONSE, description="Not authenticated"),
-            403: OpenApiResponse(
-                ERROR_RESPONSE, description="The user is blocked (code user_blocked), or a missing CSRF token"
-            ),
-            409: OpenApiResponse(ERROR_RESPONSE, description="A staff account (code staff_account)"),
         },
         summary="Delete my account (personal data erased, accounting kept anonymised)",
         description=(
@@ -76,6 +71,7 @@ class MeView(APIView):
             "account. The email can sign up again as a new user. Cannot be undone."
         ),
     )
+    @api_errors({409: "staff_account: a staff account cannot be deleted"})
     def delete(self, request):
         services.user_delete(user=request.user)
         logout(request._request)
@@ -88,13 +84,19 @@ class AvatarUploadSerializer(serializers.Serializer):
 
 class MeAvatarView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     throttle_classes = [ScopedThrottle]
     throttle_scope = "upload"
 
     @extend_schema(
         request={"multipart/form-data": AvatarUploadSerializer},
-        responses={200: MeSerializer, 400: ERROR_RESPONSE},
+        responses={
+            200: MeSerializer,
+            400: OpenApiResponse(
+                description="No file (field error on avatar), or not an allowed image (image_invalid, "
+                "image_type_not_allowed, image_too_large, image_too_many_pixels)"
+            ),
+        },
         summary="Upload a new avatar (JPEG/PNG/WebP; size and pixel limits)",
     )
     def put(self, request):
@@ -138,8 +140,8 @@ class MiniAppSessionView(APIView):
         request=None,
         responses={
             200: MeSerializer,
-            401: OpenApiResponse(ERROR_RESPONSE, description="Missing, invalid or stale launch data"),
-            403: OpenApiResponse(ERROR_RESPONSE, description="The user is blocked (code user_blocked)"),
+            401: OpenApiResponse(description="Missing, invalid or stale launch data"),
+            403: OpenApiResponse(description="The user is blocked (code user_blocked)"),
         },
         summary="Open a Django session from Mini App launch data (Authorization: tma …/vk …)",
     )

@@ -284,11 +284,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
         "portal.api_permissions.NotBlocked",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "portal.api_parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only, with size and depth limits (uploads take multipart on their own views): a form
+    # encoding cannot carry null or nested values, so the schema could not describe what it would mean.
+    "DEFAULT_PARSER_CLASSES": ["portal.api_parsers.LimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # One throttle policy for the API and the HTML forms (portal/throttling.py):
@@ -318,7 +316,7 @@ REST_FRAMEWORK = {
     # DRF's own address helper (used by nothing of ours now) agrees with client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -336,6 +334,8 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.Ticket.Status",
         "ParticipantStatusEnum": "bookings.models.BookingParticipant.Status",
     },
+    # <id:…> path segments (portal.converters.IdConverter): 1 to 18 digits, our ids start at 1.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
 }
 
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------

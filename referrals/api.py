@@ -1,13 +1,17 @@
 """DRF API for referrals (/api/v1/referrals/)."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api_fields import StrictSerializer
 from portal.api_permissions import NotBlocked
+from portal.api_query import query_validate
+from portal.api_schema import api_errors
 from portal.errors import NotFound
 from portal.throttling import ScopedThrottle
 from referrals import selectors, services
@@ -43,10 +47,17 @@ class ReferralCodeSerializer(serializers.ModelSerializer):
         return share_links(obj.code)["telegram_link"]
 
 
-class ReferralCodeCreateSerializer(serializers.Serializer):
-    days = serializers.IntegerField(
-        required=False, help_text=_("Lifetime in days (REFERRAL_CODE_MIN_DAYS..MAX_DAYS; default 30).")
-    )
+class ReferralCodeCreateSerializer(StrictSerializer):
+    def get_fields(self):
+        # The range comes from the settings when the serializer is used, so the schema shows the live one.
+        return {
+            "days": serializers.IntegerField(
+                required=False,
+                min_value=settings.REFERRAL_CODE_MIN_DAYS,
+                max_value=settings.REFERRAL_CODE_MAX_DAYS,
+                help_text=_("Lifetime in days (REFERRAL_CODE_MIN_DAYS..MAX_DAYS; default 30)."),
+            )
+        }
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -74,7 +85,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         return obj.bonus_paid_at is not None
 
 
-class ReferralApplySerializer(serializers.Serializer):
+class ReferralApplySerializer(StrictSerializer):
     code = serializers.CharField(max_length=32)
 
 
@@ -106,6 +117,7 @@ class ReferralCodeListCreateView(generics.ListCreateAPIView):
         return ReferralCode.objects.filter(user=self.request.user).order_by("-is_active", "-created_at", "-pk")
 
     @extend_schema(request=ReferralCodeCreateSerializer, responses={201: ReferralCodeSerializer})
+    @api_errors({409: "too_many_codes: delete an old code first"})
     def post(self, request, *args, **kwargs):
         data = ReferralCodeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -116,7 +128,7 @@ class ReferralCodeListCreateView(generics.ListCreateAPIView):
 class ReferralCodeDeleteView(APIView):
     permission_classes = [IsAuthenticated, NotBlocked]
 
-    @extend_schema(request=None, responses={204: None, 404: OpenApiResponse(description="Not found or not yours")})
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         services.referral_code_delete(user=request.user, code_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -215,13 +227,12 @@ class ReferralCodeLookupView(APIView):
     throttle_scope = "referral_lookup"
 
     @extend_schema(
-        parameters=[OpenApiParameter("email", str, required=True)],
+        parameters=[CodeLookupQuerySerializer],
         responses={200: CodeLookupSerializer, 404: OpenApiResponse(description="No usable code")},
     )
     def get(self, request):
-        query = CodeLookupQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        found = selectors.referral_code_lookup_by_email(email=query.validated_data["email"])
+        query = query_validate(request, CodeLookupQuerySerializer)
+        found = selectors.referral_code_lookup_by_email(email=query["email"])
         if found is None:
             raise NotFound(_("Not found."), code="not_found")
         return Response(CodeLookupSerializer(found).data)

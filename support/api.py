@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from bookings.models import Booking
+from portal.api_fields import StrictModelSerializer
 from portal.api_permissions import NotBlocked
 from portal.throttling import WRITE_THROTTLES
 from support import services
@@ -34,7 +35,7 @@ class OwnBookingField(serializers.PrimaryKeyRelatedField):
         return Booking.objects.filter(user=user)
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(StrictModelSerializer):
     booking = OwnBookingField(queryset=Booking.objects.none(), required=False, allow_null=True)
 
     class Meta:
