@@ -87,6 +87,15 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
     min_price = serializers.SerializerMethodField()
     cover = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    rating = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text='Average of the visible reviews, two decimals ("4.67"), or null without reviews',
+    )
+    reviews_count = serializers.IntegerField(read_only=True)
+    is_verified = serializers.SerializerMethodField()
 
     class Meta:
         model = Organization
@@ -102,6 +111,9 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
             "min_price",
             "cover",
             "url",
+            "rating",
+            "reviews_count",
+            "is_verified",
         ]
 
     def get_min_price(self, obj) -> str | None:
@@ -114,6 +126,10 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return obj.get_absolute_url()
+
+    def get_is_verified(self, obj) -> bool:
+        """The owner was verified by staff ("проверено")."""
+        return bool(obj.owner.is_verified)
 
 
 class OrganizationDetailSerializer(OrganizationCardSerializer):
@@ -233,18 +249,25 @@ class OrganizationListParamsSerializer(serializers.Serializer):
         allow_blank=True,
         error_messages={"invalid_choice": _("Unknown ordering.")},
     )
+    free_today = serializers.BooleanField(required=False, default=False)
 
 
 LIST_PARAMETERS = [
     OpenApiParameter("city", str, description="City slug or id"),
     OpenApiParameter("category", str, description="Category slug or id (subcategories included)"),
-    OpenApiParameter("q", str, description="Full-text search (Russian morphology on PostgreSQL)"),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Search in names, descriptions, services and categories; case-insensitive, ё = е; "
+        "Russian stemming and typo tolerance on PostgreSQL; exact name matches first",
+    ),
     OpenApiParameter(
         "ordering",
         str,
         enum=list(selectors.ORDERINGS),
-        description="Default: relevance when searching, name otherwise",
+        description="Default: relevance when searching, name otherwise; -rating: best rated first",
     ),
+    OpenApiParameter("free_today", bool, description="Only organizations with a free slot left today (local time)"),
 ]
 
 
@@ -266,7 +289,8 @@ class OrganizationListView(generics.ListCreateAPIView):
     def get_queryset(self):
         params = OrganizationListParamsSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        return selectors.organization_list(**{k: v or None for k, v in params.validated_data.items()})
+        filters = {k: v or None for k, v in params.validated_data.items() if k != "free_today"}
+        return selectors.organization_list(**filters, free_today=params.validated_data.get("free_today", False))
 
     _cache_key = None
 
@@ -300,7 +324,7 @@ class OrganizationListView(generics.ListCreateAPIView):
 
 
 def _owner_queryset(user):
-    return Organization.objects.owned_by(user).select_related("city").prefetch_related(
+    return Organization.objects.owned_by(user).select_related("city", "owner").prefetch_related(
         Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
         Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
         Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),
