@@ -68,6 +68,7 @@ def _seed() -> float:
 
     from catalog import demo
     from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+    from catalog.search import organization_search_refresh
     from catalog.slugs import make_slug
     from portal.models import User
 
@@ -75,6 +76,8 @@ def _seed() -> float:
     if Organization.objects.visible().count() >= ORGS:
         from django.db import connection
 
+        if Organization.objects.filter(search_name="").exists():  # a data set seeded before the search columns
+            organization_search_refresh(organization_ids=None)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         return 0.0
@@ -128,6 +131,8 @@ def _seed() -> float:
         through.objects.bulk_create(links, batch_size=5000)
         Service.objects.bulk_create(services, batch_size=5000)
         OrganizationPhoto.objects.bulk_create(photos, batch_size=5000)
+    # bulk_create sends no signals: fill the search columns as every bulk writer must.
+    organization_search_refresh(organization_ids=None)
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -2,7 +2,10 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from bookings import services
 from bookings.models import (
@@ -13,11 +16,99 @@ from bookings.models import (
     OpeningHours,
     OrganizationSchedule,
     Resource,
+    Review,
 )
 from portal import errors
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
+
+
+class HideReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept with the review for the record; the author does not see it."),
+    )
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Reviews are written by clients and answered by owners; staff only hide (with a reason) or show them."""
+
+    list_display = ["organization", "rating", "author", "short_text", "has_reply", "is_hidden", "created_at"]
+    list_filter = ["is_hidden", "rating", "organization__city"]
+    list_select_related = ["organization", "author"]
+    search_fields = ["organization__name", "author__email", "text"]
+    date_hierarchy = "created_at"
+    actions = ["hide_reviews", "unhide_reviews"]
+    fields = [
+        "organization",
+        "booking",
+        "author",
+        "rating",
+        "text",
+        "created_at",
+        "reply",
+        "replied_at",
+        "replied_by",
+        "is_hidden",
+        "hidden_reason",
+        "hidden_at",
+        "hidden_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj):
+        return (obj.text[:80] + "…") if len(obj.text) > 80 else obj.text
+
+    @admin.display(description=_("answered"), boolean=True)
+    def has_reply(self, obj):
+        return bool(obj.reply)
+
+    @admin.action(description=_("Hide selected reviews (asks for a reason)"), permissions=["change"])
+    def hide_reviews(self, request, queryset):
+        form = HideReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            count = 0
+            for review in queryset.filter(is_hidden=False):
+                services.review_hide(review=review, by=request.user, reason=form.cleaned_data["reason"])
+                count += 1
+            self.message_user(
+                request,
+                ngettext("%(count)d review hidden.", "%(count)d reviews hidden.", count) % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Hide reviews"),
+            "form": form,
+            "reviews": queryset.select_related("organization", "author"),
+            "action_name": "hide_reviews",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/bookings/review/hide_reviews.html", context)
+
+    @admin.action(description=_("Show selected reviews again"), permissions=["change"])
+    def unhide_reviews(self, request, queryset):
+        count = 0
+        for review in queryset.filter(is_hidden=True):
+            services.review_unhide(review=review, by=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d review shown again.", "%(count)d reviews shown again.", count) % {"count": count},
+        )
 
 
 @admin.register(Resource)

@@ -8,14 +8,19 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors, services
-from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
+from bookings.models import Booking, BookingParticipant, OpeningHours, Resource, Review
 from bookings.qr import qr_png, qr_svg
 from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
@@ -661,3 +666,137 @@ class OpeningHoursView(APIView):
             intervals=[(i["weekday"], i["opens_at"], i["closes_at"]) for i in serializer.validated_data["intervals"]],
         )
         return Response({"intervals": OpeningHoursSerializer(rows, many=True).data})
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+REVIEW_ERROR = inline_serializer("ReviewError", {"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(read_only=True)
+    reply = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "organization", "rating", "text", "author_name", "created_at", "reply"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "ReviewReply",
+            {"text": serializers.CharField(), "created_at": serializers.DateTimeField()},
+            allow_null=True,
+        )
+    )
+    def get_reply(self, obj) -> dict | None:
+        if not obj.reply:
+            return None
+        return {"text": obj.reply, "created_at": serializers.DateTimeField().to_representation(obj.replied_at)}
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReviewReplySerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+def _reviewable_organization(request, pk: int) -> Organization:
+    """A visible organization, or one the requesting owner (or staff) manages; else 404."""
+    organization = Organization.objects.visible().filter(pk=pk).first()
+    if organization is None and request.user.is_authenticated:
+        organization = selectors.organization_list_owned(user=request.user).filter(pk=pk).first()
+    if organization is None:
+        raise errors.NotFound(_("Organization not found."))
+    return organization
+
+
+class OrganizationReviewListView(generics.ListCreateAPIView):
+    """An organization's reviews, newest first; a client who visited it writes one per booking."""
+
+    serializer_class = ReviewSerializer
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.IsAuthenticated(), *super().get_permissions()]
+        return [permissions.AllowAny(), *super().get_permissions()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            self.throttle_scope = "sensitive"
+            return [*super().get_throttles(), ScopedThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return selectors.review_list_for_organization(
+            organization=_reviewable_organization(self.request, self.kwargs["pk"])
+        )
+
+    @extend_schema(
+        summary="An organization's visible reviews, newest first",
+        responses={
+            200: ReviewSerializer(many=True),
+            404: OpenApiResponse(REVIEW_ERROR, description="Unknown organization or not in the catalog (not_found)"),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Review a visit (the booker of a checked-in or completed booking, once per booking)",
+        request=ReviewCreateSerializer,
+        responses={
+            201: ReviewSerializer,
+            400: OpenApiResponse(description="Validation errors by field (rating 1..5, booking, text)"),
+            401: OpenApiResponse(REVIEW_ERROR, description="Not logged in"),
+            403: OpenApiResponse(
+                REVIEW_ERROR,
+                description="not_attended: not your booking, not at this organization, or not checked in or "
+                "completed; user_blocked",
+            ),
+            404: OpenApiResponse(REVIEW_ERROR, description="Unknown organization or not in the catalog (not_found)"),
+            409: OpenApiResponse(REVIEW_ERROR, description="already_reviewed: this booking has a review"),
+            429: OpenApiResponse(REVIEW_ERROR, description="Too many requests (throttled)"),
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        organization = _reviewable_organization(request, kwargs["pk"])
+        serializer = ReviewCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.review_create(user=request.user, organization=organization, **serializer.validated_data)
+        review = Review.objects.select_related("author").get(pk=review.pk)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewReplyView(APIView):
+    """The organization's owner answers a review, once."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "sensitive"
+    throttle_classes = [ScopedThrottle]
+
+    @extend_schema(
+        summary="Answer a review of your organization (once)",
+        request=ReviewReplySerializer,
+        responses={
+            200: ReviewSerializer,
+            400: OpenApiResponse(description="Validation errors by field (text)"),
+            401: OpenApiResponse(REVIEW_ERROR, description="Not logged in"),
+            403: OpenApiResponse(REVIEW_ERROR, description="not_owner: not your organization's review; user_blocked"),
+            404: OpenApiResponse(REVIEW_ERROR, description="Unknown or hidden review (not_found)"),
+            409: OpenApiResponse(REVIEW_ERROR, description="already_replied: the review has an answer"),
+            429: OpenApiResponse(REVIEW_ERROR, description="Too many requests (throttled)"),
+        },
+    )
+    def post(self, request, pk: int):
+        serializer = ReviewReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.review_reply(review=pk, by=request.user, text=serializer.validated_data["text"])
+        return Response(ReviewSerializer(review).data)

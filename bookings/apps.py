@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from catalog.extensions import free_today_register, organization_section_register
 from mailings.bot_registry import command_register
 from portal.signals import user_erasing
 
@@ -12,7 +13,13 @@ class BookingsConfig(AppConfig):
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from bookings.bot import bot_bookings_command
+        from bookings.organization_page import hours_section, reviews_section
+        from bookings.selectors import organizations_free_today
         from bookings.signals import on_user_erasing
 
         command_register(command="/bookings", handler=bot_bookings_command, description=_("your upcoming bookings"))
         user_erasing.connect(on_user_erasing, dispatch_uid="bookings.release_erased_user")
+        # Catalog's list and organization page show what only bookings knows (docs/architecture.md).
+        free_today_register(apply=organizations_free_today)
+        organization_section_register(slot="aside", render=hours_section, position=10)
+        organization_section_register(slot="main", render=reviews_section, position=10)

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bookings.models import Booking, BookingParticipant, OpeningHours, Resource
+from bookings.models import Booking, BookingParticipant, OpeningHours, Resource, Review
+from bookings.services import review_create, review_reply
 from catalog.models import Organization, Service
 from portal.demo import first_or_create
 from portal.models import City, User
@@ -93,6 +94,60 @@ def _book(*, resource, user, day_offset: int, at: time, minutes: int, service=No
     )
 
 
+REVIEWS = [
+    (5, "Отличное место: тихо, быстрый интернет и вкусный кофе. Приду ещё."),
+    (4, "Удобно добираться, всё понравилось. Хотелось бы больше розеток у окна."),
+    (5, "Мастер сделал ровно то, что я просил, и дал советы по уходу за бородой."),
+    (4, "Хорошая стрижка, но пришлось подождать минут десять."),
+]
+
+
+def _past_visit(*, resource, user, days_ago: int, at: time, minutes: int, service=None) -> Booking:
+    """A completed visit in the past (written directly: a booking can only be made for the future)."""
+    existing = Booking.objects.filter(resource=resource, user=user, status=Booking.Status.COMPLETED).first()
+    if existing:
+        return existing
+    zone = resource.organization.city.tzinfo
+    day = timezone.localtime(timezone.now(), zone).date() - timedelta(days=days_ago)
+    starts_at = datetime.combine(day, at, tzinfo=zone)
+    return Booking.objects.create(
+        resource=resource,
+        user=user,
+        service=service,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        status=Booking.Status.COMPLETED,
+        checked_in_at=starts_at,
+        scheduled_at=starts_at - timedelta(days=1),
+        review_reminded_at=starts_at + timedelta(days=1),
+    )
+
+
+def _reviews(*, clients, places) -> int:
+    """A few reviews of past visits through the review service (ratings follow), one answered."""
+    made = 0
+    for index, client in enumerate(clients[:2]):
+        for offset, (resource, service, minutes) in enumerate(places):
+            visit = _past_visit(
+                resource=resource,
+                user=client,
+                days_ago=3 + index + offset,
+                at=time(12),
+                minutes=minutes,
+                service=service,
+            )
+            if Review.objects.filter(booking=visit).exists():
+                continue
+            rating, text = REVIEWS[(offset * 2 + index) % len(REVIEWS)]
+            review = review_create(
+                user=client, organization=resource.organization_id, booking=visit, rating=rating, text=text
+            )
+            made += 1
+            if index == 0:
+                review_reply(review=review, by=resource.organization.owner, text="Спасибо за отзыв! Ждём вас снова.")
+    return made
+
+
 def seed(stdout, context) -> dict:
     users = list(context.get("users") or [])
     if not users:
@@ -130,6 +185,16 @@ def seed(stdout, context) -> dict:
                 )
             )
     meeting = _book(resource=seats_and_rooms[5], user=clients[0], day_offset=2, at=time(15), minutes=90)
+    # The other demo organizations show opening hours on their pages too (Monday to Saturday, 10–20).
+    for organization in context.get("organizations") or []:
+        _hours(organization, {d: [(time(10), time(20))] for d in range(6)})
+    reviews = _reviews(
+        clients=clients,
+        places=[
+            (seats_and_rooms[0], None, 240),
+            (masters[0], haircut, haircut.duration_minutes if haircut else 60),
+        ],
+    )
     if meeting and len(clients) > 1:
         for guest in clients[1:3]:
             BookingParticipant.objects.get_or_create(
@@ -137,6 +202,7 @@ def seed(stdout, context) -> dict:
             )
     bookings = [b for b in [*bookings, meeting] if b]
     stdout.write(
-        f"  bookings: {len(seats_and_rooms)} coworking resources, {len(masters)} masters, {len(bookings)} bookings"
+        f"  bookings: {len(seats_and_rooms)} coworking resources, {len(masters)} masters, {len(bookings)} bookings, "
+        f"{reviews} new reviews"
     )
     return {"resources": seats_and_rooms + masters, "bookings": bookings}

@@ -69,3 +69,19 @@ class OpeningHoursForm(forms.ModelForm):
 
 
 OpeningHoursFormSet = forms.modelformset_factory(OpeningHours, form=OpeningHoursForm, extra=3, can_delete=True)
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Your review"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What did you like, what could be better?"),
+    )

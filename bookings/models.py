@@ -172,6 +172,9 @@ class Booking(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    review_reminded_at = models.DateTimeField(
+        _("review reminder sent at"), null=True, blank=True, editable=False, help_text=_("Claimed once per booking.")
+    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -282,6 +285,79 @@ class BookingReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id}:{self.user_id}:{self.offset_minutes}"
+
+
+class Review(models.Model):
+    """A client's review of a visit: one per attended booking (checked in or completed).
+
+    Reviews belong to bookings because the rule that guards them ("this client
+    came") is a booking's; the organization's average and count are handed to
+    catalog (``catalog.services.organization_rating_set``) after every change.
+    """
+
+    ATTENDED_STATUSES = ("checked_in", "completed")
+
+    booking = models.OneToOneField(Booking, verbose_name=_("booking"), on_delete=models.PROTECT, related_name="review")
+    organization = models.ForeignKey(
+        "catalog.Organization", verbose_name=_("organization"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    text = models.TextField(_("text"), blank=True, max_length=2000)
+    reply = models.TextField(_("owner's reply"), blank=True, max_length=2000)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("replied by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_reason = models.TextField(_("reason for hiding"), blank=True)
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("hidden by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organization", "is_hidden", "-created_at"], name="review_org_latest_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(is_hidden=False) | ~Q(hidden_reason=""), name="review_hidden_with_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(reply="", replied_at__isnull=True) | (~Q(reply="") & Q(replied_at__isnull=False)),
+                name="review_reply_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.rating}★ #{self.pk}"
+
+    @property
+    def author_name(self) -> str:
+        """How the author is shown: first name and the initial of the last name."""
+        first = (self.author.first_name or "").strip()
+        last = (self.author.last_name or "").strip()
+        if first:
+            return f"{first} {last[0]}." if last else first
+        return str(_("Client"))
 
 
 class OrganizationSchedule(Organization):

@@ -1,19 +1,20 @@
 """Reads for bookings: availability, free slots, lists for users and owners."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.fields import RangeBoundary
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.range import Range
 
 from bookings.constraints import TsTzRange
 from bookings.hours import open_intervals
-from bookings.models import Booking, BookingParticipant, Resource
-from catalog.models import Organization, Service
+from bookings.models import Booking, BookingParticipant, Closure, OpeningHours, Resource, Review
+from catalog.models import City, Organization, Service
 from catalog.selectors import organizations_managed_by
 from portal import errors
 
@@ -245,3 +246,172 @@ def booking_participants(*, booking: Booking) -> QuerySet[BookingParticipant]:
         .select_related("user")
         .order_by("responded_at", "pk")
     )
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def review_list_for_organization(*, organization: Organization | int) -> QuerySet[Review]:
+    """The organization's visible reviews, newest first, with their authors."""
+    return (
+        Review.objects.filter(organization=organization, is_hidden=False)
+        .select_related("author")
+        .order_by("-created_at", "-pk")
+    )
+
+
+# --- the organization page: opening hours of the week ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayHours:
+    weekday: int
+    name: str
+    intervals: list[tuple[time, time]]
+    is_today: bool
+    closed_today: bool = False
+    closure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class WeekHours:
+    days: list[DayHours]
+    open_now: bool
+    open_until: datetime | None  # local time the current open interval ends
+    around_the_clock: bool  # open now and for at least the next 24 hours
+    opens_at: datetime | None  # local time it opens next today, when closed now
+    has_hours: bool
+
+
+def organization_week_hours(*, organization: Organization, now: datetime | None = None) -> WeekHours:
+    """The weekly opening hours (Monday first, today marked) and whether it is open now, in the city's zone.
+
+    "Now" honours closed days and evenings that continue past midnight
+    (bookings.hours.open_intervals); four queries.
+    """
+    now = now or timezone.now()
+    zone = organization.city.tzinfo
+    local_now = timezone.localtime(now, zone)
+    today = local_now.date()
+    rows: dict[int, list[tuple[time, time]]] = {}
+    for weekday, opens_at, closes_at in OpeningHours.objects.filter(organization=organization).values_list(
+        "weekday", "opens_at", "closes_at"
+    ):
+        rows.setdefault(weekday, []).append((opens_at, closes_at))
+    intervals = open_intervals(
+        organization=organization, first_day=today - timedelta(days=1), last_day=today + timedelta(days=1), zone=zone
+    )
+    current = next((i for i in intervals if i.start <= now < i.end), None)
+    later_today = [i for i in intervals if i.start > now and timezone.localtime(i.start, zone).date() == today]
+    closure = Closure.objects.filter(organization=organization, date=today).first()
+    days = [
+        DayHours(
+            weekday=weekday,
+            name=str(OpeningHours.Weekday(weekday).label),
+            intervals=sorted(rows.get(weekday, [])),
+            is_today=weekday == today.weekday(),
+            closed_today=closure is not None and weekday == today.weekday(),
+            closure_reason=closure.reason if closure is not None and weekday == today.weekday() else "",
+        )
+        for weekday in range(7)
+    ]
+    return WeekHours(
+        days=days,
+        open_now=current is not None,
+        open_until=timezone.localtime(current.end, zone) if current else None,
+        around_the_clock=current is not None and current.end - now >= timedelta(hours=24),
+        opens_at=timezone.localtime(later_today[0].start, zone) if (not current and later_today) else None,
+        has_hours=bool(rows),
+    )
+
+
+# --- the catalog's "has free time today" filter ---------------------------------------------------
+
+
+def _first_free_start(
+    *, intervals: list[tuple[datetime, datetime]], busy: list[tuple[datetime, datetime]], minutes: int, now: datetime
+) -> datetime | None:
+    """The first slot start (on the opening-time grid, as resource_free_slots steps) that is free."""
+    duration = timedelta(minutes=minutes)
+    step = timedelta(minutes=default_step_minutes(minutes))
+    for start, end in intervals:
+        slot = start
+        if slot < now:
+            slot += ((now - slot + step - timedelta(microseconds=1)) // step) * step
+        while slot + duration <= end:
+            slot_end = slot + duration
+            if not any(b_start < slot_end and b_end > slot for b_start, b_end in busy):
+                return slot
+            slot += step
+    return None
+
+
+def organizations_free_today(queryset: QuerySet[Organization], *, now: datetime) -> QuerySet[Organization]:
+    """The organizations of ``queryset`` where a client can still book something today.
+
+    "Something" is the shortest active service (an hour without services) on
+    one of the active resources, starting on the slot grid at or after ``now``
+    and ending inside today's opening hours, free of active bookings. "Today"
+    is each organization's own date in its city. Six queries whatever the
+    catalog's size: the candidates open later today with an active resource
+    (SQL), then their hours, closed days, resources, services and today's
+    bookings, checked in Python. Registered with catalog in BookingsConfig.ready().
+    """
+    zones: dict[str, list[int]] = {}
+    for city_id, zone_name in City.objects.values_list("pk", "timezone"):
+        zones.setdefault(zone_name, []).append(city_id)
+    by_zone = Q(pk__in=[])
+    local_days = {}
+    for zone_name, city_ids in zones.items():
+        local = timezone.localtime(now, ZoneInfo(zone_name))
+        local_days[zone_name] = local.date()
+        open_later = OpeningHours.objects.filter(organization=OuterRef("pk"), weekday=local.weekday()).filter(
+            Q(closes_at__gt=local.time()) | Q(closes_at=time(0))
+        )
+        closed = Closure.objects.filter(organization=OuterRef("pk"), date=local.date())
+        by_zone |= Q(city_id__in=city_ids) & Exists(open_later) & ~Exists(closed)
+    has_resource = Exists(Resource.objects.filter(organization=OuterRef("pk"), is_active=True))
+    candidates = dict(queryset.filter(by_zone & has_resource).order_by().values_list("pk", "city__timezone"))
+    if not candidates:
+        return queryset.none()
+    hours: dict[int, list[tuple[int, time, time]]] = {}
+    for organization_id, weekday, opens_at, closes_at in OpeningHours.objects.filter(
+        organization_id__in=candidates
+    ).values_list("organization_id", "weekday", "opens_at", "closes_at"):
+        hours.setdefault(organization_id, []).append((weekday, opens_at, closes_at))
+    shortest = dict(
+        Service.objects.filter(organization_id__in=candidates, is_active=True)
+        .order_by()
+        .values("organization_id")
+        .annotate(m=Min("duration_minutes"))
+        .values_list("organization_id", "m")
+    )
+    resources: dict[int, list[int]] = {}
+    for resource_id, organization_id in Resource.objects.filter(
+        organization_id__in=candidates, is_active=True
+    ).values_list("pk", "organization_id"):
+        resources.setdefault(organization_id, []).append(resource_id)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for resource_id, starts_at, ends_at in _overlapping_active(
+        Booking.objects.filter(resource__organization_id__in=candidates), now, now + timedelta(days=2)
+    ).values_list("resource_id", "starts_at", "ends_at"):
+        busy.setdefault(resource_id, []).append((starts_at, ends_at))
+    free = []
+    for organization_id, zone_name in candidates.items():
+        zone = ZoneInfo(zone_name)
+        day = local_days[zone_name]
+        intervals = []
+        for weekday, opens_at, closes_at in hours.get(organization_id, []):
+            if weekday != day.weekday():
+                continue
+            start = datetime.combine(day, opens_at, tzinfo=zone).astimezone(UTC)
+            end_day = day + timedelta(days=1) if closes_at == time(0) else day
+            end = datetime.combine(end_day, closes_at, tzinfo=zone).astimezone(UTC)
+            intervals.append((start, end))
+        minutes = shortest.get(organization_id, DEFAULT_DURATION_MINUTES)
+        if any(
+            _first_free_start(intervals=intervals, busy=busy.get(resource_id, []), minutes=minutes, now=now)
+            for resource_id in resources.get(organization_id, [])
+        ):
+            free.append(organization_id)
+    return queryset.filter(pk__in=free)

@@ -6,22 +6,24 @@ zone is used only to read opening hours and to show times to people.
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.hours import is_open_for
-from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
+from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource, Review
 from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
+from catalog.services import organization_rating_set
 from mailings.services import notify
 from portal import errors
 from portal.formatting import TIME_FORMAT, datetime_format
@@ -732,3 +734,253 @@ def opening_hours_validate(*, intervals: list[tuple[int, time, time]]) -> None:
         for (_o1, c1), (o2, _c2) in pairwise(day_intervals):
             if c1 == time(0) or o2 < c1:
                 raise errors.ValidationError(_("Opening hours of one day must not overlap."))
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+REVIEW_TEXT_MAX = 2000
+# The review reminder goes the day after the visit from this local hour, for visits at most this old.
+REVIEW_REMINDER_HOUR = 10
+REVIEW_REMINDER_MAX_DAYS = 3
+
+
+def _review_context(review: Review) -> dict:
+    organization = review.organization
+    return {
+        "review_id": review.pk,
+        "organization": organization.name,
+        "rating": review.rating,
+        "text": review.text,
+        "reply": review.reply,
+        "author": review.author_name,
+        "url": reverse("bookings:organization_reviews", args=[organization.pk]),
+    }
+
+
+def can_review(*, booking: Booking, user) -> bool:
+    """The booker may review a visit that took place (checked in or completed), once."""
+    return bool(
+        user
+        and user.is_authenticated
+        and booking.user_id == user.pk
+        and booking.status in Review.ATTENDED_STATUSES
+        and not Review.objects.filter(booking_id=booking.pk).exists()
+    )
+
+
+def _lock_organization(organization_id: int) -> None:
+    """Lock the organization's row so the average counts every review of concurrent transactions.
+
+    Reading (locking) catalog's row is allowed; its columns change only through
+    ``catalog.services.organization_rating_set``.
+    """
+    list(Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk", flat=True))
+
+
+def _rating_refresh(organization_id: int) -> None:
+    """Hand catalog the average and the number of visible reviews (the organization row is locked)."""
+    figures = Review.objects.filter(organization_id=organization_id, is_hidden=False).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    average = figures["average"]
+    rating = None if average is None else Decimal(str(average)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    organization_rating_set(organization=organization_id, rating=rating, reviews_count=figures["count"])
+
+
+def _clean_review_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > REVIEW_TEXT_MAX:
+        raise errors.ValidationError(
+            _("At most %(n)s characters.") % {"n": REVIEW_TEXT_MAX},
+            code="invalid",
+            extra={"errors": {"text": [_("At most %(n)s characters.") % {"n": REVIEW_TEXT_MAX}]}},
+        )
+    return text
+
+
+@transaction.atomic
+def review_create(
+    *, user, organization: Organization | int, booking: Booking | int, rating: int, text: str = ""
+) -> Review:
+    """The client reviews a visit: ``rating`` 1–5 and an optional text.
+
+    Only the booker of a booking at ``organization`` that was checked in or
+    completed may review it (else PermissionDenied ``not_attended``, also for
+    somebody else's booking or an unknown one), once per booking (Conflict
+    ``already_reviewed``, backed by the unique booking). The organization's
+    rating is recomputed and its owner notified.
+    """
+    actor_ensure_active(user)
+    organization_id = organization.pk if isinstance(organization, Organization) else int(organization)
+    booking_id = booking.pk if isinstance(booking, Booking) else booking
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        message = _("Choose from 1 to 5 stars.")
+        raise errors.ValidationError(message, code="invalid", extra={"errors": {"rating": [message]}})
+    text = _clean_review_text(text)
+    _lock_organization(organization_id)
+    attended = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource__organization__owner")
+        .filter(
+            pk=booking_id,
+            user=user,
+            resource__organization_id=organization_id,
+            status__in=Review.ATTENDED_STATUSES,
+        )
+        .first()
+    )
+    if attended is None:
+        raise errors.PermissionDenied(
+            _("Only a client who visited the organization can review it."), code="not_attended"
+        )
+    if Review.objects.filter(booking=attended).exists():
+        raise errors.Conflict(_("You have already reviewed this visit."), code="already_reviewed")
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                booking=attended, organization_id=organization_id, author=user, rating=rating, text=text
+            )
+    except IntegrityError as exc:
+        raise errors.Conflict(_("You have already reviewed this visit."), code="already_reviewed") from exc
+    review.organization = attended.resource.organization
+    _rating_refresh(organization_id)
+    notify(
+        user=review.organization.owner,
+        kind="review_created",
+        context=_review_context(review),
+        dedupe_key=f"review:{review.pk}:created",
+    )
+    return review
+
+
+def _lock_review(review: Review | int) -> Review:
+    pk = review.pk if isinstance(review, Review) else review
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("organization__owner", "author")
+        .filter(pk=pk)
+        .first()
+    )
+    if review is None:
+        raise errors.NotFound(_("Review not found."))
+    return review
+
+
+@transaction.atomic
+def review_reply(*, review: Review | int, by, text: str) -> Review:
+    """The organization's owner answers a visible review, once (Conflict ``already_replied``)."""
+    actor_ensure_active(by)
+    review = _lock_review(review)
+    if review.is_hidden:
+        raise errors.NotFound(_("Review not found."))
+    if not (by and by.is_authenticated and review.organization.owner_id == by.pk):
+        raise errors.PermissionDenied(_("Only the organization's owner can answer reviews."), code="not_owner")
+    if review.reply:
+        raise errors.Conflict(_("This review already has an answer."), code="already_replied")
+    text = _clean_review_text(text)
+    if not text:
+        message = _("Write the answer.")
+        raise errors.ValidationError(message, code="invalid", extra={"errors": {"text": [message]}})
+    review.reply = text
+    review.replied_at = timezone.now()
+    review.replied_by = by
+    review.save(update_fields=["reply", "replied_at", "replied_by"])
+    notify(
+        user=review.author,
+        kind="review_replied",
+        context=_review_context(review),
+        dedupe_key=f"review:{review.pk}:replied",
+    )
+    return review
+
+
+@transaction.atomic
+def review_hide(*, review: Review | int, by, reason: str) -> Review:
+    """Staff hide a review from the organization's page and its rating, giving the reason."""
+    if not (by and by.is_authenticated and by.is_staff):
+        raise errors.PermissionDenied(_("Only staff can hide reviews."))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give the reason.")
+        raise errors.ValidationError(message, code="invalid", extra={"errors": {"reason": [message]}})
+    pk = review.pk if isinstance(review, Review) else review
+    organization_id = Review.objects.filter(pk=pk).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        raise errors.NotFound(_("Review not found."))
+    _lock_organization(organization_id)
+    review = _lock_review(pk)
+    review.is_hidden = True
+    review.hidden_reason = reason
+    review.hidden_at = timezone.now()
+    review.hidden_by = by
+    review.save(update_fields=["is_hidden", "hidden_reason", "hidden_at", "hidden_by"])
+    _rating_refresh(organization_id)
+    return review
+
+
+@transaction.atomic
+def review_unhide(*, review: Review | int, by) -> Review:
+    """Staff show a hidden review again (the reason is kept for the record)."""
+    if not (by and by.is_authenticated and by.is_staff):
+        raise errors.PermissionDenied(_("Only staff can show reviews again."))
+    pk = review.pk if isinstance(review, Review) else review
+    organization_id = Review.objects.filter(pk=pk).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        raise errors.NotFound(_("Review not found."))
+    _lock_organization(organization_id)
+    review = _lock_review(pk)
+    if review.is_hidden:
+        review.is_hidden = False
+        review.save(update_fields=["is_hidden"])
+        _rating_refresh(organization_id)
+    return review
+
+
+def review_reminders_send(*, now: datetime | None = None) -> int:
+    """Ask clients for a review the day after their visit, once per booking; returns how many were asked.
+
+    Due when the visit (checked in or completed, not yet reviewed) ended on an
+    earlier day in the organization's city and it is REVIEW_REMINDER_HOUR or
+    later there; visits older than REVIEW_REMINDER_MAX_DAYS are left alone.
+    ``review_reminded_at`` is claimed with a conditional update and notify's
+    dedupe key repeats the guarantee, so two beats or a retry ask once.
+    """
+    now = now or timezone.now()
+    hour = int(getattr(settings, "REVIEW_REMINDER_HOUR", REVIEW_REMINDER_HOUR))
+    max_days = int(getattr(settings, "REVIEW_REMINDER_MAX_DAYS", REVIEW_REMINDER_MAX_DAYS))
+    candidates = (
+        Booking.objects.filter(
+            status__in=Review.ATTENDED_STATUSES,
+            review_reminded_at__isnull=True,
+            ends_at__lte=now,
+            ends_at__gte=now - timedelta(days=max_days),
+            review__isnull=True,
+            user__is_blocked=False,
+        )
+        .select_related("resource__organization__city", "service", "user")
+        .order_by("ends_at", "pk")
+    )
+    sent = 0
+    for booking in candidates.iterator(chunk_size=200):
+        zone = _zone(booking)
+        local_now = timezone.localtime(now, zone)
+        if timezone.localtime(booking.ends_at, zone).date() >= local_now.date() or local_now.hour < hour:
+            continue
+        with transaction.atomic():
+            claimed = Booking.objects.filter(pk=booking.pk, review_reminded_at__isnull=True).update(
+                review_reminded_at=now
+            )
+            if not claimed:
+                continue
+            notify(
+                user=booking.user,
+                kind="review_reminder",
+                context={**notice_context(booking), "review_url": reverse("bookings:detail", args=[booking.pk])},
+                dedupe_key=f"booking:{booking.pk}:review_reminder",
+            )
+        sent += 1
+    return sent

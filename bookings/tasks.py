@@ -1,8 +1,9 @@
 """Thin Celery tasks for bookings.
 
-Both run from beat (every minute, every 15 minutes) and are idempotent. A
-transient error is retried a couple of times within the minute (portal.retries);
-anything else fails the run, and the next run does the same work.
+Beat runs them (reminders every minute, no-shows every 15 minutes, review
+reminders hourly); each is idempotent. A transient error is retried a couple
+of times within the run's time limit (portal.retries); anything else fails the
+run, and the next run does the same work.
 """
 
 from celery import shared_task
@@ -23,3 +24,9 @@ def send_booking_reminders() -> int:
 def mark_no_shows() -> dict:
     """Mark bookings nobody checked in to as no-shows, checked-in ones as completed."""
     return services.booking_mark_no_shows()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
+def send_review_reminders() -> int:
+    """Ask yesterday's clients for a review (each visit once)."""
+    return services.review_reminders_send()

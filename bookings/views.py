@@ -16,8 +16,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bookings import selectors, services
-from bookings.forms import BookSlotForm, CheckInForm, InviteForm, OpeningHoursFormSet, ResourceForm, SlotSearchForm
-from bookings.models import Booking, OpeningHours, Resource
+from bookings.forms import (
+    BookSlotForm,
+    CheckInForm,
+    InviteForm,
+    OpeningHoursFormSet,
+    ResourceForm,
+    ReviewForm,
+    SlotSearchForm,
+)
+from bookings.models import Booking, OpeningHours, Resource, Review
 from catalog.models import Organization
 from catalog.selectors import organization_can_manage
 from portal import errors
@@ -166,7 +174,7 @@ def mine(request):
 
 
 @login_required
-def detail(request, pk: int, invite_form: InviteForm | None = None):
+def detail(request, pk: int, invite_form: InviteForm | None = None, review_form: ReviewForm | None = None):
     booking = _booking_for(request, pk)
     user = request.user
     is_booker = booking.user_id == user.pk
@@ -183,8 +191,65 @@ def detail(request, pk: int, invite_form: InviteForm | None = None):
         "cancel_deadline": services.cancel_deadline(booking),
         "invite_form": invite_form or InviteForm(),
         "show_qr": booking.is_active and booking.status != Booking.Status.CHECKED_IN,
+        "review": Review.objects.filter(booking=booking, is_hidden=False).first(),
+        "can_review": services.can_review(booking=booking, user=user),
+        "review_form": review_form or ReviewForm(),
     }
-    return render(request, "bookings/detail.html", context, status=400 if invite_form else 200)
+    return render(request, "bookings/detail.html", context, status=400 if (invite_form or review_form) else 200)
+
+
+@login_required
+@require_POST
+def review_create(request, pk: int):
+    """The client reviews the visit from the booking page."""
+    booking = _booking_for(request, pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_create(
+                user=request.user,
+                organization=booking.resource.organization_id,
+                booking=booking,
+                rating=form.cleaned_data["rating"],
+                text=form.cleaned_data["text"],
+            )
+        except errors.DomainError as exc:
+            field_errors = exc.extra.get("errors") or {}
+            if not field_errors:
+                messages.error(request, exc.message)
+                return redirect("bookings:detail", pk=pk)
+            for field, field_messages in field_errors.items():
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Thank you! Your review is published."))
+            return redirect("bookings:detail", pk=pk)
+    return detail(request, pk, review_form=form)
+
+
+def organization_reviews(request, pk: int):
+    """Every visible review of an organization; its owner answers here."""
+    org = _visible_or_managed_organization(request, pk)
+    page = Paginator(selectors.review_list_for_organization(organization=org), 20).get_page(request.GET.get("page"))
+    is_owner = request.user.is_authenticated and org.owner_id == request.user.pk
+    return render(
+        request,
+        "bookings/organization_reviews.html",
+        {"organization": org, "page": page, "is_owner": is_owner, "zone": org.city.timezone},
+    )
+
+
+@login_required
+@require_POST
+def review_reply(request, pk: int):
+    review = get_object_or_404(Review.objects.filter(is_hidden=False), pk=pk)
+    try:
+        services.review_reply(review=review, by=request.user, text=request.POST.get("text", ""))
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your answer is published."))
+    return redirect("bookings:organization_reviews", pk=review.organization_id)
 
 
 @login_required

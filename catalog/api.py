@@ -90,6 +90,15 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
     min_price = serializers.SerializerMethodField()
     cover = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    rating = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text='Average of the visible reviews, two decimals ("4.67"), or null without reviews',
+    )
+    reviews_count = serializers.IntegerField(read_only=True)
+    is_verified = serializers.SerializerMethodField()
 
     class Meta:
         model = Organization
@@ -105,6 +114,9 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
             "min_price",
             "cover",
             "url",
+            "rating",
+            "reviews_count",
+            "is_verified",
         ]
 
     def get_min_price(self, obj) -> str | None:
@@ -117,6 +129,10 @@ class OrganizationCardSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return obj.get_absolute_url()
+
+    def get_is_verified(self, obj) -> bool:
+        """The owner was verified by staff ("проверено")."""
+        return bool(obj.owner.is_verified)
 
 
 class OrganizationDetailSerializer(OrganizationCardSerializer):
@@ -236,6 +252,7 @@ class OrganizationListParamsSerializer(serializers.Serializer):
         error_messages={"invalid_choice": _("Unknown ordering.")},
         help_text="Default: relevance when searching, name otherwise",
     )
+    free_today = serializers.BooleanField(required=False, default=False)
 
 
 @extend_schema_view(
@@ -254,7 +271,8 @@ class OrganizationListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         params = query_validate(self.request, OrganizationListParamsSerializer)
-        return selectors.organization_list(**{k: v or None for k, v in params.items()})
+        filters = {k: v or None for k, v in params.items() if k != "free_today"}
+        return selectors.organization_list(**filters, free_today=params.get("free_today", False))
 
     _cache_key = None
 
@@ -290,7 +308,7 @@ class OrganizationListView(generics.ListCreateAPIView):
 def _owner_queryset(user, *, managed: bool = False):
     """The user's own organizations, or (``managed``) all they may manage, ready for the owner's serializer."""
     base = selectors.organizations_managed_by(user=user) if managed else Organization.objects.owned_by(user)
-    return base.select_related("city").prefetch_related(
+    return base.select_related("city", "owner").prefetch_related(
         Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
         Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
         Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),

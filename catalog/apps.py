@@ -8,11 +8,12 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
-        from catalog import selectors, signals
+        from catalog import search, selectors, signals
         from mailings.models import Mailing
         from mailings.selectors import audience_register
 
         signals.connect()
+        search.connect()
         # Organization owners are catalog's to know: mailings asks through these resolvers.
         audience_register(audience=Mailing.Audience.OWNERS, resolver=selectors.mailing_audience_owners)
         audience_register(audience=Mailing.Audience.CITY, resolver=selectors.mailing_audience_city_owners)

@@ -1,15 +1,14 @@
 """Demo catalog: cities, categories and a few dozen listed organizations (idempotent)."""
 
 import io
-import random
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from catalog.models import Category, City, Organization, Service
+from catalog.models import TONE_RGB, Category, City, Organization, Service, Tone
 from catalog.services import listing_extend, organization_slug, photo_add
 from portal.demo import first_or_create
 from portal.models import User
@@ -23,7 +22,18 @@ CITIES = [
     ("kaliningrad", "Калининград", "Europe/Kaliningrad"),
 ]
 
-# slug, name, parent slug
+# slug, name, parent slug (subcategories take their parent's colour)
+CATEGORY_TONES = {
+    "beauty": Tone.PINK,
+    "coworking": Tone.BLUE,
+    "repair": Tone.ORANGE,
+    "education": Tone.INDIGO,
+    "sport": Tone.GREEN,
+    "auto": Tone.GRAY,
+    "photo-studio": Tone.PURPLE,
+    "cleaning": Tone.TEAL,
+    "vet": Tone.BROWN,
+}
 CATEGORIES = [
     ("beauty", "Красота и здоровье", None),
     ("barbershop", "Барбершопы", "beauty"),
@@ -127,24 +137,52 @@ KINDS = {
 }
 
 STREETS = ["ул. Ленина", "пр. Мира", "ул. Пушкина", "ул. Гагарина", "Советская ул.", "ул. Кирова", "Садовая ул."]
-COLORS = [(11, 94, 215), (25, 135, 84), (220, 53, 69), (255, 193, 7), (111, 66, 193), (13, 202, 240)]
+# Bold fonts with Cyrillic letters, by file name (Pillow searches the system's font folders) or path.
+FONTS = [
+    "DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "LiberationSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    "NotoSans-Bold.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Bold.ttf",
+    "arialbd.ttf",
+]
+LATIN = dict(zip("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ", "ABVGDEEZZIIKLMNOPRSTUFHCCSS'Y'EUY", strict=True))
 
 
-def _picture(seed: int) -> ContentFile:
-    """A small generated JPEG (a gradient with shapes), different for each seed."""
-    rnd = random.Random(seed)
-    base = COLORS[seed % len(COLORS)]
-    image = Image.new("RGB", (800, 500), base)
+def _font(size: int):
+    """A bold font that has Cyrillic letters, and whether it has them (Pillow's own font has not)."""
+    for name in FONTS:
+        try:
+            return ImageFont.truetype(name, size), True
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size), False
+
+
+def _picture(organization: Organization, variant: int = 0) -> ContentFile:
+    """A demo photo that looks intentional: the organization's initials on its category's colour.
+
+    Further photos of the same organization are lighter shades of it.
+    """
+    base = TONE_RGB[organization.tone]
+    light = tuple(min(255, c + 40 * variant) for c in base)
+    dark = tuple(max(0, int(c * 0.75)) for c in light)
+    width, height = 800, 500
+    image = Image.new("RGB", (width, height), light)
     draw = ImageDraw.Draw(image)
-    for y in range(0, 500, 10):
-        shade = tuple(min(255, c + y // 4) for c in base)
-        draw.rectangle([0, y, 800, y + 10], fill=shade)
-    for _ in range(6):
-        x, y, r = rnd.randint(0, 800), rnd.randint(0, 500), rnd.randint(30, 120)
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=COLORS[rnd.randint(0, len(COLORS) - 1)])
+    for y in range(height):  # a diagonal-looking vertical gradient
+        t = y / height
+        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(light, dark, strict=True)))
+    font, cyrillic = _font(200)
+    initials = organization.initials
+    if not cyrillic:
+        initials = "".join(LATIN.get(letter, letter) for letter in initials)
+    draw.text((width / 2, height / 2), initials, font=font, fill=(255, 255, 255), anchor="mm")
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
-    return ContentFile(out.getvalue(), name=f"demo-{seed}.jpg")
+    image.save(out, "JPEG", quality=85)
+    return ContentFile(out.getvalue(), name=f"demo-{organization.pk}-{variant}.jpg")
 
 
 def _phone(seed: int) -> str:
@@ -176,7 +214,7 @@ def _organization(*, owner, name, city, categories, description, address, phone,
         )
     if not organization.photos.exists():
         for position in range(photos):
-            photo_add(organization=organization, by=organization.owner, image=_picture(seed * 10 + position))
+            photo_add(organization=organization, by=organization.owner, image=_picture(organization, position))
     # Listed for a year from the first seeding; a re-run only renews a listing about to end.
     if not organization.listed_until or organization.listed_until < timezone.now() + timedelta(days=30):
         listing_extend(organization=organization, until=timezone.now() + timedelta(days=365))
@@ -191,7 +229,13 @@ def seed(stdout, context=None) -> dict:
     categories = {}
     for position, (slug, name, parent) in enumerate(CATEGORIES):
         categories[slug], _created = Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "parent": categories.get(parent), "position": position}
+            slug=slug,
+            defaults={
+                "name": name,
+                "parent": categories.get(parent),
+                "position": position,
+                "color": CATEGORY_TONES.get(slug, ""),
+            },
         )
 
     users = list(context.get("users") or [])

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 
-from catalog import selectors
+from catalog import extensions, selectors
 from catalog.models import Category, City
 from catalog.validators import normalize_website
 from portal.errors import ValidationError as DomainValidationError
@@ -16,6 +16,7 @@ class CatalogFilterForm(forms.Form):
     city = forms.ChoiceField(label=_("City"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
     ordering = forms.ChoiceField(label=_("Sort by"), required=False)
+    free_today = forms.BooleanField(label=_("Free time today"), required=False)
 
     def __init__(self, *args, cities=(), categories=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,6 +26,8 @@ class CatalogFilterForm(forms.Form):
             *((c.slug, f"— {c.name}" if c.parent_id else c.name) for c in categories),
         ]
         self.fields["ordering"].choices = [(k, label) for k, (label, _order) in selectors.ORDERINGS.items()]
+        if not extensions.free_today_available():
+            del self.fields["free_today"]
 
     def filters(self) -> dict:
         if not self.is_bound:
@@ -37,6 +40,8 @@ class CatalogFilterForm(forms.Form):
                 valid[name] = field.clean(raw) or None
             except DjangoValidationError:
                 valid[name] = None
+        if "free_today" in self.fields:
+            valid["free_today"] = self.data.get("free_today") in ("1", "on", "true", "True")
         return valid
 
 

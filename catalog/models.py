@@ -1,5 +1,8 @@
 """Catalog: categories, organizations and their services (cities live in portal)."""
 
+import re
+import zlib
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -11,6 +14,44 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import City  # re-exported: cities are shared reference data kept in portal
 
 
+class Tone(models.TextChoices):
+    """The palette of category colours (CSS classes ``tone-<value>`` in static/css/site.css).
+
+    Dark enough for white text (WCAG AA for large text): placeholders show an
+    organization's initials in white on its category's tone.
+    """
+
+    BLUE = "blue", _("blue")
+    TEAL = "teal", _("teal")
+    GREEN = "green", _("green")
+    ORANGE = "orange", _("orange")
+    RED = "red", _("red")
+    PINK = "pink", _("pink")
+    PURPLE = "purple", _("purple")
+    INDIGO = "indigo", _("indigo")
+    BROWN = "brown", _("brown")
+    GRAY = "gray", _("gray")
+
+
+TONE_RGB = {
+    Tone.BLUE: (11, 94, 215),
+    Tone.TEAL: (15, 118, 110),
+    Tone.GREEN: (21, 128, 61),
+    Tone.ORANGE: (194, 65, 12),
+    Tone.RED: (185, 28, 28),
+    Tone.PINK: (190, 24, 93),
+    Tone.PURPLE: (109, 40, 217),
+    Tone.INDIGO: (67, 56, 202),
+    Tone.BROWN: (146, 64, 14),
+    Tone.GRAY: (71, 85, 105),
+}
+
+
+def tone_for(key: str) -> str:
+    """A stable tone for ``key`` when nobody chose one (the same key always gets the same tone)."""
+    return Tone.values[zlib.crc32(key.encode()) % len(Tone.values)]
+
+
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -18,6 +59,13 @@ class Category(models.Model):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     position = models.PositiveIntegerField(_("position"), default=0)
+    color = models.CharField(
+        _("colour"),
+        max_length=16,
+        choices=Tone.choices,
+        blank=True,
+        help_text=_("The background of placeholders of its organizations; empty: the parent's colour."),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -29,6 +77,15 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tone(self) -> str:
+        """Its colour, else its parent's, else a stable one picked from the slug."""
+        if self.color:
+            return self.color
+        if self.parent_id and self.parent.color:
+            return self.parent.color
+        return tone_for(self.slug or self.name)
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -53,8 +110,8 @@ class OrganizationQuerySet(models.QuerySet):
 
 class OrganizationManager(models.Manager.from_queryset(OrganizationQuerySet)):
     def get_queryset(self):
-        # The search vector is for the database only: never load it (it is large).
-        return super().get_queryset().defer("search_vector")
+        # The search columns are for the database only: never load them (they are large).
+        return super().get_queryset().defer("search_vector", "search_text", "search_extra")
 
 
 class Organization(models.Model):
@@ -85,10 +142,21 @@ class Organization(models.Model):
     moderation_note = models.TextField(_("moderation note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    # Maintained by a PostgreSQL trigger from name (weight A), description (B) and
-    # address (C) with the "russian" configuration and GIN-indexed (migration 0003);
-    # always NULL on SQLite, where search falls back to icontains.
+    # Search columns (catalog.search keeps them; bulk writers call organization_search_refresh):
+    # the name, the names of its categories and active services, and everything
+    # together, all normalised (lower case, ё → е, punctuation to spaces). The first
+    # two have GIN trigram indexes on PostgreSQL (migration 0004) for typos.
+    search_name = models.CharField(max_length=200, blank=True, default="", editable=False)
+    search_extra = models.TextField(blank=True, default="", editable=False)
+    search_text = models.TextField(blank=True, default="", editable=False)
+    # Maintained by a PostgreSQL trigger from name (weight A), categories and services
+    # (B), description (C) and address (D) with the "russian" configuration and
+    # GIN-indexed (migrations 0002 and 0004); always NULL on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The average of its visible reviews and their number; written only by
+    # catalog.services.organization_rating_set (the reviews live in bookings).
+    rating = models.DecimalField(_("rating"), max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+    reviews_count = models.PositiveIntegerField(_("reviews"), default=0, editable=False)
 
     objects = OrganizationManager()
 
@@ -102,6 +170,11 @@ class Organization(models.Model):
                 condition=Q(status__in=["draft", "published", "hidden"]), name="organization_status_valid"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="organization_name_not_empty"),
+            models.CheckConstraint(
+                condition=(Q(rating__isnull=True) & Q(reviews_count=0))
+                | (Q(rating__gte=1) & Q(rating__lte=5) & Q(reviews_count__gt=0)),
+                name="organization_rating_valid",
+            ),
         ]
         indexes = [
             # Covers the visibility test (with the owner to join), so counting the public
@@ -133,6 +206,18 @@ class Organization(models.Model):
     @property
     def is_listed(self) -> bool:
         return bool(self.listed_until and self.listed_until > timezone.now())
+
+    @property
+    def initials(self) -> str:
+        """Up to two capital letters for a placeholder: «Борода и Ко» → «БК», «Салон «Мята»» → «СМ»."""
+        words = [w for w in re.findall(r"[^\W_]+", self.name) if len(w) > 1] or re.findall(r"[^\W_]+", self.name)
+        return "".join(w[0] for w in words[:2]).upper() or "•"
+
+    @property
+    def tone(self) -> str:
+        """The placeholder colour: its first category's (categories prefetched in order), else from its name."""
+        categories = list(self.categories.all()[:1]) if self.pk else []
+        return categories[0].tone if categories else tone_for(self.name)
 
 
 def missing_for_publishing(values: dict, *, has_categories: bool) -> list[str]:

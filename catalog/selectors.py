@@ -1,11 +1,14 @@
 """Catalog reads: the public list with filters and search, details, pickers."""
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from urllib.parse import quote
+
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog import extensions, search
 from catalog.cache import catalog_version
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from portal.models import User
@@ -13,6 +16,7 @@ from portal.models import User
 ORDERINGS = {
     # public value: (label, order_by)
     "relevance": (_("Relevance"), None),
+    "-rating": (_("Best rated first"), (F("rating").desc(nulls_last=True), "-reviews_count", "name", "pk")),
     "name": (_("Name A–Z"), ("name", "pk")),
     "-name": (_("Name Z–A"), ("-name", "-pk")),
     "newest": (_("Newest first"), ("-created_at", "-pk")),
@@ -23,7 +27,7 @@ DEFAULT_ORDERING = "name"
 
 
 def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+    return search.is_postgres()
 
 
 def owners(*, city_id: int | None = None) -> QuerySet[User]:
@@ -72,31 +76,24 @@ def categories() -> QuerySet[Category]:
     return Category.objects.order_by("position", "name")
 
 
-def _search(qs: QuerySet[Organization], q: str) -> QuerySet[Organization]:
-    if is_postgres():
-        query = SearchQuery(q, config="russian", search_type="websearch")
-        return qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-    terms = q.split()
-    for term in terms:
-        qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term) | Q(address__icontains=term))
-    return qs
-
-
 def organization_list(
     *,
     city: str | None = None,
     category: str | None = None,
     q: str | None = None,
     ordering: str | None = None,
+    free_today: bool = False,
     base: QuerySet[Organization] | None = None,
+    now=None,
 ) -> QuerySet[Organization]:
     """Visible organizations filtered by city slug (or id), category slug (or id, children
-    included) and a search query, ordered; ready to paginate in a constant number of queries.
+    included), a search query (catalog.search) and "has free time today", ordered; ready to
+    paginate in a constant number of queries.
 
-    Ordering: ``relevance`` (default when searching), ``name``, ``-name``, ``newest``,
-    ``price``/``-price`` (by the cheapest active service).
+    Ordering: ``relevance`` (default when searching), ``-rating``, ``name``, ``-name``,
+    ``newest``, ``price``/``-price`` (by the cheapest active service).
     """
-    qs = base if base is not None else Organization.objects.visible()
+    qs = base if base is not None else Organization.objects.visible(now=now)
     if city:
         qs = qs.filter(city__pk=int(city)) if str(city).isdigit() else qs.filter(city__slug=city)
     if category:
@@ -105,9 +102,11 @@ def organization_list(
         chosen = Category.objects.filter(cat_filter | Q(parent__in=Category.objects.filter(cat_filter)))
         through = Organization.categories.through.objects.filter(category__in=chosen)
         qs = qs.filter(pk__in=through.values("organization_id"))
-    q = (q or "").strip()[:200]
+    if free_today:
+        qs = extensions.free_today_filter(qs, now=now or timezone.now())
+    q = (q or "").strip()[: search.MAX_QUERY_LENGTH]
     if q:
-        qs = _search(qs, q)
+        qs = search.search(qs, q)
     if ordering not in ORDERINGS:
         ordering = "relevance" if q else DEFAULT_ORDERING
     if ordering == "relevance" and not q:
@@ -122,20 +121,18 @@ def organization_list(
                 .values("m")[:1]
             )
         )
-    if ordering == "relevance":
-        qs = qs.order_by("-rank", "name", "pk") if is_postgres() else qs.order_by("name", "pk")
-    else:
-        qs = qs.order_by(*ORDERINGS[ordering][1])
+    qs = search.order_by_relevance(qs) if ordering == "relevance" else qs.order_by(*ORDERINGS[ordering][1])
     return with_cards(qs)
 
 
 def with_cards(qs: QuerySet[Organization]) -> QuerySet[Organization]:
-    """What a catalog card shows: city, categories, photos, active services (for "from N ₽").
+    """What a catalog card shows: city, owner (verified?), categories, photos, active services
+    (for "from N ₽"); the rating and the reviews count are columns.
 
     Always 1 + 3 queries for a page, whatever its size.
     """
-    return qs.select_related("city").prefetch_related(
-        Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
+    return qs.select_related("city", "owner").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.select_related("parent").order_by("position", "name")),
         Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
         Prefetch(
             "services",
@@ -174,7 +171,7 @@ def organization_detail_queryset(*, user=None) -> QuerySet[Organization]:
     else:
         qs = Organization.objects.visible()
     return qs.select_related("city", "owner").prefetch_related(
-        Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
+        Prefetch("categories", queryset=Category.objects.select_related("parent").order_by("position", "name")),
         Prefetch("photos", queryset=OrganizationPhoto.objects.order_by("position", "pk"), to_attr="gallery"),
         Prefetch("services", queryset=Service.objects.filter(is_active=True).order_by("price", "name"),
                  to_attr="active_services"),
@@ -219,4 +216,29 @@ def home_context() -> dict:
         "cities": data["cities"],
         "categories": [c for c in data["categories"] if c.parent_id is None],
         "featured": featured_organizations(),
+    }
+
+
+def search_suggestion(*, q: str, **filters) -> str | None:
+    """«Возможно, вы искали …»: a query close to ``q`` that finds something with the same filters, or None."""
+    proposal = search.suggestion(q)
+    if proposal and organization_list(q=proposal, **filters).exists():
+        return proposal
+    return None
+
+
+def organization_links(*, organization: Organization) -> dict:
+    """Links of an organization's page: the address in Yandex Maps, the phone, the Mini App share links.
+
+    ``telegram``: ``https://t.me/<bot>?startapp=org_<id>`` when TELEGRAM_BOT_USERNAME is set;
+    ``vk``: ``https://vk.com/app<VK_APP_ID>#org_<id>`` when VK_APP_ID is set (docs/miniapp.md).
+    """
+    address = ", ".join(part for part in (organization.city.name, organization.address) if part)
+    bot = (getattr(settings, "TELEGRAM_BOT_USERNAME", "") or "").lstrip("@")
+    vk_app = getattr(settings, "VK_APP_ID", "") or ""
+    return {
+        "map": f"https://yandex.ru/maps/?text={quote(address)}" if organization.address else "",
+        "tel": f"tel:{organization.phone}" if organization.phone else "",
+        "telegram": f"https://t.me/{bot}?startapp=org_{organization.pk}" if bot else "",
+        "vk": f"https://vk.com/app{vk_app}#org_{organization.pk}" if vk_app else "",
     }

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
+from catalog.cache import catalog_changed
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.selectors import organizations_managed_by
@@ -38,6 +39,24 @@ def listing_extend(*, organization: Organization, until: datetime) -> Organizati
         organization.listed_until = until
         organization.save(update_fields=["listed_until", "updated_at"])
     return organization
+
+
+@transaction.atomic
+def organization_rating_set(*, organization: Organization | int, rating: Decimal | None, reviews_count: int) -> None:
+    """Store an organization's average rating and number of visible reviews.
+
+    The reviews live in bookings, which computes the figures (with this
+    organization's row locked) and hands them here: the one way they change.
+    """
+    pk = organization.pk if isinstance(organization, Organization) else organization
+    if reviews_count < 0 or (reviews_count == 0) != (rating is None):
+        raise ValidationError(_("A rating needs reviews, and reviews need a rating."), code="invalid")
+    if rating is not None:
+        rating = Decimal(rating).quantize(Decimal("0.01"))
+    Organization.objects.select_for_update().filter(pk=pk).update(rating=rating, reviews_count=reviews_count)
+    # The cards show the rating: the cached lists must go (after commit, like every catalog change).
+    catalog_changed()
+    transaction.on_commit(catalog_changed)
 
 
 # --- helpers --------------------------------------------------------------------

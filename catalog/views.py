@@ -1,14 +1,16 @@
 """Catalog pages: the home page, the public list and organization page, and the owner's pages."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalog import selectors, services
+from catalog import extensions, selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
 from catalog.models import Organization, Service
 from portal.errors import DomainError
@@ -16,6 +18,22 @@ from portal.service_forms import form_errors_add
 from portal.throttling import throttle, throttle_upload
 
 PAGE_SIZE = 12
+OG_DEFAULT_IMAGE = "img/og-default.jpg"
+
+
+def _absolute(url: str) -> str:
+    """``url`` as an absolute address (storage and static URLs may be relative to the site)."""
+    return url if url.startswith(("http://", "https://")) else f"{settings.SITE_URL}{url}"
+
+
+def _open_graph(*, title: str, description: str, path: str, image_url: str | None = None) -> dict:
+    """What link previews (Telegram, VK, messengers) show for a page."""
+    return {
+        "title": title,
+        "description": description,
+        "url": _absolute(path),
+        "image": _absolute(image_url or static(OG_DEFAULT_IMAGE)),
+    }
 
 
 def home(request):
@@ -29,6 +47,13 @@ def catalog_list(request):
     filters = form.filters()
     qs = selectors.organization_list(**filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    suggestion = None
+    if filters.get("q") and not page.paginator.count:
+        suggestion = selectors.search_suggestion(**filters)
+        if suggestion:
+            suggestion_query = request.GET.copy()
+            suggestion_query.pop("page", None)
+            suggestion_query["q"] = suggestion
     for organization in page.object_list:
         organization.min_price = selectors.card_min_price(organization)
         organization.cover = selectors.card_cover(organization)
@@ -47,6 +72,15 @@ def catalog_list(request):
             "current_city": city,
             "current_category": category,
             "q": filters.get("q") or "",
+            "suggestion": suggestion,
+            "suggestion_query": suggestion_query.urlencode() if suggestion else "",
+            "og": _open_graph(
+                title=" — ".join(
+                    str(part) for part in (category.name if category else _("Catalog"), city and city.name) if part
+                ),
+                description=_("Local organizations and masters: prices, opening hours, reviews and online booking."),
+                path=request.get_full_path(),
+            ),
         },
     )
 
@@ -63,6 +97,14 @@ def organization_detail(request, pk: int):
             "services": organization.active_services,
             "is_owner": is_owner,
             "is_visible": Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True,
+            "sections": extensions.organization_sections(request=request, organization=organization),
+            "links": selectors.organization_links(organization=organization),
+            "og": _open_graph(
+                title=f"{organization.name} — {organization.city.name}",
+                description=organization.description or organization.address,
+                path=organization.get_absolute_url(),
+                image_url=organization.gallery[0].image.url if organization.gallery else None,
+            ),
         },
     )
 

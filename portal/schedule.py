@@ -29,6 +29,7 @@ SCHEDULE: list[Entry] = [
     Entry("Dispatch due mailings", "mailings.tasks.dispatch_due_mailings", EVERY_MINUTE),
     Entry("Send booking reminders", "bookings.tasks.send_booking_reminders", EVERY_MINUTE),
     Entry("Mark booking no-shows", "bookings.tasks.mark_no_shows", {"interval": (15, "minutes")}),
+    Entry("Send review reminders", "bookings.tasks.send_review_reminders", {"crontab": {"minute": "20"}}),
     Entry("Renew subscriptions", "billing.tasks.renew_subscriptions", HOURLY),
     Entry("Remind expiring subscriptions", "billing.tasks.remind_expiring_subscriptions", DAILY),
     Entry("Snapshot revenue", "billing.tasks.snapshot_revenue", {"crontab": {"minute": "15"}}),

@@ -164,3 +164,119 @@ def test_service_and_photo_pages_of_another_owner_are_404(client, user):
 def test_owner_pages_require_login(client):
     response = client.get(reverse("catalog:my_organizations"))
     assert response.status_code == 302 and "login" in response.url
+
+
+# --- the organization page -------------------------------------------------------------------
+
+
+def test_detail_page_links_map_phone_share_and_open_graph(client, settings):
+    settings.TELEGRAM_BOT_USERNAME = "citydesk_bot"
+    settings.VK_APP_ID = "51234567"
+    settings.SITE_URL = "https://citydesk.example.ru"
+    org = OrganizationFactory(name="Точка роста", address="ул. Ленина, 1", phone="+74951234567",
+                              description="Коворкинг у метро")  # fmt: skip
+    OrganizationPhoto.objects.create(organization=org, image=image_upload(), position=0)
+    html = client.get(reverse("catalog:detail", args=[org.pk])).content.decode()
+    assert 'href="https://yandex.ru/maps/?text=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0%2C%20%D1%83%D0%BB.' in html
+    assert 'href="tel:+74951234567"' in html
+    assert f'href="https://t.me/citydesk_bot?startapp=org_{org.pk}"' in html
+    assert f'href="https://vk.com/app51234567#org_{org.pk}"' in html
+    assert '<meta property="og:title" content="Точка роста — Москва">' in html
+    assert f'<meta property="og:url" content="https://citydesk.example.ru/catalog/{org.pk}/">' in html
+    assert '<meta property="og:image" content="https://citydesk.example.ru/media/organizations/' in html
+    assert '<meta property="og:description" content="Коворкинг у метро">' in html
+
+
+def test_share_links_only_for_configured_apps(client, settings):
+    settings.TELEGRAM_BOT_USERNAME = ""
+    settings.VK_APP_ID = ""
+    org = OrganizationFactory()
+    html = client.get(reverse("catalog:detail", args=[org.pk])).content.decode()
+    assert "t.me/" not in html and "vk.com/app" not in html and 'id="share-title"' not in html
+
+
+def test_verified_owner_is_marked_on_the_page_and_the_card(client, staff_user):
+    from portal.services import user_verify
+
+    org = OrganizationFactory(name="Проверенный мастер")
+    other = OrganizationFactory(name="Новичок")
+    user_verify(user=org.owner, by=staff_user)
+    detail = client.get(reverse("catalog:detail", args=[org.pk])).content.decode()
+    assert "verified-badge" in detail
+    assert "verified-badge" not in client.get(reverse("catalog:detail", args=[other.pk])).content.decode()
+    listing = client.get(reverse("catalog:list")).content.decode()
+    assert listing.count("verified-badge") == 1
+
+
+def test_without_photos_a_placeholder_shows_initials_on_the_category_tone(client):
+    category = CategoryFactory(name="Барбершопы", color="green")
+    child = CategoryFactory(name="Бритьё", parent=category)
+    org = OrganizationFactory(name="Борода и Ко")
+    org.categories.set([child])
+    listing = client.get(reverse("catalog:list")).content.decode()
+    assert (
+        '<div class="org-placeholder tone-green org-placeholder-card" aria-hidden="true"><span>БК</span></div>'
+        in listing
+    )
+    detail = client.get(reverse("catalog:detail", args=[org.pk])).content.decode()
+    assert "org-placeholder tone-green org-placeholder-logo" in detail
+
+
+def test_initials_and_tones():
+    assert OrganizationFactory.build(name="Салон «Лаванда»").initials == "СЛ"
+    assert OrganizationFactory.build(name="Йога").initials == "Й"
+    assert OrganizationFactory.build(name="«»").initials == "•"
+    # a category without a colour gets a stable one from its slug
+    assert CategoryFactory.build(slug="x").tone == CategoryFactory.build(slug="x").tone
+
+
+def test_list_shows_price_from_the_cheapest_active_service_and_sorts_by_price(client):
+    cheap = OrganizationFactory(name="Дёшево")
+    ServiceFactory(organization=cheap, price=Decimal("500"))
+    ServiceFactory(organization=cheap, price=Decimal("90"), is_active=False)
+    dear = OrganizationFactory(name="Дорого")
+    ServiceFactory(organization=dear, price=Decimal("3000"))
+    html = client.get(reverse("catalog:list"), {"ordering": "price"}).content.decode()
+    assert html.index("Дёшево") < html.index("Дорого")
+    assert "500\u00a0₽" in html and "90\u00a0₽" not in html
+    html = client.get(reverse("catalog:list"), {"ordering": "-price"}).content.decode()
+    assert html.index("Дорого") < html.index("Дёшево")
+
+
+def test_list_has_open_graph_and_the_rating_sort(client):
+    html = client.get(reverse("catalog:list")).content.decode()
+    assert '<meta property="og:title"' in html and "og-default.jpg" in html
+    assert 'value="-rating"' in html
+
+
+def test_detail_page_query_count_is_constant(client, django_assert_max_num_queries):
+    org = OrganizationFactory()
+    for index in range(6):
+        ServiceFactory(organization=org, name=f"Услуга {index}")
+        OrganizationPhoto.objects.create(organization=org, image=image_upload(), position=index)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("catalog:detail", args=[org.pk])).status_code == 200
+
+
+def test_pages_link_the_favicon_app_icons_and_a_valid_manifest(client):
+    import json
+
+    from django.conf import settings as django_settings
+    from PIL import Image
+
+    html = client.get(reverse("catalog:list")).content.decode()
+    for path in ("img/favicon.svg", "img/favicon-32.png", "img/apple-touch-icon.png", "manifest.webmanifest"):
+        assert f"/static/{path}" in html
+    static = django_settings.BASE_DIR / "static"
+    manifest = json.loads((static / "manifest.webmanifest").read_text(encoding="utf-8"))
+    assert manifest["short_name"] == "Citydesk" and manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        file = static / icon["src"]
+        assert file.exists(), icon
+        if icon["type"] == "image/png":
+            with Image.open(file) as image:
+                assert f"{image.width}x{image.height}" == icon["sizes"]
+    with Image.open(static / "img/apple-touch-icon.png") as image:
+        assert image.size == (180, 180)
+    with Image.open(static / "img/og-default.jpg") as image:
+        assert image.size == (1200, 630)
