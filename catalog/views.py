@@ -10,8 +10,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
+from catalog.miniapp import ORGANIZATION_START_PREFIX
 from catalog.models import Organization, Service
 from portal.errors import DomainError
+from portal.miniapp_start import miniapp_share_links
 from portal.throttling import throttle, throttle_upload
 
 PAGE_SIZE = 12
@@ -53,6 +55,7 @@ def catalog_list(request):
 def organization_detail(request, pk: int):
     organization = get_object_or_404(selectors.organization_detail_queryset(user=request.user), pk=pk)
     is_owner = request.user.is_authenticated and organization.owner_id == request.user.pk
+    is_visible = Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True
     return render(
         request,
         "catalog/detail.html",
@@ -61,7 +64,11 @@ def organization_detail(request, pk: int):
             "photos": organization.gallery,
             "services": organization.active_services,
             "is_owner": is_owner,
-            "is_visible": Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True,
+            "is_visible": is_visible,
+            # The Telegram and VK Mini App links that open this page (start parameter org_<id>).
+            "share": miniapp_share_links(start_param=f"{ORGANIZATION_START_PREFIX}{organization.pk}")
+            if is_visible
+            else {},
         },
     )
 
