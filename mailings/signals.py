@@ -6,3 +6,10 @@ def on_user_erasing(sender, *, user, **kwargs) -> None:
     from mailings.services import recipient_forget
 
     recipient_forget(user=user)
+
+
+def on_platform_user_signed_in(sender, *, user, provider: str, uid: str, **kwargs) -> None:
+    """portal.signals.platform_user_signed_in: the chat that identity opened with our bot is the user's."""
+    from mailings.subscriber_identity import subscriber_link_platform_identity
+
+    subscriber_link_platform_identity(channel=provider, chat_id=uid, user=user)
