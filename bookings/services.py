@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
 from catalog.models import Organization, Service
+from mailings.channels import AppLink
 from mailings.services import notify
 from portal import errors
 from portal.models import User
@@ -66,6 +67,18 @@ def notice_context(booking: Booking) -> dict:
         "ends_local": format_local(booking.ends_at, zone, "H:i"),
         "url": reverse("bookings:detail", args=[booking.pk]),
     }
+
+
+BOOKING_START_PREFIX = "booking_"
+
+
+def booking_app_link(booking: Booking) -> AppLink:
+    """The button of a booking's notifications: its page, in the Mini App where the channel can."""
+    return AppLink(
+        text=gettext_lazy("Open the booking"),
+        path=reverse("bookings:detail", args=[booking.pk]),
+        start_param=f"{BOOKING_START_PREFIX}{booking.pk}",
+    )
 
 
 # --- permissions ----------------------------------------------------------------
@@ -198,6 +211,7 @@ def _notify_confirmed(booking: Booking) -> None:
     notify(
         user=booking.user,
         kind="booking_confirmed",
+        app_link=booking_app_link(booking),
         context=notice_context(booking),
         dedupe_key=f"booking:{booking.pk}:confirmed:{_iso_utc(booking.starts_at)}",
     )
@@ -340,6 +354,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
         notify(
             user=recipient,
             kind="booking_cancelled",
+            app_link=booking_app_link(booking),
             context=context,
             dedupe_key=f"booking:{booking.pk}:cancelled:{recipient.pk}",
         )
@@ -405,6 +420,7 @@ def booking_invite(*, booking: Booking, actor, email: str) -> None:
         notify(
             user=invitee,
             kind="booking_invitation",
+            app_link=booking_app_link(booking),
             context={**notice_context(booking), "booker": booking.user.get_full_name() or booking.user.email},
             dedupe_key=f"booking:{booking.pk}:invitation:{invitee.pk}",
         )
@@ -644,6 +660,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 notify(
                     user=user,
                     kind="booking_reminder",
+                    app_link=booking_app_link(booking),
                     context={**notice_context(booking), "offset_minutes": closest},
                     dedupe_key=f"booking:{booking.pk}:reminder:{user.pk}:{closest}:{_iso_utc(booking.starts_at)}",
                 )

@@ -8,6 +8,7 @@ delivery to Celery after the surrounding transaction commits.
 import logging
 import os
 import smtplib
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,13 +17,16 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from mailings.channels import DeliveryError, PermanentDeliveryError, channels_for_user
+from mailings.channels import AppLink, DeliveryError, PermanentDeliveryError, channels_for_user
 from mailings.channels.base import Message
 from mailings.models import Notification
 from portal.models import SecurityEvent
 from portal.services import security_event_record
 
 logger = logging.getLogger(__name__)
+
+# Where notify() keeps a notification's AppLink inside its stored context.
+APP_LINK_KEY = "app_link"
 
 
 def _render(kind: str, context: dict) -> tuple[str, str, str | None]:
@@ -38,18 +42,25 @@ def _render(kind: str, context: dict) -> tuple[str, str, str | None]:
     return " ".join(subject.split()), text, html
 
 
-def notify(*, user, kind: str, context: dict | None = None, dedupe_key: str) -> Notification | None:
+def notify(
+    *, user, kind: str, context: dict | None = None, dedupe_key: str, app_link: AppLink | None = None
+) -> Notification | None:
     """Tell ``user`` something once.
 
     ``kind`` names the templates under ``notifications/<kind>/``; ``context`` must be
-    JSON-serialisable (it is stored). Returns the new Notification, or None when
-    one with ``dedupe_key`` already exists. An inactive user (a deleted
-    account) is told nothing: None, and nothing is recorded.
+    JSON-serialisable (it is stored). ``app_link``: a button to the page the
+    message is about, opened in the Mini App (channels.AppLink; its text may be
+    lazy, it is stored in the site's language). Returns the new Notification,
+    or None when one with ``dedupe_key`` already exists. An inactive user (a
+    deleted account) is told nothing: None, and nothing is recorded.
     """
 
     if not user.is_active:
         return None
     context = dict(context or {})
+    if app_link is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            context[APP_LINK_KEY] = {**asdict(app_link), "text": str(app_link.text)}
     render_context = {**context, "user": user, "SITE_URL": settings.SITE_URL}
     subject, text, _html = _render(kind, render_context)
     with transaction.atomic():
@@ -64,6 +75,13 @@ def notify(*, user, kind: str, context: dict | None = None, dedupe_key: str) -> 
 
     transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
     return notification
+
+
+def _app_link(context: dict) -> AppLink | None:
+    data = context.get(APP_LINK_KEY) if isinstance(context, dict) else None
+    if not isinstance(data, dict) or not data.get("text") or not str(data.get("path", "")).startswith("/"):
+        return None
+    return AppLink(text=data["text"], path=data["path"], start_param=data.get("start_param", ""))
 
 
 def notify_staff(*, kind: str, context: dict | None = None, dedupe_key: str) -> list[Notification]:
@@ -103,7 +121,12 @@ def notification_deliver(*, notification_id: int) -> Notification:
             )[2]
         except TemplateDoesNotExist:
             pass
-        message = Message(subject=notification.subject, text=notification.text, html=html)
+        message = Message(
+            subject=notification.subject,
+            text=notification.text,
+            html=html,
+            app_link=_app_link(notification.context),
+        )
         notification.attempts += 1
         errors = []
         for channel, address in channels_for_user(notification.user):

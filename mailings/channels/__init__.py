@@ -6,10 +6,11 @@ order and uses the first channel that can reach the user; the console channel
 is the last resort so nothing is silently dropped in development.
 """
 
-from mailings.channels.base import Channel, DeliveryError, PermanentDeliveryError
+from mailings.channels.base import AppLink, Channel, DeliveryError, PermanentDeliveryError
 from mailings.channels.registry import channel_for_user, channels_for_user, get_channel, register_channel
 
 __all__ = [
+    "AppLink",
     "Channel",
     "DeliveryError",
     "PermanentDeliveryError",

@@ -23,7 +23,7 @@ from django.conf import settings
 # every RetryAfter warns on construction. Our code reads both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -127,6 +127,18 @@ def keyboard(buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(text, url=url)] for text, url in buttons])
 
 
+def app_link_markup(app_link) -> InlineKeyboardMarkup | None:
+    """A ``web_app`` button opening ``app_link``'s page in the Mini App (HTTPS only, as Telegram requires).
+
+    Telegram allows web_app buttons in private chats only, which is where
+    notifications go.
+    """
+    url = app_link.url() if app_link else ""
+    if not url.startswith("https://"):
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(app_link.text, web_app=WebAppInfo(url=url))]])
+
+
 def _file_id(message, kind: str) -> str:
     if kind == "photo":
         return message.photo[-1].file_id if message.photo else ""
@@ -142,15 +154,16 @@ def send_rich(
     media: Media | None = None,
     parse_mode=ParseMode.HTML,
     first_slot_taken: bool = False,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> str:
     """Send an HTML text with optional media and URL buttons; return the media's file_id.
 
     With media the text goes as its caption; a caption over Telegram's 1024
     characters makes it two messages: the media alone, then the text with the
     buttons. ``first_slot_taken``: the caller already took the rate-limit slot
-    for the first message.
+    for the first message. ``markup`` replaces the URL buttons' keyboard.
     """
-    markup = keyboard(buttons)
+    markup = markup or keyboard(buttons)
     first = not first_slot_taken
     if media is None:
         call(chat_id, "send_message", rate_limited=first, text=text, parse_mode=parse_mode, reply_markup=markup)
@@ -203,7 +216,7 @@ class TelegramChannel(Channel):
         else:
             text = sanitize(text)
         try:
-            send_rich(chat_id=address, text=text, buttons=message.buttons)
+            send_rich(chat_id=address, text=text, buttons=message.buttons, markup=app_link_markup(message.app_link))
         except RecipientGone:
             from mailings.services import subscriber_deactivate
 

@@ -112,13 +112,35 @@ def keyboard(buttons) -> str | None:
     return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 
-def send_to_peers(*, peer_ids, text: str, random_id: int, buttons=(), attachment: str = "") -> dict:
-    """messages.send to ≤100 peers; return {peer_id: None (sent) or (code, description)}."""
+def app_link_keyboard(app_link) -> str | None:
+    """An inline button for ``app_link``: ``open_app`` launching the VK Mini App (``VK_APP_ID``) with the
+    start parameter as its hash, or a link to the page when the Mini App is not configured."""
+    if app_link is None:
+        return None
+    app_id = str(settings.VK_APP_ID or "").strip()
+    if app_id.isdigit() and app_link.start_param:
+        action = {"type": "open_app", "app_id": int(app_id), "hash": app_link.start_param, "label": app_link.text[:40]}
+        group_id = str(settings.VK_GROUP_ID or "").strip()
+        if group_id.isdigit():
+            action["owner_id"] = -int(group_id)
+        return json.dumps({"inline": True, "buttons": [[{"action": action}]]}, ensure_ascii=False)
+    if app_link.url().startswith("https://"):
+        return keyboard([(app_link.text, app_link.url())])
+    return None
+
+
+def send_to_peers(
+    *, peer_ids, text: str, random_id: int, buttons=(), attachment: str = "", markup: str | None = None
+) -> dict:
+    """messages.send to ≤100 peers; return {peer_id: None (sent) or (code, description)}.
+
+    ``markup`` (a keyboard's JSON) replaces the URL buttons' keyboard.
+    """
     peer_ids = [int(p) for p in peer_ids]
     if not 0 < len(peer_ids) <= MAX_PEERS_PER_CALL:
         raise ValueError("messages.send takes 1..100 peer_ids")
     values = {"peer_ids": ",".join(map(str, peer_ids)), "message": text, "random_id": random_id}
-    markup = keyboard(buttons)
+    markup = markup or keyboard(buttons)
     if markup:
         values["keyboard"] = markup
     if attachment:
@@ -168,7 +190,13 @@ class VKChannel(Channel):
 
     def send(self, *, address: str, message: Message) -> None:
         random_id = random_id_for("notification", address, message.subject, message.text)
-        result = send_to_peers(peer_ids=[address], text=message.text, random_id=random_id, buttons=message.buttons)
+        result = send_to_peers(
+            peer_ids=[address],
+            text=message.text,
+            random_id=random_id,
+            buttons=message.buttons,
+            markup=app_link_keyboard(message.app_link),
+        )
         error = result.get(int(address))
         if error:
             if error[0] in RECIPIENT_GONE_CODES:
