@@ -2,7 +2,8 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from catalog.extensions import free_today_register, organization_section_register
-from mailings.bot_registry import command_register
+from mailings.bot_registry import command_register, stats_register
+from portal.miniapp_start import start_param_register
 from portal.signals import user_erasing
 
 
@@ -12,12 +13,16 @@ class BookingsConfig(AppConfig):
 
     def ready(self):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
-        from bookings.bot import bot_bookings_command
+        from bookings.bot import bot_bookings_command, bot_stats_bookings
+        from bookings.miniapp import booking_start_url
         from bookings.organization_page import hours_section, reviews_section
         from bookings.selectors import organizations_free_today
+        from bookings.services import BOOKING_START_PREFIX
         from bookings.signals import on_user_erasing
 
         command_register(command="/bookings", handler=bot_bookings_command, description=_("your upcoming bookings"))
+        stats_register(name="bookings", provider=bot_stats_bookings)
+        start_param_register(prefix=BOOKING_START_PREFIX, resolver=booking_start_url)
         user_erasing.connect(on_user_erasing, dispatch_uid="bookings.release_erased_user")
         # Catalog's list and organization page show what only bookings knows (docs/architecture.md).
         free_today_register(apply=organizations_free_today)

@@ -24,6 +24,7 @@ from bookings.models import Booking, BookingParticipant, BookingReminder, Openin
 from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
 from catalog.services import organization_rating_set
+from mailings.channels import AppLink
 from mailings.services import notify
 from portal import errors
 from portal.formatting import TIME_FORMAT, datetime_format
@@ -66,6 +67,18 @@ def notice_context(booking: Booking) -> dict:
         "ends_local": datetime_format(booking.ends_at, zone=zone, fmt=TIME_FORMAT, language=language),
         "url": reverse("bookings:detail", args=[booking.pk]),
     }
+
+
+BOOKING_START_PREFIX = "booking_"
+
+
+def booking_app_link(booking: Booking) -> AppLink:
+    """The button of a booking's notifications: its page, in the Mini App where the channel can."""
+    return AppLink(
+        text=gettext_lazy("Open the booking"),
+        path=reverse("bookings:detail", args=[booking.pk]),
+        start_param=f"{BOOKING_START_PREFIX}{booking.pk}",
+    )
 
 
 # --- permissions ----------------------------------------------------------------
@@ -189,6 +202,7 @@ def _notify_confirmed(booking: Booking) -> None:
     notify(
         user=booking.user,
         kind="booking_confirmed",
+        app_link=booking_app_link(booking),
         context=notice_context(booking),
         dedupe_key=f"booking:{booking.pk}:confirmed:{_iso_utc(booking.starts_at)}",
     )
@@ -331,6 +345,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
         notify(
             user=recipient,
             kind="booking_cancelled",
+            app_link=booking_app_link(booking),
             context=context,
             dedupe_key=f"booking:{booking.pk}:cancelled:{recipient.pk}",
         )
@@ -396,6 +411,7 @@ def booking_invite(*, booking: Booking, actor, email: str) -> None:
         notify(
             user=invitee,
             kind="booking_invitation",
+            app_link=booking_app_link(booking),
             context={**notice_context(booking), "booker": booking.user.get_full_name() or booking.user.email},
             dedupe_key=f"booking:{booking.pk}:invitation:{invitee.pk}",
         )
@@ -635,6 +651,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 notify(
                     user=user,
                     kind="booking_reminder",
+                    app_link=booking_app_link(booking),
                     context={**notice_context(booking), "offset_minutes": closest},
                     dedupe_key=f"booking:{booking.pk}:reminder:{user.pk}:{closest}:{_iso_utc(booking.starts_at)}",
                 )

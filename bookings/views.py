@@ -152,7 +152,10 @@ def book(request):
             booking = services.booking_create(
                 user=request.user, resource=resource, service=service, starts_at=starts_at
             )
-            messages.success(request, _("Booked! Show the QR code when you arrive."))
+            # The tag makes the VK Mini App ask for permission to send reminders (static/js/miniapp.js).
+            messages.success(
+                request, _("Booked! Show the QR code when you arrive."), extra_tags="miniapp-allow-messages"
+            )
     except errors.DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)

@@ -12,8 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import extensions, selectors, services
 from catalog.forms import CatalogFilterForm, OrganizationForm, PhotoForm, ServiceForm
+from catalog.miniapp import ORGANIZATION_START_PREFIX
 from catalog.models import Organization, Service
 from portal.errors import DomainError
+from portal.miniapp_start import miniapp_share_links
 from portal.service_forms import form_errors_add
 from portal.throttling import throttle, throttle_upload
 
@@ -88,6 +90,7 @@ def catalog_list(request):
 def organization_detail(request, pk: int):
     organization = get_object_or_404(selectors.organization_detail_queryset(user=request.user), pk=pk)
     is_owner = selectors.organization_can_manage(user=request.user, organization=organization)
+    is_visible = Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True
     return render(
         request,
         "catalog/detail.html",
@@ -96,7 +99,7 @@ def organization_detail(request, pk: int):
             "photos": organization.gallery,
             "services": organization.active_services,
             "is_owner": is_owner,
-            "is_visible": Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True,
+            "is_visible": is_visible,
             "sections": extensions.organization_sections(request=request, organization=organization),
             "links": selectors.organization_links(organization=organization),
             "og": _open_graph(
@@ -105,6 +108,10 @@ def organization_detail(request, pk: int):
                 path=organization.get_absolute_url(),
                 image_url=organization.gallery[0].image.url if organization.gallery else None,
             ),
+            # The Telegram and VK Mini App links that open this page (start parameter org_<id>).
+            "share": miniapp_share_links(start_param=f"{ORGANIZATION_START_PREFIX}{organization.pk}")
+            if is_visible
+            else {},
         },
     )
 

@@ -7,7 +7,8 @@ class MailingsConfig(AppConfig):
     verbose_name = _("Mailings and bots")
 
     def ready(self) -> None:
-        from mailings.signals import on_user_erasing
-        from portal.signals import user_erasing
+        from mailings.signals import on_platform_user_signed_in, on_user_erasing
+        from portal.signals import platform_user_signed_in, user_erasing
 
         user_erasing.connect(on_user_erasing, dispatch_uid="mailings.forget_erased_user")
+        platform_user_signed_in.connect(on_platform_user_signed_in, dispatch_uid="mailings.link_platform_chat")

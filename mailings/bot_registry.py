@@ -9,7 +9,10 @@ so its bots cannot import them. Instead those apps register here:
   refuses, and its message is the reply;
 - a command for chats linked to a site account:
   ``command_register(command="/bookings", handler=…, description=…)``;
-  ``handler(user=User) -> BotReply``; /help lists it with its description.
+  ``handler(user=User) -> BotReply``; /help lists it with its description;
+- lines of the staff ``/stats`` report: ``stats_register(name="billing", provider=…)``;
+  ``provider(start=datetime, end=datetime) -> list[str]`` describes [start, end)
+  (today in the site's time zone), one line per figure.
 
 This module imports no models and no bot library, so registering is cheap.
 """
@@ -28,6 +31,7 @@ class BotReply:
 
 StartPayloadHandler = Callable[..., BotReply]
 CommandHandler = Callable[..., BotReply]
+StatsProvider = Callable[..., list[str]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class BotCommand:
 
 _start_payloads: dict[str, StartPayloadHandler] = {}
 _commands: dict[str, BotCommand] = {}
+_stats: dict[str, StatsProvider] = {}
 
 
 def start_payload_register(*, prefix: str, handler: StartPayloadHandler) -> None:
@@ -67,3 +72,13 @@ def bot_command_get(name: str) -> BotCommand | None:
 def bot_commands() -> list[BotCommand]:
     """The registered commands, in the order they were registered."""
     return list(_commands.values())
+
+
+def stats_register(*, name: str, provider: StatsProvider) -> None:
+    """Add ``provider``'s lines to the staff ``/stats`` report (one provider per ``name``)."""
+    _stats[name] = provider
+
+
+def stats_providers() -> list[tuple[str, StatsProvider]]:
+    """The registered /stats providers, in the order they were registered."""
+    return list(_stats.items())

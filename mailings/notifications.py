@@ -9,6 +9,7 @@ until one takes the message; a kind may be limited to some channels
 """
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
@@ -18,10 +19,13 @@ from django.utils import timezone, translation
 
 # The tasks call this module and it enqueues them: both import the module, not its names.
 from mailings import tasks
-from mailings.channels import Message, SendStatus, channels_for_user
+from mailings.channels import AppLink, Message, SendStatus, channels_for_user
 from mailings.models import Notification
 from mailings.sending import deliver, retry_error
 from portal.models import User
+
+# Where notify() keeps a notification's AppLink inside its stored context.
+APP_LINK_KEY = "app_link"
 
 # kind → the only channels it goes through, in order (see notification_kind_register).
 _KIND_CHANNELS: dict[str, tuple[str, ...]] = {}
@@ -58,17 +62,24 @@ def _render_context(user, context: dict) -> dict:
     return {**context, "user": user, "SITE_URL": settings.SITE_URL}
 
 
-def notify(*, user, kind: str, context: dict | None = None, dedupe_key: str) -> Notification | None:
+def notify(
+    *, user, kind: str, context: dict | None = None, dedupe_key: str, app_link: AppLink | None = None
+) -> Notification | None:
     """Tell ``user`` something once.
 
     ``kind`` names the templates under ``notifications/<kind>/``; ``context`` must be
-    JSON-serialisable (it is stored). Returns the new Notification, or None when
-    one with ``dedupe_key`` already exists. An inactive user (a deleted
-    account) is told nothing: None, and nothing is recorded.
+    JSON-serialisable (it is stored). ``app_link``: a button to the page the
+    message is about, opened in the Mini App (channels.AppLink; its text may be
+    lazy, it is stored in the site's language). Returns the new Notification,
+    or None when one with ``dedupe_key`` already exists. An inactive user (a
+    deleted account) is told nothing: None, and nothing is recorded.
     """
     if not user.is_active:
         return None
     context = dict(context or {})
+    if app_link is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            context[APP_LINK_KEY] = {**asdict(app_link), "text": str(app_link.text)}
     subject, text = _render(kind, _render_context(user, context))
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
@@ -79,6 +90,13 @@ def notify(*, user, kind: str, context: dict | None = None, dedupe_key: str) -> 
         return None
     transaction.on_commit(lambda: tasks.deliver_notification.delay(notification.pk))
     return notification
+
+
+def _app_link(context: dict) -> AppLink | None:
+    data = context.get(APP_LINK_KEY) if isinstance(context, dict) else None
+    if not isinstance(data, dict) or not data.get("text") or not str(data.get("path", "")).startswith("/"):
+        return None
+    return AppLink(text=data["text"], path=data["path"], start_param=data.get("start_param", ""))
 
 
 def notify_staff(*, kind: str, context: dict | None = None, dedupe_key: str) -> list[Notification]:
@@ -112,6 +130,7 @@ def notification_deliver(*, notification_id: int) -> Notification:
             subject=notification.subject,
             text=notification.text,
             email_html=_render_email_html(notification.kind, _render_context(notification.user, notification.context)),
+            app_link=_app_link(notification.context),
         )
         notification.attempts += 1
         routes = channels_for_user(notification.user, names=_KIND_CHANNELS.get(notification.kind))

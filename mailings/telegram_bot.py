@@ -19,12 +19,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
+from mailings import telegram_staff
 from mailings.bot_registry import BotCommand, BotReply, bot_command_get, bot_commands, start_payload_handler
 from mailings.channels import SendStatus
 from mailings.channels import telegram as tg
+from mailings.channels.base import SendFailed
 from mailings.models import BotSubscriber
 from mailings.sending import outcome_record
 from mailings.services import subscriber_deactivate, subscriber_link_user, subscriber_subscribe
+from mailings.subscriber_identity import subscriber_link_platform_identity
 from mailings.telegram_html import escape
 from portal.errors import DomainError
 from portal.models import User
@@ -70,10 +73,8 @@ def on_start(message, payload: str) -> None:
         first_name=from_user.first_name or "",
         language_code=from_user.language_code or "",
     )
-    if subscriber.user_id is None:
-        known = _user_for_telegram_id(from_user.id)
-        if known is not None:
-            subscriber_link_user(subscriber=subscriber, user=known)
+    # A Telegram user who signed in (Mini App, Telegram login) before /start: the chat is theirs.
+    subscriber = subscriber_link_platform_identity(channel="telegram", chat_id=message.chat.id) or subscriber
     telegram_user = from_user.to_dict()
     if payload.startswith(TELEGRAM_LINK_PREFIX):
         try:
@@ -111,6 +112,11 @@ def on_help(message, payload: str) -> None:
         ("/stop", _("unsubscribe from messages")),
         ("/help", _("this help")),
     ]
+    if telegram_staff.staff_for_chat(chat_id=message.chat.id, telegram_id=message.from_user.id) is not None:
+        commands += [
+            ("/mailings", _("scheduled and sending mailings (staff, read-only)")),
+            ("/stats", _("today's bookings, top-ups and revenue (staff)")),
+        ]
     lines = [_("Commands:")]
     lines += [_("%(command)s: %(description)s") % {"command": name, "description": text} for name, text in commands]
     reply(message.chat.id, escape("\n".join(lines)), markup=miniapp_markup())
@@ -133,6 +139,47 @@ def on_registered_command(message, command: BotCommand) -> None:
 
 COMMANDS = {"/start": on_start, "/stop": on_stop, "/help": on_help}
 
+# Read-only commands for staff whose Telegram is linked (mailings.telegram_staff); others get /help.
+STAFF_COMMANDS = {
+    "/mailings": lambda chat_id, argument: telegram_staff.mailings_page(page=1),
+    "/stats": lambda chat_id, argument: (telegram_staff.stats_text(), None),
+}
+# What the webhook (set_telegram_webhook) and polling (runbot) ask Telegram for.
+ALLOWED_UPDATES = ["message", "my_chat_member", "callback_query"]
+
+
+def on_staff_command(message, name: str, payload: str) -> None:
+    if telegram_staff.staff_for_chat(chat_id=message.chat.id, telegram_id=message.from_user.id) is None:
+        on_help(message, payload)
+        return
+    text, markup = STAFF_COMMANDS[name](message.chat.id, payload)
+    reply(message.chat.id, text, markup=markup)
+
+
+def on_callback_query(query) -> None:
+    """The staff menu's inline buttons (the only callback buttons the bot sends)."""
+    message = query.message
+    data = query.data or ""
+    telegram_staff.answer_callback(query.id)
+    if message is None or message.chat.type != "private" or not data.startswith(telegram_staff.CALLBACK_PREFIX):
+        return
+    if telegram_staff.staff_for_chat(chat_id=message.chat.id, telegram_id=query.from_user.id) is None:
+        return
+    action, *arguments = data[len(telegram_staff.CALLBACK_PREFIX) :].split(":")
+    numbers = [int(a) for a in arguments if a.isdigit() and len(a) < 10]
+    if len(numbers) != len(arguments):
+        return
+    if action == "list" and len(numbers) == 1:
+        text, markup = telegram_staff.mailings_page(page=numbers[0])
+    elif action == "mailing" and len(numbers) == 2:
+        text, markup = telegram_staff.mailing_card(mailing_id=numbers[0], page=numbers[1])
+    else:
+        return
+    try:
+        telegram_staff.edit_or_send(message.chat.id, message.message_id, text, markup)
+    except SendFailed as exc:
+        logger.warning("staff menu for %s failed: %s", message.chat.id, exc)
+
 
 def on_my_chat_member(update) -> None:
     member = update.my_chat_member
@@ -148,6 +195,7 @@ def on_my_chat_member(update) -> None:
             username=member.from_user.username or "",
             first_name=member.from_user.first_name or "",
         )
+        subscriber_link_platform_identity(channel="telegram", chat_id=member.chat.id)
 
 
 def handle_update(data: dict) -> None:
@@ -157,6 +205,9 @@ def handle_update(data: dict) -> None:
         if update.my_chat_member is not None:
             on_my_chat_member(update)
             return
+        if update.callback_query is not None:
+            on_callback_query(update.callback_query)
+            return
         message = update.message
         if message is None or message.text is None or message.from_user is None:
             return
@@ -164,6 +215,9 @@ def handle_update(data: dict) -> None:
             return
         command, _sep, payload = message.text.strip().partition(" ")
         name = command.split("@", 1)[0].lower()
+        if name in STAFF_COMMANDS:
+            on_staff_command(message, name, payload.strip())
+            return
         registered = None if name in COMMANDS else bot_command_get(name)
         if registered is not None:
             on_registered_command(message, registered)

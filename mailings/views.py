@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mailings.services import subscriber_deactivate, subscriber_subscribe
+from mailings.subscriber_identity import subscriber_link_platform_identity
 from portal.json_limits import json_loads_limited
 from portal.throttling import throttle
 
@@ -106,10 +107,15 @@ def vk_callback(request):
             message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
             peer_id = int(message["from_id"])
             subscriber_subscribe(channel="vk", chat_id=peer_id)
+            # A VK user who signed in (Mini App, VK login) before writing: their chat is theirs.
+            subscriber_link_platform_identity(channel="vk", chat_id=peer_id)
             if str(message.get("text", "")).strip().lower() in GREETING_WORDS:
                 _vk_greet(peer_id, message)
         elif event["type"] == "message_allow":
-            subscriber_subscribe(channel="vk", chat_id=int(obj["user_id"]))
+            # Also what the Mini App's VKWebAppAllowMessagesFromGroup leads to after a booking.
+            user_id = int(obj["user_id"])
+            subscriber_subscribe(channel="vk", chat_id=user_id)
+            subscriber_link_platform_identity(channel="vk", chat_id=user_id)
         elif event["type"] == "message_deny":
             subscriber_deactivate(channel="vk", chat_id=int(obj["user_id"]))
     except (KeyError, TypeError, ValueError):

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from portal import errors, services
 from portal.forms import AccountDeleteForm, ProfileForm
+from portal.miniapp_start import start_param_url
 from portal.throttling import throttle_upload
 
 
@@ -83,3 +84,13 @@ def account_delete(request):
             )
             return redirect("home")
     return render(request, "portal/account_delete.html", {"form": form, "can_delete": can_delete})
+
+
+def miniapp_open(request):
+    """``/miniapp/open/?start=<start parameter>``: go to the page a Mini App start parameter names.
+
+    The Mini App script comes here after signing the visitor in (or failing
+    to), so the mapping lives on the server and the script stays dumb. It
+    only reads: a malformed or unknown parameter leads home.
+    """
+    return redirect(start_param_url(start_param=request.GET.get("start", ""), user=request.user))

@@ -13,7 +13,8 @@ from portal import services
 from portal.api_fields import StrictModelSerializer
 from portal.api_permissions import NotBlocked
 from portal.api_schema import api_errors
-from portal.miniapp_auth import TelegramMiniAppAuthentication, VKMiniAppAuthentication
+from portal.miniapp_auth import MiniAppIdentity, TelegramMiniAppAuthentication, VKMiniAppAuthentication
+from portal.miniapp_start import start_param_is_valid
 from portal.models import User
 from portal.phones import PhoneSerializerField
 from portal.throttling import ScopedThrottle
@@ -128,6 +129,21 @@ class TelegramLinkView(APIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+class MiniAppSessionRequestSerializer(serializers.Serializer):
+    start_param = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=512,
+        help_text=_(
+            "The Mini App's start parameter (VK: the hash after the app address, e.g. org_12 or ref_ABC123). "
+            "Telegram's comes signed inside initData and takes precedence. Anything malformed is ignored."
+        ),
+    )
+
+    def validate_start_param(self, value: str) -> str:
+        return value if start_param_is_valid(value) else ""
+
+
 class MiniAppSessionView(APIView):
     """Exchange a Mini App header for a Django session cookie (for the pages in the webview)."""
 
@@ -137,14 +153,30 @@ class MiniAppSessionView(APIView):
     throttle_scope = "sensitive"
 
     @extend_schema(
-        request=None,
+        request=MiniAppSessionRequestSerializer,
         responses={
             200: MeSerializer,
+            400: OpenApiResponse(description="The body is not a JSON object with a string start_param"),
             401: OpenApiResponse(description="Missing, invalid or stale launch data"),
             403: OpenApiResponse(description="The user is blocked (code user_blocked)"),
         },
         summary="Open a Django session from Mini App launch data (Authorization: tma …/vk …)",
+        description=(
+            "Signs the visitor in for the HTML pages of the webview. Every sign-in links the identity's bot "
+            "chat to the user (the Telegram chat, the VK community conversation), and a new user's "
+            "ref_<code> start parameter applies that referral code."
+        ),
     )
     def post(self, request):
+        body = MiniAppSessionRequestSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        identity: MiniAppIdentity = request.auth
         login(request._request, request.user, backend="django.contrib.auth.backends.ModelBackend")
+        services.platform_sign_in_announce(
+            user=request.user,
+            provider=identity.provider,
+            uid=identity.uid,
+            created=identity.created,
+            start_param=identity.start_param or body.validated_data.get("start_param", ""),
+        )
         return Response(MeSerializer(request.user, context={"request": request}).data)

@@ -16,7 +16,7 @@ class PortalConfig(AppConfig):
         # Imported here: these modules load models, which Django allows only once the app registry is ready.
         from django.contrib.auth.signals import user_logged_in
 
-        from portal import deploy_checks, security_signals, staff_mfa  # noqa: F401  (signal receivers, checks)
+        from portal import deploy_checks, security_signals, social_signals, staff_mfa  # noqa: F401  (receivers, checks)
         from portal.middleware import staff_session_start
         from portal.schedule import sync_after_migrate
         from portal.site_record import site_record_sync

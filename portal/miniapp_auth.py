@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -50,6 +51,16 @@ CLOCK_SKEW_SECONDS = 30
 MAX_PLATFORM_ID = 2**63 - 1
 # Telegram's user object is flat but for a photo/emoji-status field or two.
 MAX_USER_JSON_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class MiniAppIdentity:
+    """Who the launch data says the visitor is: DRF's ``request.auth`` after a Mini App authentication."""
+
+    provider: str  # "telegram" or "vk"
+    uid: str  # the platform user id
+    created: bool  # this request created the user
+    start_param: str = ""  # Telegram's signed start_param ("" for VK: its start parameter is the unsigned hash)
 
 
 class MiniAppAuthError(Exception):
@@ -198,13 +209,14 @@ class _MiniAppAuthentication(BaseAuthentication):
         if credentials is None:
             return None
         try:
-            user = self.authenticate_launch_data(credentials)
+            user, identity = self.authenticate_launch_data(credentials)
         except MiniAppAuthError as exc:
             raise MiniAppAuthFailed(detail=str(exc.message), code=exc.code)
         _ensure_may_sign_in(user)
-        return user, None
+        return user, identity
 
-    def authenticate_launch_data(self, credentials: str):  # pragma: no cover - abstract
+    def authenticate_launch_data(self, credentials: str) -> tuple:  # pragma: no cover - abstract
+        """``(user, MiniAppIdentity)`` of valid launch data; raises MiniAppAuthError."""
         raise NotImplementedError
 
     def authenticate_header(self, request):
@@ -221,10 +233,12 @@ class TelegramMiniAppAuthentication(_MiniAppAuthentication):
             credentials, bot_token=settings.TELEGRAM_BOT_TOKEN, max_age=settings.MINIAPP_AUTH_MAX_AGE
         )
         telegram_user = telegram_user_from_init_data(params)
-        user, _created = telegram_user_get_or_create(
-            telegram_user=telegram_user, start_param=params.get("start_param", "")
+        start_param = params.get("start_param", "")
+        user, created = telegram_user_get_or_create(telegram_user=telegram_user, start_param=start_param)
+        identity = MiniAppIdentity(
+            provider="telegram", uid=str(telegram_user["id"]), created=created, start_param=start_param
         )
-        return user
+        return user, identity
 
 
 class VKMiniAppAuthentication(_MiniAppAuthentication):
@@ -236,8 +250,8 @@ class VKMiniAppAuthentication(_MiniAppAuthentication):
         params = vk_launch_params_verify(
             credentials, secret=settings.VK_APP_SECRET, max_age=settings.MINIAPP_AUTH_MAX_AGE
         )
-        user, _created = vk_user_get_or_create(vk_user_id=params["vk_user_id"], launch_params=params)
-        return user
+        user, created = vk_user_get_or_create(vk_user_id=params["vk_user_id"], launch_params=params)
+        return user, MiniAppIdentity(provider="vk", uid=str(int(params["vk_user_id"])), created=created)
 
 
 # --- The Mini App schemes in the OpenAPI schema

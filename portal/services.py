@@ -18,7 +18,7 @@ from portal.errors import Conflict, PermissionDenied, UserBlocked, ValidationErr
 from portal.images import image_validate_and_normalize
 from portal.models import SecurityEvent, TelegramLinkToken, User
 from portal.phones import phone_normalize
-from portal.signals import platform_user_created, user_erasing
+from portal.signals import platform_user_created, platform_user_signed_in, user_erasing
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +240,26 @@ def vk_user_get_or_create(
     if created:
         platform_user_created.send(sender=User, user=user, provider=VK_PROVIDER, start_param="")
     return user, created
+
+
+PLATFORM_PROVIDERS = (TELEGRAM_PROVIDER, VK_PROVIDER)
+
+
+def platform_sign_in_announce(
+    *, user: User, provider: str, uid: str, created: bool = False, start_param: str = ""
+) -> None:
+    """Tell the apps above that ``user`` signed in with a Telegram or VK identity (``uid``).
+
+    Sends ``portal.signals.platform_user_signed_in`` (mailings links that
+    identity's bot chat to the user; referrals applies a new user's
+    ``ref_<code>``). Called by the Mini App session sign-in and by allauth's
+    Telegram/VK logins and account connections; other providers are ignored.
+    """
+    if provider not in PLATFORM_PROVIDERS or not str(uid or "").isdigit():
+        return
+    platform_user_signed_in.send(
+        sender=User, user=user, provider=provider, uid=str(uid), created=created, start_param=start_param or ""
+    )
 
 
 # --- Account linking (Telegram deep link) --------------------------------------------

@@ -375,7 +375,11 @@ TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="citydesk_bot")
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+# TELEGRAM_MINIAPP_URL: what the bot's menu button and /start button open (docs/miniapp.md).
 TELEGRAM_MINIAPP_URL = env.str("TELEGRAM_MINIAPP_URL", default=SITE_URL + "/")
+# TELEGRAM_MINIAPP_SHORT_NAME: the short name given to BotFather's /newapp; share links become
+# t.me/<bot>/<short name>?startapp=…; empty: t.me/<bot>?startapp=… (the bot's main Mini App).
+TELEGRAM_MINIAPP_SHORT_NAME = env.str("TELEGRAM_MINIAPP_SHORT_NAME", default="")
 TELEGRAM_LOGIN_WIDGET_ENABLED = bool(TELEGRAM_BOT_TOKEN)
 if TELEGRAM_BOT_TOKEN:
     SOCIALACCOUNT_PROVIDERS["telegram"] = {

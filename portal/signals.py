@@ -33,6 +33,21 @@ from django.dispatch import Signal
 platform_user_created = Signal()
 
 
+# Sent every time a person signs in with a platform identity (portal.services.platform_sign_in_announce):
+# the Mini App session sign-in (POST /api/v1/auth/miniapp/), and a Telegram or VK login or account
+# connection through allauth on the site. Sent after the user and its SocialAccount are saved, in the
+# caller's transaction.
+# Payload (keyword arguments):
+#   user        -- the portal.models.User who signed in
+#   provider    -- "telegram" or "vk"
+#   uid         -- the platform user id (str), the SocialAccount's uid
+#   created     -- True when this very sign-in created the user
+#   start_param -- the Mini App's start parameter ("" when none), e.g. "ref_<code>", "org_<id>"
+# mailings links the bot chat of that identity to the user; referrals applies a ref_<code> of a new user.
+# Receivers must not raise: a refusal of theirs must not stop the sign-in.
+platform_user_signed_in = Signal()
+
+
 # Sent by portal.services.user_delete inside its transaction; see the module docstring.
 # Payload: user, by, now.
 user_erasing = Signal()

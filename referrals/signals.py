@@ -6,6 +6,7 @@ from django.db import transaction
 
 from portal.errors import DomainError
 from referrals import lookup_cache
+from referrals.models import Referral
 from referrals.services import referral_apply, referral_bonus_pay
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,21 @@ def on_platform_user_created(sender, *, user, provider: str = "", start_param: s
             referral_apply(user=user, code=code, source="miniapp")
     except DomainError as exc:
         logger.info("referral code %r not applied for user %s: %s", code, user.pk, exc)
+
+
+def on_platform_user_signed_in(sender, *, user, created: bool = False, start_param: str = "", **kwargs) -> None:
+    """portal.signals.platform_user_signed_in: a new user's Mini App session sign-in with ``ref_<code>``.
+
+    Telegram signs its start parameter into initData, so its code is applied
+    when the user is created (``on_platform_user_created``); VK's is the hash
+    after the app's address and reaches us only with the session sign-in.
+    A user who already joined with a code is left alone.
+    """
+    if not created or not start_param.startswith(MINIAPP_CODE_PREFIX):
+        return
+    if Referral.objects.filter(referred=user).exists():
+        return
+    on_platform_user_created(sender, user=user, start_param=start_param)
 
 
 def _touches_lookup(update_fields) -> bool:

@@ -5,10 +5,11 @@ channel by name and the channels that reach a user. ``mailings.sending`` is
 the only caller that acts on an outcome.
 """
 
-from mailings.channels.base import Channel, Media, Message, SendResult, SendStatus
+from mailings.channels.base import AppLink, Channel, Media, Message, SendResult, SendStatus
 from mailings.channels.registry import channels_for_user, get_channel, register_channel
 
 __all__ = [
+    "AppLink",
     "Channel",
     "Media",
     "Message",

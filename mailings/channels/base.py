@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.conf import settings
+
 # A platform's "retry after N seconds" up to this long is waited out in place,
 # at most MAX_SHORT_WAITS times per message; anything longer goes back to the
 # task, which retries later with backoff.
@@ -87,6 +89,24 @@ class Media:
 
 
 @dataclass(frozen=True)
+class AppLink:
+    """A button to one of the site's pages, opened inside the Mini App where the channel can.
+
+    Telegram: a ``web_app`` button (the page opens in the Mini App webview and
+    signs in from its launch data). VK: an ``open_app`` button launching the
+    VK Mini App (``VK_APP_ID``) with ``start_param`` as its hash. Elsewhere, or
+    when that is not configured: a plain link to ``SITE_URL + path``.
+    """
+
+    text: str
+    path: str  # a path on the site, e.g. "/bookings/42/"
+    start_param: str = ""  # e.g. "booking_42" (portal.miniapp_start)
+
+    def url(self) -> str:
+        return settings.SITE_URL + self.path
+
+
+@dataclass
 class Message:
     """A message as every channel needs it; each renders what it supports."""
 
@@ -96,6 +116,7 @@ class Message:
     email_html: str | None = None  # a whole HTML email, when the message has one of its own
     buttons: Sequence[tuple[str, str]] = field(default_factory=tuple)  # ordered (text, url)
     media: Media | None = None
+    app_link: AppLink | None = None  # a button to the page the message is about (notifications)
 
 
 def wait_out(retry_after: float | None, waits: int) -> bool:

@@ -22,7 +22,7 @@ from django.conf import settings
 # every RetryAfter warns on construction. Our code reads both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -133,6 +133,18 @@ def _html(message: Message) -> str:
     return sanitize(message.text)
 
 
+def app_link_markup(app_link) -> InlineKeyboardMarkup | None:
+    """A ``web_app`` button opening ``app_link``'s page in the Mini App (HTTPS only, as Telegram requires).
+
+    Telegram allows web_app buttons in private chats only, which is where
+    notifications go.
+    """
+    url = app_link.url() if app_link else ""
+    if not url.startswith("https://"):
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(app_link.text, web_app=WebAppInfo(url=url))]])
+
+
 def _send(chat_id, message: Message, *, turn_taken: bool) -> str:
     """Send the text with optional media and URL buttons; return the media's file_id.
 
@@ -140,7 +152,8 @@ def _send(chat_id, message: Message, *, turn_taken: bool) -> str:
     characters makes it two messages: the media alone, then the text with the
     buttons.
     """
-    text, markup, media = _html(message), keyboard(message.buttons), message.media
+    text, media = _html(message), message.media
+    markup = app_link_markup(message.app_link) or keyboard(message.buttons)
     if media is None:
         _call(chat_id, "send_message", turn_taken=turn_taken, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return ""

@@ -143,10 +143,27 @@ def _upload_photo(media: Media) -> str:
     return attachment
 
 
+def app_link_keyboard(app_link) -> str | None:
+    """An inline button for ``app_link``: ``open_app`` launching the VK Mini App (``VK_APP_ID``) with the
+    start parameter as its hash, or a link to the page when the Mini App is not configured."""
+    if app_link is None:
+        return None
+    app_id = str(settings.VK_APP_ID or "").strip()
+    if app_id.isdigit() and app_link.start_param:
+        action = {"type": "open_app", "app_id": int(app_id), "hash": app_link.start_param, "label": app_link.text[:40]}
+        group_id = str(settings.VK_GROUP_ID or "").strip()
+        if group_id.isdigit():
+            action["owner_id"] = -int(group_id)
+        return json.dumps({"inline": True, "buttons": [[{"action": action}]]}, ensure_ascii=False)
+    if app_link.url().startswith("https://"):
+        return keyboard([(app_link.text, app_link.url())])
+    return None
+
+
 def _send_to_peers(peer_ids: list[int], message: Message, *, random_id: int, turn_taken: bool) -> dict:
     """messages.send to ≤100 peers; {peer_id: None (sent) or (code, description)}."""
     values = {"peer_ids": ",".join(map(str, peer_ids)), "message": message.text, "random_id": random_id}
-    markup = keyboard(message.buttons)
+    markup = app_link_keyboard(message.app_link) or keyboard(message.buttons)
     if markup:
         values["keyboard"] = markup
     media = message.media

@@ -45,6 +45,7 @@ class FakeTelegram(LocalServer):
         self._ids = itertools.count(1)
         self.updates: list[dict] = []
         self.webhook: dict | None = None
+        self.menu_button: dict | None = None  # the last setChatMenuButton
         super().__init__()
 
     # -- lifecycle -----------------------------------------------------------
@@ -83,7 +84,7 @@ class FakeTelegram(LocalServer):
             params = json.loads(body or b"{}")
         else:
             params = self.form_params(body)
-        for key in ("reply_markup", "parameters"):
+        for key in ("reply_markup", "parameters", "menu_button", "allowed_updates"):
             if isinstance(params.get(key), str):
                 try:
                     params[key] = json.loads(params[key])
@@ -150,9 +151,11 @@ class FakeTelegram(LocalServer):
     def _result(self, method: str, params: dict, chat: str):
         if method == "getMe":
             return {"id": 1, "is_bot": True, "first_name": "Citydesk", "username": "citydesk_bot"}
-        if method in ("setWebhook", "deleteWebhook", "answerCallbackQuery"):
+        if method in ("setWebhook", "deleteWebhook", "answerCallbackQuery", "setChatMenuButton"):
             if method == "setWebhook":
                 self.webhook = params
+            elif method == "setChatMenuButton":
+                self.menu_button = params
             return True
         if method == "getUpdates":
             with self.lock:

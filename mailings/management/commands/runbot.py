@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from telegram.error import NetworkError, TelegramError
 
 from mailings.channels import telegram as tg
-from mailings.telegram_bot import handle_update
+from mailings.telegram_bot import ALLOWED_UPDATES, handle_update
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                         offset=offset,
                         timeout=timeout,
                         read_timeout=timeout + 10,
-                        allowed_updates=["message", "my_chat_member"],
+                        allowed_updates=ALLOWED_UPDATES,
                     )
                 )
             except NetworkError as exc:
