@@ -168,7 +168,11 @@ class MiniAppSessionView(APIView):
         ),
     )
     def post(self, request):
-        body = MiniAppSessionRequestSerializer(data=request.data if isinstance(request.data, dict) else {})
+        # The body is optional: a POST with none (any content type) signs in just the same.
+        data = (
+            request.data if request.stream is not None and request.content_type.startswith("application/json") else {}
+        )
+        body = MiniAppSessionRequestSerializer(data=data if isinstance(data, dict) else {})
         body.is_valid(raise_exception=True)
         identity: MiniAppIdentity = request.auth
         login(request._request, request.user, backend="django.contrib.auth.backends.ModelBackend")
