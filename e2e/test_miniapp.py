@@ -199,6 +199,27 @@ def test_forged_telegram_data_stays_anonymous_with_a_message(page, miniapp, live
     expect(page.locator(".miniapp-message")).to_have_count(0)
 
 
+def test_a_webview_that_drops_the_session_cookie_is_told_once_and_does_not_loop(page, miniapp, live_server):
+    """Like a web client's cross-site iframe, where a SameSite=Lax cookie is not stored."""
+    posts = []
+
+    def without_cookie(route):
+        # the sign-in succeeds, but the browser keeps no cookie from it
+        posts.append(route.request.headers["authorization"])
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"id": 1}))
+
+    page.route("**/api/v1/auth/miniapp/", without_cookie)
+
+    page.goto(telegram_url("/catalog/", user={"id": 4247, "first_name": "Ира"}))
+
+    page.wait_for_url(at(live_server, "/catalog/"))
+    expect(page.locator(".miniapp-message")).to_contain_text("Это окно не сохранило вход")
+    expect(page.locator("#nav-main").get_by_text("Войти")).to_have_count(1)
+    page.reload()
+    expect(page.locator(".miniapp-message")).to_have_count(0)
+    assert len(posts) == 1 and posts[0].startswith("tma ")
+
+
 def test_expired_vk_data_stays_anonymous_with_a_message(page, miniapp, live_server):
     stale = int(timezone.now().timestamp()) - 2 * 86400
 
