@@ -73,7 +73,7 @@ OpeningHoursFormSet = forms.modelformset_factory(OpeningHours, form=OpeningHours
 
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label=_("Rating"),
+        label=_("Your rating"),
         coerce=int,
         choices=[(n, str(n)) for n in range(5, 0, -1)],
         widget=forms.RadioSelect,
