@@ -45,8 +45,10 @@ def _clear_own_cache() -> None:
     ``cache.clear()`` on Redis flushes the whole database, which would wipe the
     entries of other test processes sharing it (xdist workers, parallel runs).
     """
-    backend = settings.CACHES["default"]["BACKEND"]
-    if backend != "django.core.cache.backends.redis.RedisCache":
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):  # Django's, or portal.metered_cache's subclass
         cache.clear()
         return
     client = cache._cache.get_client(write=True)

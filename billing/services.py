@@ -23,7 +23,7 @@ from billing.signals import topup_paid
 from catalog.models import Organization
 from catalog.services import listing_extend
 from mailings.services import notify, notify_staff
-from portal import errors
+from portal import errors, metrics
 from portal.models import SecurityEvent
 from portal.services import security_event_record
 
@@ -310,6 +310,7 @@ def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
         _callback_record(
             kind="result", params=params, remote_addr=remote_addr, payment=_payment_named(params), error=exc.message
         )
+        metrics.payments_total.labels(status="rejected").inc()
         raise
 
 
@@ -337,6 +338,7 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     )
     payment_id = payment.pk
     transaction.on_commit(lambda: tasks.notify_staff_topup.delay(payment_id))
+    metrics.count_after_commit(metrics.payments_total, status="paid")
 
 
 def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | None:

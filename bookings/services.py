@@ -22,7 +22,7 @@ from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource
 from catalog.models import Organization, Service
 from mailings.services import notify
-from portal import errors
+from portal import errors, metrics
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -229,6 +229,7 @@ def booking_create(
     _check_times(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
     conflict = _find_conflict(resource=resource, starts_at=starts_at, ends_at=ends_at)
     if conflict is not None:
+        metrics.bookings_total.labels(result="conflict").inc()
         raise _slot_taken(conflict, resource)
     booking = Booking(
         resource=resource,
@@ -239,7 +240,12 @@ def booking_create(
         status=Booking.Status.CONFIRMED,
         scheduled_at=now,
     )
-    _save_guarded(booking, resource=resource)
+    try:
+        _save_guarded(booking, resource=resource)
+    except errors.SlotTaken:
+        metrics.bookings_total.labels(result="conflict").inc()
+        raise
+    metrics.count_after_commit(metrics.bookings_total, result="created")
     _notify_confirmed(booking)
     return booking
 

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from mailings.channels import DeliveryError, PermanentDeliveryError, channels_for_user
 from mailings.channels.base import Message
 from mailings.models import Notification
+from portal import metrics
 from portal.models import SecurityEvent
 from portal.services import security_event_record
 
@@ -78,6 +79,19 @@ def notify_staff(*, kind: str, context: dict | None = None, dedupe_key: str) -> 
     return sent
 
 
+def _count_message(channel: str, result: str, amount: int = 1) -> None:
+    """``citydesk_messages_total{channel,result}``: one per send attempt (sent, failed, blocked)."""
+    if amount:
+        metrics.messages_total.labels(channel=channel, result=result).inc(amount)
+
+
+def _failure_result(exc: Exception) -> str:
+    """ "blocked" when the recipient blocked the bot or left, "failed" for any other failure."""
+    from mailings.channels.telegram import RecipientGone
+
+    return "blocked" if isinstance(exc, RecipientGone) else "failed"
+
+
 def notification_deliver(*, notification_id: int) -> Notification:
     """Send a pending notification through the user's best channel.
 
@@ -111,12 +125,15 @@ def notification_deliver(*, notification_id: int) -> Notification:
             try:
                 channel.send(address=address, message=message)
             except PermanentDeliveryError as exc:
+                _count_message(channel.name, _failure_result(exc))
                 errors.append(f"{channel.name}: {exc}")
                 continue
             except DeliveryError as exc:
+                _count_message(channel.name, "failed")
                 errors.append(f"{channel.name}: {exc}")
                 retry_error = exc
                 break
+            _count_message(channel.name, "sent")
             notification.status = Notification.Status.SENT
             notification.sent_at = timezone.now()
             break
@@ -719,15 +736,19 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
             subscriber_deactivate(channel=channel, chat_id=address)
             _mark(delivery_id, Delivery.Status.FAILED, f"recipient blocked the bot: {exc}")
             counts["failed"] += 1
+            _count_message(channel, "blocked")
         except PermanentDeliveryError as exc:
             _mark(delivery_id, Delivery.Status.FAILED, str(exc))
             counts["failed"] += 1
+            _count_message(channel, "failed")
         except DeliveryError:
             Delivery.objects.filter(pk=delivery_id).update(status=Delivery.Status.PENDING, claimed_by="")
+            _count_message(channel, "failed")
             raise
         else:
             _mark(delivery_id, Delivery.Status.SENT)
             counts["sent"] += 1
+            _count_message(channel, "sent")
 
 
 def _send_vk_batch(mailing, rows, buttons, worker, counts) -> None:
@@ -777,20 +798,24 @@ def _send_vk_batch(mailing, rows, buttons, worker, counts) -> None:
         except PermanentDeliveryError as exc:
             Delivery.objects.filter(pk__in=peers.values()).update(status=Delivery.Status.FAILED, error=str(exc))
             counts["failed"] += len(peers)
+            _count_message("vk", "failed", len(peers))
             continue
         except DeliveryError:
             Delivery.objects.filter(pk__in=peers.values()).update(status=Delivery.Status.PENDING, claimed_by="")
+            _count_message("vk", "failed", len(peers))
             raise
         now = timezone.now()
         failed = {peer: error for peer, error in results.items() if error}
         sent_ids = [pk for peer, pk in peers.items() if peer not in failed]
         Delivery.objects.filter(pk__in=sent_ids).update(status=Delivery.Status.SENT, sent_at=now)
         counts["sent"] += len(sent_ids)
+        _count_message("vk", "sent", len(sent_ids))
         for peer, (code, description) in failed.items():
             if code in vk.RECIPIENT_GONE_CODES:
                 subscriber_deactivate(channel="vk", chat_id=peer)
             _mark(peers[peer], Delivery.Status.FAILED, f"VK error {code}: {description}")
             counts["failed"] += 1
+            _count_message("vk", "blocked" if code in vk.RECIPIENT_GONE_CODES else "failed")
 
 
 def mailing_send_test(*, mailing, user) -> list[str]:
