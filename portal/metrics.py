@@ -272,19 +272,49 @@ def view_label(request) -> str:
 
 
 class MetricsMiddleware:
-    """Count every response by view, method and status, and time it."""
+    """Count every response by view, method and status, and time it; answer Prometheus's scrape.
+
+    ``GET /metrics`` with ``Authorization: Bearer <METRICS_TOKEN>`` is answered
+    here, before the rest of the stack: Prometheus reaches each web node by its
+    address (DNS service discovery), which is not one of ``ALLOWED_HOSTS``, and
+    the scrape needs no session, CSRF or locale. Any other request for
+    ``/metrics`` (no token configured, a wrong or missing one, another method)
+    goes on like any request and gets the site's 404: the endpoint does not
+    reveal that it exists.
+    """
+
+    path = "/metrics"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         started = time.perf_counter()
-        response = self.get_response(request)
+        if request.path == self.path and request.method == "GET" and self._authorized(request):
+            response = self._scrape()
+            view = "metrics"
+        else:
+            response = self.get_response(request)
+            view = view_label(request)
         elapsed = time.perf_counter() - started
-        view = view_label(request)
         method = request.method if request.method in _METHODS else "other"
         http_requests_total.labels(view, method, str(response.status_code)).inc()
         http_request_duration_seconds.labels(view, method).observe(elapsed)
+        return response
+
+    @staticmethod
+    def _authorized(request) -> bool:
+        from django.conf import settings
+
+        return metrics_token_matches(request.headers.get("Authorization", ""), settings.METRICS_TOKEN)
+
+    @staticmethod
+    def _scrape():
+        from django.http import HttpResponse
+
+        body, content_type = exposition()
+        response = HttpResponse(body, content_type=content_type)
+        response["Cache-Control"] = "no-store"
         return response
 
 

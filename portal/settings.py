@@ -553,9 +553,9 @@ CSP_FRAME_DENY_PREFIXES = ["/admin/", "/api/"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    # The container healthcheck calls /healthz, and Prometheus scrapes /metrics,
-    # over plain HTTP from inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    # The container healthcheck calls /healthz over plain HTTP from inside (Prometheus's
+    # scrape of /metrics is answered before this redirect: portal.metrics.MetricsMiddleware).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)

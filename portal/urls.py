@@ -15,7 +15,6 @@ from portal.throttling import throttle
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("metrics", views.metrics_view, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemap, {"sitemaps": {"catalog": OrganizationSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),

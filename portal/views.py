@@ -2,16 +2,14 @@
 
 import logging
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import metrics
 from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -57,20 +55,6 @@ def healthz(request):
             checks[name] = f"error: {exc.__class__.__name__}"
             healthy = False
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
-
-
-@never_cache
-@require_GET
-def metrics_view(request):
-    """Prometheus scrape: the metrics of this web node, for ``Authorization: Bearer <METRICS_TOKEN>`` only.
-
-    Without a token configured, or with a wrong or missing one, the answer is
-    the site's ordinary 404: the endpoint does not reveal that it exists.
-    """
-    if not metrics.metrics_token_matches(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
-        raise Http404
-    body, content_type = metrics.exposition()
-    return HttpResponse(body, content_type=content_type)
 
 
 def page_not_found(request, exception=None):

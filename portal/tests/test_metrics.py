@@ -54,7 +54,7 @@ def test_the_right_token_gets_the_prometheus_text_format(client, settings):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=")
-    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert response["Cache-Control"] == "no-store"
     text = response.content.decode()
     for name in ("citydesk_bookings_total", "citydesk_payments_total", "citydesk_celery_queue_length"):
         assert f"# TYPE {name.removesuffix('_total')}" in text
@@ -62,7 +62,22 @@ def test_the_right_token_gets_the_prometheus_text_format(client, settings):
 
 def test_only_get_is_answered(client, settings):
     settings.METRICS_TOKEN = TOKEN
-    assert client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 405
+    assert client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
+
+
+def test_the_scrape_works_by_node_address_and_over_plain_http_in_production(client, settings):
+    """Prometheus finds nodes by DNS and scrapes http://<address>:8000/metrics: no allowed host, no TLS."""
+    settings.METRICS_TOKEN = TOKEN
+    settings.ALLOWED_HOSTS = ["citydesk.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    scrape = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_HOST="172.18.0.7:8000")
+    other = client.get("/healthz", HTTP_HOST="172.18.0.7:8000")
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope", HTTP_HOST="172.18.0.7:8000")
+
+    assert scrape.status_code == 200 and b"citydesk_" in scrape.content
+    assert other.status_code == 400  # everything else still checks the host
+    assert wrong.status_code == 400
 
 
 # --- what is counted -------------------------------------------------------------------
