@@ -154,3 +154,52 @@ def fake_vk(settings):
         settings.VK_API_BASE_URL = fake.base_url
         settings.VK_RATE = "1000/second"
         yield fake
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API (moto in server mode) on a free local port, for the whole session.
+
+    Started by the tests themselves, so CI needs nothing extra; its state lives
+    in this process and disappears with it.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server):
+    """Uploads go to a fresh bucket of the local S3 server through django-storages, as in production.
+
+    Yields a boto3 client of that server; the bucket's name is ``settings.AWS_STORAGE_BUCKET_NAME``.
+    """
+    import uuid
+
+    import boto3
+
+    bucket = f"citydesk-test-{uuid.uuid4().hex[:12]}"
+    # The AWS_* settings first: the storage is built anew when STORAGES changes (last).
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    settings.AWS_ACCESS_KEY_ID = "citydesk-test-key"
+    settings.AWS_SECRET_ACCESS_KEY = "citydesk-test-secret"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+    )
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    yield client
+    objects = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    if objects:
+        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": o["Key"]} for o in objects]})
+    client.delete_bucket(Bucket=bucket)
