@@ -6,12 +6,11 @@
   reported progress (the "mailing stalled" alert compares it with the time).
 """
 
+from mailings.selectors import mailings_sending_progress
 from portal.metrics import GaugeMetricFamily
 
 
 def mailing_progress_metrics():
-    from mailings.selectors import mailings_sending_progress
-
     sending = GaugeMetricFamily("citydesk_mailings_sending", "Mailings being sent now.")
     deliveries = GaugeMetricFamily(
         "citydesk_mailing_deliveries", "Deliveries of a mailing being sent, by status.", labels=["mailing", "status"]

@@ -29,6 +29,7 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from celery import signals
+from django.conf import settings
 
 from portal import metrics
 from portal.request_ids import SANE_ID, request_id_bind, request_id_get, request_id_unbind
@@ -115,8 +116,6 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 def metrics_app(environ, start_response):
     """WSGI: ``GET /metrics`` with ``Authorization: Bearer <METRICS_TOKEN>``; anything else is a 404."""
-    from django.conf import settings
-
     authorized = metrics.metrics_token_matches(environ.get("HTTP_AUTHORIZATION", ""), settings.METRICS_TOKEN)
     if environ.get("PATH_INFO") != "/metrics" or environ.get("REQUEST_METHOD") != "GET" or not authorized:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -136,8 +135,6 @@ def exporter_start(*, port: int, address: str = "0.0.0.0") -> WSGIServer:  # noq
 
 @signals.worker_init.connect(dispatch_uid="citydesk.worker_init")
 def worker_metrics_start(sender=None, **kwargs) -> None:
-    from django.conf import settings
-
     metrics.multiprocess_clear()
     port = settings.WORKER_METRICS_PORT
     if port:

@@ -14,6 +14,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from celery import current_task
+
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 # The attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -52,10 +54,6 @@ class JsonFormatter(logging.Formatter):
 
 
 def _current_task() -> tuple[str, str] | None:
-    try:
-        from celery import current_task
-    except ImportError:  # pragma: no cover - celery is a dependency
-        return None
     task = current_task._get_current_object() if current_task else None
     if task is None or not task.request or not task.request.id:
         return None

@@ -37,6 +37,11 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from kombu.transport.redis import PRIORITY_STEPS
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -125,8 +130,6 @@ def count_after_commit(counter: Counter, amount: float = 1, /, using: str | None
     For events a rollback would undo: a booking created inside a transaction
     that later rolls back was never created.
     """
-    from django.db import transaction
-
     child = counter.labels(**labels)
     transaction.on_commit(lambda: child.inc(amount), using=using)
 
@@ -160,8 +163,6 @@ class _ScrapeTimeCollector(Collector):
 
 def celery_queue_lengths() -> Iterable[GaugeMetricFamily]:
     """``citydesk_celery_queue_length{queue}``: messages waiting in each queue of the Redis broker."""
-    from django.conf import settings
-
     family = GaugeMetricFamily(
         "citydesk_celery_queue_length", "Messages waiting in a Celery queue (Redis broker only).", labels=["queue"]
     )
@@ -182,8 +183,6 @@ def celery_queue_lengths() -> Iterable[GaugeMetricFamily]:
 
 
 def _priority_keys(queue: str) -> list[str]:
-    from kombu.transport.redis import PRIORITY_STEPS
-
     return [queue, *(f"{queue}\x06\x16{step}" for step in PRIORITY_STEPS if step)]
 
 
@@ -193,8 +192,6 @@ _broker_clients: dict[str, object] = {}
 def _broker_client(url: str):
     client = _broker_clients.get(url)
     if client is None:
-        import redis
-
         client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         _broker_clients[url] = client
     return client
@@ -304,14 +301,10 @@ class MetricsMiddleware:
 
     @staticmethod
     def _authorized(request) -> bool:
-        from django.conf import settings
-
         return metrics_token_matches(request.headers.get("Authorization", ""), settings.METRICS_TOKEN)
 
     @staticmethod
     def _scrape():
-        from django.http import HttpResponse
-
         body, content_type = exposition()
         response = HttpResponse(body, content_type=content_type)
         response["Cache-Control"] = "no-store"

@@ -1,14 +1,18 @@
 """Optional error reporting to Sentry (``SENTRY_DSN``); every event is tagged with the request id.
 
-The settings call :func:`sentry_init` when ``SENTRY_DSN`` is set; without it
-sentry-sdk is not even imported. The Django and Celery integrations report
+The settings import this module and call :func:`sentry_init` only when
+``SENTRY_DSN`` is set; without it sentry-sdk is not even imported. The Django and Celery integrations report
 unhandled errors of requests and tasks; ``before_send`` adds the
 ``request_id`` tag (the id of the request, or of the request that enqueued the
 task), so an event leads to the log lines of the same request. Personal data
-(cookies, user emails, request bodies) is not sent.
+(cookies, user details, request bodies) is not sent.
 """
 
 from __future__ import annotations
+
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
 
 from portal.request_ids import request_id_get
 
@@ -27,16 +31,13 @@ def event_tag_request_id(event: dict, hint: dict) -> dict:
 
 def sentry_init(*, dsn: str, environment: str = "", traces_sample_rate: float = 0.0, transport=None) -> None:
     """Start reporting to ``dsn``. ``transport`` replaces the HTTP transport (tests)."""
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
     options = {
         "dsn": dsn,
         "environment": environment or None,
         "integrations": [DjangoIntegration(), CeleryIntegration()],
         "traces_sample_rate": traces_sample_rate,
         "send_default_pii": False,
+        "max_request_body_size": "never",  # payment callbacks, profiles, uploads stay out of Sentry
         "before_send": event_tag_request_id,
     }
     if transport is not None:
