@@ -325,6 +325,7 @@ def test_production_settings_pass_the_deploy_check_with_compose_env(tmp_path):
         CELERY_BROKER_URL="memory://",
         REDIS_URL="",
         SITE_URL="https://citydesk.example.com",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
