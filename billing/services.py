@@ -24,7 +24,7 @@ from catalog.models import Organization
 from catalog.selectors import organizations_managed_by
 from catalog.services import listing_extend
 from mailings.services import notify, notify_staff
-from portal import errors
+from portal import errors, metrics
 from portal.formatting import datetime_format, money_format
 from portal.models import SecurityEvent
 from portal.services import actor_ensure_active, security_event_record
@@ -312,6 +312,7 @@ def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
         _callback_record(
             kind="result", params=params, remote_addr=remote_addr, payment=_payment_named(params), error=exc.message
         )
+        metrics.payments_total.labels(status="rejected").inc()
         raise
 
 
@@ -343,6 +344,7 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     )
     payment_id = payment.pk
     transaction.on_commit(lambda: tasks.notify_staff_topup.delay(payment_id))
+    metrics.count_after_commit(metrics.payments_total, status="paid")
 
 
 def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | None:

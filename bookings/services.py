@@ -26,7 +26,7 @@ from catalog.selectors import organization_can_manage
 from catalog.services import organization_rating_set
 from mailings.channels import AppLink
 from mailings.services import notify
-from portal import errors
+from portal import errors, metrics
 from portal.formatting import TIME_FORMAT, datetime_format
 from portal.models import User
 from portal.services import actor_ensure_active
@@ -234,6 +234,7 @@ def booking_create(
     _check_times(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
     conflict = _find_conflict(resource=resource, starts_at=starts_at, ends_at=ends_at)
     if conflict is not None:
+        metrics.bookings_total.labels(result="conflict").inc()
         raise _slot_taken(conflict, resource)
     booking = Booking(
         resource=resource,
@@ -244,7 +245,12 @@ def booking_create(
         status=Booking.Status.CONFIRMED,
         scheduled_at=now,
     )
-    _save_guarded(booking, resource=resource)
+    try:
+        _save_guarded(booking, resource=resource)
+    except errors.SlotTaken:
+        metrics.bookings_total.labels(result="conflict").inc()
+        raise
+    metrics.count_after_commit(metrics.bookings_total, result="created")
     _notify_confirmed(booking)
     return booking
 

@@ -14,6 +14,32 @@ keepalive = 5
 # Recycle workers now and then so a slow leak never grows unbounded.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
-accesslog = "-"
+# Django writes the access line itself (logger portal.access: method, path,
+# status, time, view and request id, in LOG_FORMAT), so gunicorn's own is off.
+accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
+
+if os.environ.get("LOG_FORMAT", "plain").lower() == "json":
+    # gunicorn's own lines (boot, worker timeouts) as JSON objects too.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "portal.log_format.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
+
+
+def on_starting(server):
+    """Before the workers start: forget the metric values of the previous run (PROMETHEUS_MULTIPROC_DIR)."""
+    from portal.metrics import multiprocess_clear
+
+    multiprocess_clear()
+
+
+def child_exit(server, worker):
+    """A worker is gone (recycled, killed): drop its live gauges; its counters stay in the sum."""
+    from portal.metrics import multiprocess_process_dead
+
+    multiprocess_process_dead(worker.pid)

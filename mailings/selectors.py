@@ -108,3 +108,29 @@ def subscriber_chat_for(*, user, channel: str) -> str | None:
         .values_list("chat_id", flat=True)
         .first()
     )
+
+
+def mailings_sending_progress() -> list[dict]:
+    """Every mailing being sent: its id, last sign of progress and delivery counts by status.
+
+    Two queries whatever the number of mailings (the scrape of /metrics calls it).
+    ``progress_at`` is the last heartbeat of a batch, or the start when none has run yet.
+    """
+    mailings = {
+        row["pk"]: {
+            "mailing_id": row["pk"],
+            "progress_at": row["heartbeat_at"] or row["started_at"],
+            "counts": dict.fromkeys(Delivery.Status.values, 0),
+        }
+        for row in Mailing.objects.filter(status=Mailing.Status.SENDING).values("pk", "heartbeat_at", "started_at")
+    }
+    if mailings:
+        rows = (
+            Delivery.objects.filter(mailing_id__in=list(mailings))
+            .values("mailing_id", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            mailings[row["mailing_id"]]["counts"][row["status"]] = row["n"]
+    return list(mailings.values())

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from mailings.channels import Channel, Message, SendResult, SendStatus
 from mailings.subscribers import subscriber_deactivate
+from portal import metrics
 from portal.task_retries import TransientError
 
 logger = logging.getLogger(__name__)
@@ -22,8 +23,17 @@ class DeliveryError(TransientError):
     """A message could not go out now (network, rate limit); the task tries again later."""
 
 
+_METRIC_RESULTS = {SendStatus.SENT: "sent", SendStatus.BLOCKED: "blocked"}
+
+
 def outcome_record(*, channel: str, address: str, result: SendResult) -> SendResult:
-    """Act on one outcome: a recipient who is gone is unsubscribed. Returns ``result``."""
+    """Act on one outcome: count it, and unsubscribe a recipient who is gone. Returns ``result``.
+
+    ``citydesk_messages_total{channel,result}`` counts one per send attempt:
+    ``sent``, ``blocked`` (the recipient blocked the bot or left), ``failed``
+    (any other failure, including one to retry later).
+    """
+    metrics.messages_total.labels(channel=channel, result=_METRIC_RESULTS.get(result.status, "failed")).inc()
     if result.status == SendStatus.BLOCKED and channel in BOT_CHANNELS:
         subscriber_deactivate(channel=channel, chat_id=address)
         logger.info("%s %s is gone: %s", channel, address, result.error)

@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from django.conf import settings
 
+from portal import celery_observability  # noqa: F401  (signal receivers: request ids, task metrics, exporter)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("citydesk")

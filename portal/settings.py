@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.log_format import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state for the embedded defaults (SQLite, media, broker)
 
@@ -75,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer (redirects and errors included) carries X-Request-ID and is counted.
+    "portal.request_ids.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",  # CSP on every answer, redirects included
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -139,17 +144,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (REDIS_URL) ------------------------------------------------------
+# Django's backends with counters (portal/metered_cache.py: citydesk_cache_*).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.metered_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="citydesk"),
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "citydesk"}}
+    CACHES = {"default": {"BACKEND": "portal.metered_cache.LocMemCache", "LOCATION": "citydesk"}}
 
 # --- Auth and accounts ------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -231,9 +237,14 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+# AWS_S3_REGION_NAME: the bucket's region (MinIO: any, us-east-1 by default).
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
 AWS_S3_FILE_OVERWRITE = False
 AWS_DEFAULT_ACL = None
+# Files are served through presigned URLs (the bucket is private), signed with
+# Signature Version 4: the only one newer AWS regions accept, and MinIO's default.
 AWS_QUERYSTRING_AUTH = True
+AWS_S3_SIGNATURE_VERSION = "s3v4"
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
@@ -341,6 +352,8 @@ SPECTACULAR_SETTINGS = {
 # --- Celery (CELERY_BROKER_URL, defaults from REDIS_URL) ---------------------
 # With neither set, kombu's filesystem transport under var/celery needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# CELERY_VISIBILITY_TIMEOUT: seconds before Redis hands an unacknowledged task to another worker (below).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 # CELERY_BROKER_DIR: the filesystem broker's folder (tests point it elsewhere).
 CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -353,7 +366,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis redelivers a message that is not acknowledged within visibility_timeout.
+    # Tasks are acks_late (acknowledged when they finish), so the timeout must
+    # exceed the longest task time limit, or a long task still running would be
+    # handed to a second worker; it must also exceed the longest countdown or ETA
+    # (retry backoff), which the worker holds unacknowledged until it is due.
+    # tests/test_celery_config.py checks both against every task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -541,7 +560,8 @@ CSP_FRAME_DENY_PREFIXES = ["/admin/", "/api/"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    # The container healthcheck calls /healthz over plain HTTP from inside.
+    # The container healthcheck calls /healthz over plain HTTP from inside (Prometheus's
+    # scrape of /metrics is answered before this redirect: portal.metrics.MetricsMiddleware).
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -558,21 +578,38 @@ if not DEBUG:
     if _insecure:
         raise ImproperlyConfigured(insecure_settings_message(_insecure))
 
+# --- Logs, metrics, error reports (docs/operations.md) ----------------------------
+# LOG_LEVEL: the level of every logger (web, worker, beat); LOG_FORMAT: "plain"
+# (a line of text) or "json" (one JSON object per line). Both carry the request
+# id (portal/request_ids.py, portal/log_format.py).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # The level on the handler too: records from loggers with their own level
-    # (Django's "django" logger is INFO) propagate here past the root's level.
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},  # failures and lockouts; successes are in the security log
-    },
-}
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+
+# METRICS_TOKEN: GET /metrics (and a worker's exporter) answers only to
+# "Authorization: Bearer <METRICS_TOKEN>"; unset, both answer 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and not DEBUG and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or empty to turn /metrics off).")
+# WORKER_METRICS_PORT: the port a Celery worker serves its /metrics on (0: none).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# PROMETHEUS_MULTIPROC_DIR: read by prometheus_client itself from the environment
+# (set it for gunicorn with several workers and for Celery's prefork pool: one
+# folder per web or worker container; it is emptied when that container starts).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# SENTRY_DSN: report unhandled errors of requests and tasks to Sentry, tagged
+# with the request id (off when empty); SENTRY_ENVIRONMENT names the deployment;
+# SENTRY_TRACES_SAMPLE_RATE: the share of requests traced for performance (0-1).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from portal.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # Tests: a per-process Redis key prefix keeps parallel test runs apart.
 if os.environ.get("PYTEST_XDIST_WORKER") and REDIS_URL:

@@ -23,7 +23,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 APP_SERVICES = {name: svc for name, svc in SERVICES.items() if "build" in svc}
 
-REQUIRED_SERVICES = {"postgres", "redis", "web", "worker", "beat", "bot", "minio"}
+REQUIRED_SERVICES = {"postgres", "redis", "web", "worker", "beat", "bot", "minio", "prometheus", "grafana"}
 
 # The environment variables the SPEC names (docs: README "Configuration").
 SPEC_VARIABLES = {
@@ -169,6 +169,8 @@ REQUIRED_SECRETS = {
     "ROBOKASSA_LOGIN",
     "ROBOKASSA_PASSWORD1",
     "ROBOKASSA_PASSWORD2",
+    "METRICS_TOKEN",
+    "GRAFANA_ADMIN_PASSWORD",
 }
 # Integration secrets: must be set, and an empty value turns the integration off.
 INTEGRATION_SECRETS = {
@@ -234,7 +236,7 @@ def test_env_example_names_every_variable_compose_reads():
     names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
     used = {name for name, _operator, _word in interpolations()}
     assert used - {"AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "TELEGRAM_API_BASE_URL", "VK_API_BASE_URL",
-                   "MINIAPP_AUTH_MAX_AGE"} <= names  # fmt: skip
+                   "MINIAPP_AUTH_MAX_AGE"} <= names, sorted(used - names)  # fmt: skip
     for name in REQUIRED_SECRETS:
         assert re.search(rf"^{name}=$", example, flags=re.MULTILINE), f"{name} must be left empty in .env.example"
 
@@ -323,6 +325,7 @@ def test_production_settings_pass_the_deploy_check_with_compose_env(tmp_path):
         CELERY_BROKER_URL="memory://",
         REDIS_URL="",
         SITE_URL="https://citydesk.example.com",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
@@ -366,3 +369,138 @@ def test_dockerfile_collectstatic_step_succeeds(tmp_path):
         "admin/css/base.css",
     ):
         assert needed in manifest, needed
+
+
+# --- monitoring: Prometheus, Grafana, the dashboard and the alerts ----------------------
+
+DEPLOY = ROOT / "deploy"
+PROMETHEUS = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+ALERTS = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+DASHBOARD = json.loads((DEPLOY / "grafana" / "dashboards" / "citydesk.json").read_text())
+METRIC_NAME = re.compile(r"\bcitydesk_[a-z0-9_]+\b")
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """{container path: host path} of a service's bind mounts."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        found[target] = source
+    return found
+
+
+def scrape_job(name: str) -> dict:
+    [job] = [job for job in PROMETHEUS["scrape_configs"] if job["job_name"] == name]
+    return job
+
+
+def test_every_app_container_adds_up_its_processes_and_the_worker_exports_them():
+    for name, service in APP_SERVICES.items():
+        assert service["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/"), name
+        assert "${METRICS_TOKEN:?" in service["environment"]["METRICS_TOKEN"], name
+    assert SERVICES["worker"]["environment"]["WORKER_METRICS_PORT"] == "9808"
+    assert "WORKER_METRICS_PORT" not in SERVICES["web"]["environment"]
+
+
+def test_prometheus_scrapes_every_web_and_worker_container_with_the_token():
+    prometheus = SERVICES["prometheus"]
+    assert mounts(prometheus)["/etc/prometheus"] == "./deploy/prometheus"
+    assert (ROOT / "deploy" / "prometheus").is_dir()
+    assert "ports" not in prometheus, "Prometheus is reached through Grafana, not published"
+    assert prometheus["secrets"] == ["metrics_token"]
+    assert COMPOSE["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+
+    web, worker = scrape_job("citydesk-web"), scrape_job("citydesk-worker")
+    for job, service, port in ((web, "web", 8000), (worker, "worker", 9808)):
+        assert job["metrics_path"] == "/metrics"
+        assert job["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics_token"}
+        # DNS discovery: every replica of a scaled service is scraped on its own
+        assert job["dns_sd_configs"] == [{"names": [service], "type": "A", "port": port, "refresh_interval": "30s"}]
+        assert set(prometheus["networks"]) & set(SERVICES[service]["networks"])
+    assert SERVICES["web"]["ports"] == ["8000:8000"] and "gunicorn" in command_of(SERVICES["web"])[0]
+    assert str(9808) == SERVICES["worker"]["environment"]["WORKER_METRICS_PORT"]
+    for rule_file in PROMETHEUS["rule_files"]:
+        assert rule_file.startswith("/etc/prometheus/")
+        assert (ROOT / "deploy" / "prometheus" / rule_file.removeprefix("/etc/prometheus/")).is_file()
+
+
+def test_grafana_is_provisioned_with_the_datasource_and_the_dashboard():
+    grafana = SERVICES["grafana"]
+    assert grafana["ports"] == ["127.0.0.1:3000:3000"], "Grafana is published on the host's loopback only"
+    assert "${GRAFANA_ADMIN_PASSWORD:?" in grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    volumes = mounts(grafana)
+    provisioning = ROOT / volumes["/etc/grafana/provisioning"]
+    [datasource] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert datasource["type"] == "prometheus" and datasource["url"] == "http://prometheus:9090"
+    assert set(grafana["networks"]) & set(SERVICES["prometheus"]["networks"])
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "citydesk.yml").read_text())["providers"]
+    dashboards_dir = provider["options"]["path"]
+    assert (ROOT / volumes[dashboards_dir] / "citydesk.json").is_file()
+
+    panels = DASHBOARD["panels"]
+    assert len({panel["id"] for panel in panels}) == len(panels)
+    for panel in panels:
+        assert panel["datasource"]["uid"] == datasource["uid"], panel["title"]
+        assert panel["targets"] and all(target["expr"].strip() for target in panel["targets"]), panel["title"]
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name /metrics can show: the registry's families, with their suffixes."""
+    from portal.metrics import registry_for_scrape
+
+    names = set()
+    for family in registry_for_scrape().collect():
+        if family.type == "counter":
+            names.add(family.name + "_total")
+        elif family.type == "histogram":
+            names |= {family.name + suffix for suffix in ("_bucket", "_sum", "_count")}
+        else:
+            names.add(family.name)
+    return names
+
+
+@pytest.mark.django_db
+def test_every_metric_of_the_dashboard_and_the_alerts_exists_in_our_registry():
+    exported = exported_metric_names()
+    used = {}
+    for panel in DASHBOARD["panels"]:
+        for target in panel["targets"]:
+            for name in METRIC_NAME.findall(target["expr"]):
+                used.setdefault(name, []).append(panel["title"])
+    for group in ALERTS["groups"]:
+        for rule in group["rules"]:
+            for name in METRIC_NAME.findall(rule["expr"]):
+                used.setdefault(name, []).append(rule["alert"])
+
+    unknown = {name: where for name, where in used.items() if name not in exported}
+    assert not unknown, f"metrics the registry does not export: {unknown}"
+    # the dashboard shows what the issue asks for
+    for needed in (
+        "citydesk_http_requests_total",
+        "citydesk_http_request_duration_seconds_bucket",
+        "citydesk_bookings_total",
+        "citydesk_payments_total",
+        "citydesk_messages_total",
+        "citydesk_celery_tasks_total",
+        "citydesk_celery_queue_length",
+        "citydesk_mailing_deliveries",
+    ):
+        assert needed in used, needed
+
+
+def test_the_alert_rules_cover_errors_tasks_mailings_and_payments():
+    rules = {rule["alert"]: rule for group in ALERTS["groups"] for rule in group["rules"]}
+    assert {
+        "CitydeskHigh5xxRate",
+        "CitydeskTasksFailing",
+        "CitydeskMailingStalled",
+        "CitydeskPaymentCallbacksRejected",
+    } <= set(rules)
+    assert 'status=~"5.."' in rules["CitydeskHigh5xxRate"]["expr"]
+    assert 'state="failed"' in rules["CitydeskTasksFailing"]["expr"]
+    assert 'status="rejected"' in rules["CitydeskPaymentCallbacksRejected"]["expr"]
+    for name, rule in rules.items():
+        assert rule["labels"]["severity"] in {"page", "warning"}, name
+        assert rule["annotations"]["summary"], name
+        assert rule["expr"].count("(") == rule["expr"].count(")"), name

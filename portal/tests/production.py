@@ -26,7 +26,19 @@ PRODUCTION_ENV = {
 
 def clean_environ(**env: str) -> dict[str, str]:
     """This process's environment without our settings' variables, plus ``env``."""
-    prefixes = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "ROBOKASSA_", "AWS_")
+    prefixes = (
+        "DJANGO_",
+        "DATABASE_",
+        "REDIS_",
+        "CELERY_",
+        "ROBOKASSA_",
+        "AWS_",
+        "LOG_",
+        "METRICS_",
+        "PROMETHEUS_",
+        "SENTRY_",
+        "WORKER_METRICS_",
+    )
     return {**{k: v for k, v in os.environ.items() if not k.startswith(prefixes)}, **env}
 
 

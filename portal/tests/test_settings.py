@@ -20,7 +20,7 @@ def test_debug_defaults_need_no_other_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "True django.db.backends.sqlite3 django.core.cache.backends.locmem.LocMemCache filesystem:// ru Europe/Moscow True"
+        "True django.db.backends.sqlite3 portal.metered_cache.LocMemCache filesystem:// ru Europe/Moscow True"
     )
 
 
@@ -68,7 +68,7 @@ def test_services_come_from_urls():
         "django.db.backends.postgresql",
         "db.example",
         "60",
-        "django.core.cache.backends.redis.RedisCache",
+        "portal.metered_cache.RedisCache",
         "redis://cache.example:6379/1",
         "sha256",
     ]
