@@ -195,3 +195,16 @@ def booking_participants(*, booking: Booking) -> QuerySet[BookingParticipant]:
         .select_related("user")
         .order_by("responded_at", "pk")
     )
+
+
+def booking_counts_for_day(*, day: date) -> dict[str, int]:
+    """Figures of one Moscow day for the admin's start page: bookings starting that day (not cancelled)
+    and bookings made that day."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
+    starting = Booking.objects.filter(starts_at__gte=start, starts_at__lt=end).exclude(status=Booking.Status.CANCELLED)
+    return {
+        "starting": starting.count(),
+        "created": Booking.objects.filter(created_at__gte=start, created_at__lt=end).count(),
+    }

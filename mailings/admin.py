@@ -6,12 +6,16 @@ to oneself as a test, scheduled, watched while sending and cancelled if need
 be. Every action calls a service in mailings.services.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -20,6 +24,7 @@ from mailings import services
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
+from portal.admin_dashboard import Figure, dashboard_register
 from portal.errors import DomainError
 
 
@@ -267,3 +272,28 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _sending_figures(request) -> list[Figure]:
+    """The admin's start page: mailings sending now (and scheduled for later today)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = Mailing.objects.aggregate(
+        sending=Count("pk", filter=Q(status=Mailing.Status.SENDING)),
+        scheduled_today=Count(
+            "pk",
+            filter=Q(status=Mailing.Status.SCHEDULED, send_at__gte=start, send_at__lt=start + timedelta(days=1)),
+        ),
+    )
+    changelist = reverse("admin:mailings_mailing_changelist")
+    return [
+        Figure(
+            key="mailings_sending",
+            label=_("Mailings sending"),
+            value=counts["sending"],
+            url=f"{changelist}?status__exact=sending",
+            hint=_("%(count)s scheduled for today") % {"count": counts["scheduled_today"]},
+        )
+    ]
+
+
+dashboard_register(key="mailings", provider=_sending_figures, order=30)
