@@ -17,10 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing import selectors, services
+from billing.exports import LedgerExport, PaymentExport
 from billing.forms import GrantForm
 from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueReport, Subscription
 from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
+from portal.exports import ExportAdminMixin
 from portal.templatetags.citydesk import rub
 
 
@@ -55,7 +57,8 @@ class BalanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    resource_classes = [LedgerExport]
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "description", "created_by"]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__email", "reference", "description", "idempotency_key"]
@@ -132,7 +135,8 @@ class PaymentCallbackInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    resource_classes = [PaymentExport]
     list_display = ["id", "user", "amount", "status", "created_at", "paid_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["=id", "user__email"]

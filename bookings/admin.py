@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import selectors, services
+from bookings.exports import BookingExport
 from bookings.models import (
     Booking,
     BookingParticipant,
@@ -18,6 +19,7 @@ from bookings.models import (
 )
 from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
+from portal.exports import ExportAdminMixin
 from portal.local_time import city_datetime, city_localtime
 
 
@@ -65,7 +67,8 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
+    resource_classes = [BookingExport]
     list_display = ["id", "starts_local", "resource", "organization", "user", "status", "checked_in_at"]
     list_filter = ["status", "resource__kind", "resource__organization__city", "starts_at"]
     search_fields = ["user__email", "resource__name", "resource__organization__name"]

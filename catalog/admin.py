@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog import services
+from catalog.exports import OrganizationExport
 from catalog.forms import ImportForm
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
 from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service
 from portal.errors import DomainError
+from portal.exports import ExportAdminMixin
 
 
 @admin.register(City)
@@ -115,8 +117,9 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ExportAdminMixin, admin.ModelAdmin):
     form = OrganizationAdminForm
+    resource_classes = [OrganizationExport]
     list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
     list_filter = [
         "status",

@@ -94,6 +94,9 @@ MIDDLEWARE = [
 
 # A process started with DEBUG on also serves the development-only pages
 # (portal/urls_dev.py: the local fake Robokassa, uploads from MEDIA_ROOT).
+# Back-office exports (django-import-export): only staff who may view a model export it.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
 # The no-login appeal form a blocked person is sent to from the login refusal (support app).
 BLOCKED_USER_APPEAL_URL_NAME = "support:appeal"
 

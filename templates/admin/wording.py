@@ -11,7 +11,9 @@ reads right with any nominative name: "Выбор объекта для изме
 пользователь", "Добавить: организация".
 
 This module is never imported: it only lists the msgids so that makemessages
-(scripts/messages.py templates) keeps them in locale/ru/LC_MESSAGES/django.po.
+(``scripts/messages.py templates``) keeps them in locale/ru/LC_MESSAGES/django.po.
+It sits beside the admin templates it re-words because the project catalog is
+made from templates/ (makemessages skips locale/ folders).
 """
 
 from django.utils.translation import gettext_noop, ngettext
