@@ -20,7 +20,9 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["booking"].queryset = Booking.objects.filter(user=user).select_related("resource__organization__city")
+        self.fields["booking"].queryset = Booking.objects.filter(user=user).select_related(
+            "resource__organization__city"
+        )
 
 
 class MessageForm(forms.Form):

@@ -44,7 +44,9 @@ def ticket_create(request):
 
 
 def _own_ticket(request, pk: int) -> Ticket:
-    return get_object_or_404(Ticket.objects.select_related("booking__resource__organization__city"), pk=pk, user=request.user)
+    return get_object_or_404(
+        Ticket.objects.select_related("booking__resource__organization__city"), pk=pk, user=request.user
+    )
 
 
 def _detail(request, ticket: Ticket, *, form: MessageForm | None = None, status: int = 200):
