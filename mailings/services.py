@@ -565,12 +565,13 @@ def _telegram_media(mailing):
     return Media(kind=mailing.media_type, content=content, filename=mailing.media.name.rsplit("/", 1)[-1])
 
 
-def _vk_attachment(mailing) -> str:
-    """The VK photo attachment, uploaded once per mailing (the row lock serialises uploaders)."""
+def _vk_attachment(mailing, peer_id: int = 0) -> str:
+    """The VK attachment (a photo, or a GIF as a document), uploaded once per mailing (the row lock
+    serialises uploaders); "" for a video, which a community cannot send (vk.MEDIA_SUPPORT)."""
     from mailings.channels import vk
     from mailings.models import Mailing
 
-    if not mailing.media or mailing.media_type != Mailing.MediaType.PHOTO:
+    if not mailing.media or vk.MEDIA_SUPPORT.get(mailing.media_type) is None:
         return ""
     if mailing.vk_attachment:
         return mailing.vk_attachment
@@ -579,9 +580,11 @@ def _vk_attachment(mailing) -> str:
         if not locked.vk_attachment:
             with locked.media.open("rb") as handle:
                 content = handle.read()
-            locked.vk_attachment = vk.upload_message_photo(
-                content=content, filename=locked.media.name.rsplit("/", 1)[-1]
-            )
+            filename = locked.media.name.rsplit("/", 1)[-1]
+            if vk.MEDIA_SUPPORT[locked.media_type] == "doc":
+                locked.vk_attachment = vk.upload_message_document(content=content, filename=filename, peer_id=peer_id)
+            else:
+                locked.vk_attachment = vk.upload_message_photo(content=content, filename=filename)
             locked.save(update_fields=["vk_attachment"])
     mailing.vk_attachment = locked.vk_attachment
     return mailing.vk_attachment
@@ -599,6 +602,27 @@ def _email_message(mailing, buttons):
     )
     subject = plain.splitlines()[0][:78] if plain else mailing.name
     return subject, "\n".join(lines).strip(), html
+
+
+#: Emails carry the mailing's media as an attachment up to this size (mail servers refuse large files).
+EMAIL_MEDIA_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _email_media(mailing) -> tuple[str, bytes, str] | None:
+    """The media as an email attachment ``(filename, content, mimetype)``, or None (none, or too large)."""
+    import mimetypes
+
+    if not mailing.media:
+        return None
+    try:
+        if mailing.media.size > EMAIL_MEDIA_MAX_BYTES:
+            return None
+        with mailing.media.open("rb") as handle:
+            content = handle.read()
+    except OSError:
+        return None
+    filename = mailing.media.name.rsplit("/", 1)[-1]
+    return filename, content, mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def _is_sending(mailing_id: int) -> bool:
@@ -665,6 +689,7 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
     text = sanitize(mailing.text)
     media = _telegram_media(mailing) if channel == "telegram" else None
     email = _email_message(mailing, buttons) if channel == "email" else None
+    email_media = _email_media(mailing) if channel == "email" else None
     items = list(
         rows.order_by("pk").values_list(
             "pk", "recipient_key", "user__email", "user__is_blocked", "subscriber__is_active"
@@ -707,6 +732,8 @@ def _send_one_by_one(mailing, channel, rows, buttons, worker, counts) -> None:
                     subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email_address]
                 )
                 message.attach_alternative(html, "text/html")
+                if email_media:
+                    message.attach(*email_media)
                 try:
                     message.send()
                 except (smtplib.SMTPException, OSError) as exc:
@@ -736,7 +763,8 @@ def _send_vk_batch(mailing, rows, buttons, worker, counts) -> None:
     from mailings.telegram_html import to_plain_text
 
     text = to_plain_text(mailing.text)
-    attachment = _vk_attachment(mailing)
+    first_peer = rows.order_by("pk").values_list("recipient_key", flat=True).first()
+    attachment = _vk_attachment(mailing, peer_id=int(first_peer.split(":", 1)[1]) if first_peer else 0)
     gone = rows.filter(batch_key="").filter(models.Q(user__is_blocked=True) | models.Q(subscriber__is_active=False))
     counts["skipped"] += gone.update(status=Delivery.Status.SKIPPED, error="blocked user or unsubscribed")
     while True:
@@ -817,7 +845,7 @@ def mailing_send_test(*, mailing, user) -> list[str]:
                     text=to_plain_text(mailing.text),
                     random_id=vk.random_id_for("test", mailing.pk, peer, timezone.now().timestamp()),
                     buttons=buttons,
-                    attachment=_vk_attachment(mailing),
+                    attachment=_vk_attachment(mailing, peer_id=int(peer)),
                 )
             elif channel == "email" and user.email:
                 from django.core.mail import EmailMultiAlternatives
@@ -827,6 +855,8 @@ def mailing_send_test(*, mailing, user) -> list[str]:
                     subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]
                 )
                 message.attach_alternative(html, "text/html")
+                if media := _email_media(mailing):
+                    message.attach(*media)
                 message.send()
             else:
                 continue

@@ -151,6 +151,39 @@ def upload_message_photo(*, content: bytes, filename: str) -> str:
     return attachment
 
 
+def upload_message_document(*, content: bytes, filename: str, peer_id: int = 0) -> str:
+    """Upload a file (a GIF) as a message document; return the attachment string ``doc<owner>_<id>[_<key>]``.
+
+    VK plays a GIF sent as a document (``docs.getMessagesUploadServer`` with
+    ``type=doc``, then ``docs.save``); it has no "animation" attachment.
+    """
+    server = call("docs.getMessagesUploadServer", {"type": "doc", "peer_id": peer_id})
+    try:
+        response = get_api().http.post(server["upload_url"], files={"file": (filename, content)}, timeout=60)
+        uploaded = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise DeliveryError(f"VK upload failed: {exc}") from exc
+    if "file" not in uploaded:
+        raise PermanentDeliveryError(f"VK upload refused: {uploaded.get('error', uploaded)}")
+    saved = call("docs.save", {"file": uploaded["file"], "title": filename})
+    doc = saved.get("doc", saved) if isinstance(saved, dict) else saved[0]
+    attachment = f"doc{doc['owner_id']}_{doc['id']}"
+    if doc.get("access_key"):
+        attachment += f"_{doc['access_key']}"
+    return attachment
+
+
+#: What a mailing's media becomes on VK with a community token: photo → photo, GIF → document.
+#: A video cannot be sent: uploading one (video.save) needs a user's token, which a community
+#: bot does not have, so VK subscribers get the text and buttons without it.
+MEDIA_SUPPORT = {"photo": "photo", "animation": "doc", "video": None}
+
+
+def media_unsupported(media_type: str) -> bool:
+    """Whether a mailing's media of ``media_type`` cannot go out on VK (it is then left out)."""
+    return bool(media_type) and MEDIA_SUPPORT.get(media_type) is None
+
+
 class VKChannel(Channel):
     name = "vk"
 
