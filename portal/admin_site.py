@@ -10,7 +10,7 @@ from functools import update_wrapper
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.admin_dashboard import dashboard_figures
 from portal.staff_mfa import staff_second_factor_redirect
@@ -19,7 +19,7 @@ from portal.staff_mfa import staff_second_factor_redirect
 class AdminSite(admin.AdminSite):
     site_header = "Citydesk"
     site_title = "Citydesk"
-    index_title = _("Back office")
+    index_title = pgettext_lazy("admin site", "Back office")
     index_template = "admin/citydesk_index.html"
 
     def index(self, request, extra_context=None):
