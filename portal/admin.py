@@ -244,6 +244,9 @@ def _name_third_party_models() -> None:
         authenticator.verbose_name_plural = _("authenticators")
     if apps.is_installed("axes"):
         apps.get_app_config("axes").verbose_name = _("Sign-in attempts")
+    if apps.is_installed("allauth.account"):
+        # allauth's app is also called "Accounts", like ours: two sections of the same name on the start page.
+        apps.get_app_config("account").verbose_name = _("Sign-in email addresses")
 
 
 _name_third_party_models()

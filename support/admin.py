@@ -10,7 +10,8 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -20,40 +21,6 @@ from portal.admin_dashboard import Figure, dashboard_register
 from support import selectors, services
 from support.models import Ticket, TicketMessage, TicketStatusChange
 from support.views import attachment_response
-
-
-class TicketMessageInline(admin.TabularInline):
-    """The conversation, read-only: staff write through the reply form of the ticket."""
-
-    model = TicketMessage
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "side", "author", "text", "image"]
-    readonly_fields = fields
-    verbose_name = _("message")
-    verbose_name_plural = _("conversation")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("from"))
-    def side(self, message):
-        return _("support team") if message.by_staff else _("user")
-
-    @admin.display(description=_("image"))
-    def image(self, message):
-        if not message.attachment:
-            return "—"
-        url = reverse("admin:support_ticket_attachment", args=[message.ticket_id, message.pk])
-        return format_html(
-            '<a href="{}"><img src="{}" alt="{}" class="ticket-attachment-thumb"></a>', url, url, _("attached image")
-        )
 
 
 class TicketStatusChangeInline(admin.TabularInline):
@@ -149,11 +116,11 @@ class TicketAdmin(admin.ModelAdmin):
         "kind",
         "contact_email",
         "subject",
-        "text",
         "booking",
         "status",
         "created_at",
         "waiting",
+        "conversation",
     ]
     fieldsets = (
         (
@@ -164,7 +131,6 @@ class TicketAdmin(admin.ModelAdmin):
                     "kind",
                     "contact_email",
                     "subject",
-                    "text",
                     "booking",
                     "status",
                     "created_at",
@@ -172,10 +138,11 @@ class TicketAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Conversation"), {"fields": ("conversation",)}),
         (_("Answer"), {"fields": ("reply_text", "reply_attachment")}),
         (_("Change status"), {"fields": ("new_status", "status_comment")}),
     )
-    inlines = [TicketMessageInline, TicketStatusChangeInline]
+    inlines = [TicketStatusChangeInline]
     actions = ["mark_in_progress", "mark_resolved", "mark_rejected", "mark_closed"]
 
     class Media:
@@ -203,6 +170,40 @@ class TicketAdmin(admin.ModelAdmin):
         if since is None:
             return "—"
         return format_html('<span class="ticket-waiting">{}</span>', timesince(since, timezone.now()))
+
+    @admin.display(description=_("conversation"))
+    def conversation(self, ticket):
+        """The whole thread, oldest first: the user's first text, then every message, images as thumbnails."""
+        rows = [(ticket.created_at, False, ticket.user or ticket.contact_email, ticket.text, "")]
+        for message in services.ticket_message_list(ticket=ticket):
+            image = ""
+            if message.attachment:
+                image = reverse("admin:support_ticket_attachment", args=[ticket.pk, message.pk])
+            rows.append((message.created_at, message.by_staff, message.author or "—", message.text, image))
+        items = format_html_join(
+            "",
+            '<li class="ticket-message {}"><div class="ticket-message-meta">{} · {} · {}</div>'
+            '<div class="ticket-message-text">{}</div>{}</li>',
+            (
+                (
+                    "from-staff" if by_staff else "from-user",
+                    _("support team") if by_staff else _("user"),
+                    author,
+                    date_format(timezone.localtime(sent), "j E Y, H:i"),
+                    text,
+                    format_html(
+                        '<a href="{}"><img src="{}" alt="{}" class="ticket-attachment-thumb"></a>',
+                        image,
+                        image,
+                        _("attached image"),
+                    )
+                    if image
+                    else "",
+                )
+                for sent, by_staff, author, text, image in rows
+            ),
+        )
+        return format_html('<ol class="ticket-conversation">{}</ol>', items)
 
     def get_urls(self):
         return [
