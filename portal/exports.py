@@ -28,6 +28,7 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import SelectableFieldsExportForm
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -107,8 +108,17 @@ class ExportResource(resources.ModelResource):
         return neutralize_formula(value)
 
 
+class ExportForm(SelectableFieldsExportForm):
+    """The export form whose field boxes are labelled with the (translated) column names only."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field is not None and field.column_name else field_name
+
+
 class ExportAdminMixin(ExportMixin):
     """The admin's "Export" button: CSV or XLSX of the filtered list (or of the selected rows)."""
 
     formats = [CSV, XLSX]
+    export_form_class = ExportForm
     export_template_name = "admin/import_export/export.html"
