@@ -1,6 +1,8 @@
 """Billing back office: balances and the ledger (read-only), staff grants, payments with
 their callbacks, plans, subscriptions and the revenue dashboard."""
 
+from decimal import Decimal
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -8,15 +10,21 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing import selectors, services
+from billing.exports import LedgerExport, PaymentExport
 from billing.forms import GrantForm
 from billing.models import Balance, LedgerEntry, Payment, PaymentCallback, Plan, RevenueReport, Subscription
 from portal import errors
+from portal.admin_dashboard import Figure, dashboard_register
+from portal.exports import ExportAdminMixin
 from portal.formatting import money_format
+from portal.templatetags.citydesk import rub
 
 
 class ReadOnlyAdminMixin:
@@ -50,7 +58,8 @@ class BalanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    resource_classes = [LedgerExport]
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "description", "created_by"]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__email", "reference", "description", "idempotency_key"]
@@ -131,7 +140,8 @@ class PaymentCallbackInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    resource_classes = [PaymentExport]
     list_display = ["id", "user", "amount", "status", "created_at", "paid_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["=id", "user__email"]
@@ -240,3 +250,32 @@ def grant_balance(modeladmin, request, queryset):
         modeladmin.message_user(request, _("Select exactly one user to grant balance."), messages.WARNING)
         return None
     return HttpResponseRedirect(grant_url(ids))
+
+
+def _today_figures(request) -> list[Figure]:
+    """The admin's start page: today's top-ups and revenue (subscription charges), live from the ledger."""
+    today = timezone.localdate()
+    start, end = selectors.day_bounds(today)
+    figures = selectors.revenue_figures(start=start, end=end).get(today, {})
+    count = figures.get("topups_count", 0)
+    day = f"created_at__day={today.day}&created_at__month={today.month}&created_at__year={today.year}"
+    ledger = reverse("admin:billing_ledgerentry_changelist")
+    return [
+        Figure(
+            key="topups_today",
+            label=_("Top-ups today"),
+            value=rub(figures.get("topups", Decimal(0))),
+            url=f"{ledger}?kind__exact=topup&{day}",
+            hint=ngettext("%(count)d payment", "%(count)d payments", count) % {"count": count},
+        ),
+        Figure(
+            key="revenue_today",
+            label=_("Revenue today"),
+            value=rub(figures.get("charges", Decimal(0))),
+            url=reverse("admin:billing_revenuereport_changelist"),
+            hint=_("subscription charges; grants %(grants)s") % {"grants": rub(figures.get("grants", Decimal(0)))},
+        ),
+    ]
+
+
+dashboard_register(key="billing", provider=_today_figures, order=20)

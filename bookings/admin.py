@@ -4,10 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import services
+from bookings import selectors, services
+from bookings.exports import BookingExport
 from bookings.models import (
     Booking,
     BookingParticipant,
@@ -19,6 +22,9 @@ from bookings.models import (
     Review,
 )
 from portal import errors
+from portal.admin_dashboard import Figure, dashboard_register
+from portal.exports import ExportAdminMixin
+from portal.local_time import city_datetime, city_localtime
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
@@ -202,8 +208,9 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
-    list_display = ["id", "starts_at", "ends_at", "resource", "user", "status", "checked_in_at"]
+class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
+    resource_classes = [BookingExport]
+    list_display = ["id", "starts_local", "resource", "organization", "user", "status", "checked_in_at"]
     list_filter = ["status", "resource__kind", "resource__organization__city", "starts_at"]
     search_fields = ["user__email", "resource__name", "resource__organization__name"]
     date_hierarchy = "starts_at"
@@ -211,6 +218,7 @@ class BookingAdmin(admin.ModelAdmin):
     # (opening hours, overlaps, notifications, reminders): moving is done on the
     # booking page or the API, cancelling and checking in by the actions below.
     readonly_fields = [
+        "starts_local",
         "resource",
         "service",
         "user",
@@ -225,9 +233,24 @@ class BookingAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    list_select_related = ["resource__organization", "user"]
+    list_select_related = ["resource__organization__city", "user"]
     inlines = [ParticipantInline]
     actions = ["check_in", "cancel"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("resource__organization__city")
+
+    @admin.display(description=_("time (city zone)"), ordering="starts_at")
+    def starts_local(self, booking):
+        """Start–end in the organization's city zone, the city named: "12 марта 2026, 08:00–09:00 (Москва)"."""
+        city = booking.resource.organization.city
+        end = city_localtime(booking.ends_at, city)
+        start = city_datetime(booking.starts_at, city)
+        return start.replace(" (", f"–{end:%H:%M} (", 1)
+
+    @admin.display(description=_("organization"), ordering="resource__organization__name")
+    def organization(self, booking):
+        return booking.resource.organization
 
     def has_add_permission(self, request):
         # Bookings are made through the booking rules (pages and API), not typed in here.
@@ -255,6 +278,7 @@ class BookingAdmin(admin.ModelAdmin):
 class BookingReminderAdmin(admin.ModelAdmin):
     list_display = ["booking", "user", "offset_minutes", "starts_at", "sent", "created_at"]
     list_filter = ["offset_minutes", "sent"]
+    list_select_related = ["booking__resource__organization__city", "user"]
     raw_id_fields = ["booking", "user"]
 
     def has_add_permission(self, request):
@@ -262,3 +286,24 @@ class BookingReminderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _today_figures(request) -> list[Figure]:
+    """The admin's start page: today's bookings (starting today; made today)."""
+    today = timezone.localdate()
+    counts = selectors.booking_counts_for_day(day=today)
+    changelist = reverse("admin:bookings_booking_changelist")
+    day = f"starts_at__day={today.day}&starts_at__month={today.month}&starts_at__year={today.year}"
+    return [
+        Figure(
+            key="bookings_today",
+            label=_("Bookings today"),
+            value=counts["starting"],
+            url=f"{changelist}?{day}",
+            hint=ngettext("%(count)d made today", "%(count)d made today", counts["created"])
+            % {"count": counts["created"]},
+        )
+    ]
+
+
+dashboard_register(key="bookings", provider=_today_figures, order=10)

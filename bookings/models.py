@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
 from catalog.models import Organization
+from portal.local_time import city_datetime
 
 
 class Resource(models.Model):
@@ -215,7 +216,8 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}"
+        # In the organization's city zone, the place named: "Переговорная · 12 марта 2026, 08:00 (Москва)".
+        return f"{self.resource} · {city_datetime(self.starts_at, self.resource.organization.city)}"
 
     @property
     def is_active(self) -> bool:

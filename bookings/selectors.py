@@ -415,3 +415,16 @@ def organizations_free_today(queryset: QuerySet[Organization], *, now: datetime)
         ):
             free.append(organization_id)
     return queryset.filter(pk__in=free)
+
+
+def booking_counts_for_day(*, day: date) -> dict[str, int]:
+    """Figures of one Moscow day for the admin's start page: bookings starting that day (not cancelled)
+    and bookings made that day."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
+    starting = Booking.objects.filter(starts_at__gte=start, starts_at__lt=end).exclude(status=Booking.Status.CANCELLED)
+    return {
+        "starting": starting.count(),
+        "created": Booking.objects.filter(created_at__gte=start, created_at__lt=end).count(),
+    }

@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog import services
+from catalog.exports import OrganizationExport
 from catalog.forms import ImportForm
 from catalog.images import LOGO_MAX_SIDE, validate_and_reencode
 from catalog.importing import import_job_create, import_job_progress
 from catalog.models import Category, City, ImportJob, Organization, OrganizationPhoto, Service, missing_for_publishing
 from portal.errors import DomainError
+from portal.exports import ExportAdminMixin
 from portal.formatting import DATE_FORMAT, datetime_format
 from portal.phones import PhoneFormField
 from portal.service_forms import ServiceSavingAdminMixin, form_errors_add, instance_refresh
@@ -209,8 +211,9 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
+class OrganizationAdmin(ExportAdminMixin, ServiceSavingAdminMixin, admin.ModelAdmin):
     form = OrganizationAdminForm
+    resource_classes = [OrganizationExport]
     list_display = ["name", "city", "status", "listing_state", "owner", "owner_blocked", "updated_at"]
     list_filter = [
         "status",

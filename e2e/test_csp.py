@@ -105,6 +105,7 @@ def test_user_pages_load_with_no_csp_violation_or_console_error(page, live_serve
         reverse("account_login"),
         reverse("account_signup"),
         reverse("account_reset_password"),
+        reverse("support:appeal"),
     ]:
         watch.visit(path)
     # the mobile menu opens (Bootstrap's script runs under the policy)
@@ -170,6 +171,10 @@ def _admin_paths(staff, mailing, org) -> list[str]:
         reverse("admin:catalog_organization_change", args=[org.pk]),
         reverse("admin:mailings_mailing_add"),
         reverse("admin:mailings_mailing_change", args=[mailing.pk]),
+        reverse("admin:mailings_mailing_cancel", args=[mailing.pk]),
+        reverse("admin:support_ticket_changelist") + "?answer=needed",
+        reverse("admin:billing_ledgerentry_export"),
+        reverse("admin:catalog_organization_export"),
     ]
 
 

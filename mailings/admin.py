@@ -6,20 +6,32 @@ to oneself as a test, scheduled, watched while sending and cancelled if need
 be. Every action calls a service in mailings.services.
 """
 
+import re
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mailings import drafts, services
+from mailings.channels import vk
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
-from mailings.telegram_html import TelegramHTMLError, to_preview_html, validate_button_url, validate_html
+from mailings.telegram_html import (
+    TelegramHTMLError,
+    to_preview_html,
+    validate_button_url,
+    validate_html,
+)
+from portal.admin_dashboard import Figure, dashboard_register
 from portal.errors import DomainError
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
@@ -79,6 +91,12 @@ class MailingForm(forms.ModelForm):
                 "VK and email get the plain text."
             ),
             "send_at": _("Moscow time."),
+            "media": _(
+                "Optional: one photo (JPEG, PNG, WebP), animation (GIF) or video (MP4, MOV, WebM), up to 50 MB. "
+                "Telegram shows it above the text; VK takes a photo, and a GIF as a document, but no video; "
+                "email gets it as an attachment up to 10 MB."
+            ),
+            "channels": _("What each channel cannot carry is listed in the preview before you schedule."),
         }
 
     # The service's error codes, and the field each belongs to.
@@ -167,12 +185,16 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
             by=request.user,
         )
         instance_refresh(form.instance, saved)
+        for warning in delivery_warnings(form.instance):
+            self.message_user(request, warning, messages.WARNING)
 
     # --- actions -------------------------------------------------------------
     @admin.action(description=_("Schedule the selected drafts"))
     def action_schedule(self, request, queryset):
         for mailing in queryset:
-            self._run(request, lambda m=mailing: services.mailing_schedule(mailing=m), _("Scheduled: %s") % mailing)
+            if self._run(request, lambda m=mailing: services.mailing_schedule(mailing=m), _("Scheduled: %s") % mailing):
+                for warning in delivery_warnings(mailing):
+                    self.message_user(request, f"{mailing}: {warning}", messages.WARNING)
 
     @admin.action(description=_("Cancel the selected mailings"))
     def action_cancel(self, request, queryset):
@@ -194,7 +216,11 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
         return [
             path("<id:pk>/progress/", wrap(self.progress_view), name="mailings_mailing_progress"),
             path("<id:pk>/schedule/", wrap(require_POST(self.schedule_view)), name="mailings_mailing_schedule"),
-            path("<id:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="mailings_mailing_cancel"),
+            path(
+                "<id:pk>/cancel/",
+                wrap(require_http_methods(["GET", "POST"])(self.cancel_view)),
+                name="mailings_mailing_cancel",
+            ),
             path("<id:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="mailings_mailing_send_test"),
             *super().get_urls(),
         ]
@@ -213,13 +239,25 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
 
     def schedule_view(self, request, pk):
         mailing = self._get(request, pk, change=True)
-        self._run(request, lambda: services.mailing_schedule(mailing=mailing), _("The mailing is scheduled."))
+        if self._run(request, lambda: services.mailing_schedule(mailing=mailing), _("The mailing is scheduled.")):
+            for warning in delivery_warnings(mailing):
+                self.message_user(request, warning, messages.WARNING)
         return self._back(mailing)
 
     def cancel_view(self, request, pk):
+        """GET: a page that says what cancelling does and asks to confirm; POST: cancel."""
         mailing = self._get(request, pk, change=True)
-        self._run(request, lambda: services.mailing_cancel(mailing=mailing), _("The mailing is cancelled."))
-        return self._back(mailing)
+        if request.method == "POST":
+            self._run(request, lambda: services.mailing_cancel(mailing=mailing), _("The mailing is cancelled."))
+            return self._back(mailing)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel the mailing “%(name)s”?") % {"name": mailing.name},
+            "mailing": mailing,
+            "progress": mailing_progress(mailing=mailing),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/mailings/mailing/cancel_confirmation.html", context)
 
     def send_test_view(self, request, pk):
         mailing = self._get(request, pk)
@@ -249,12 +287,44 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
         if mailing is not None:
             extra_context.update(self._progress_context(mailing))
             extra_context["preview"], extra_context["preview_error"] = mailing_preview(mailing)
+            extra_context["delivery_warnings"] = delivery_warnings(mailing)
             extra_context["preview_buttons"] = [
                 (button.text, _button_href(button.url)) for button in mailing.buttons.order_by("position", "pk")
             ]
             extra_context["can_schedule"] = mailing.status == Mailing.Status.DRAFT
             extra_context["can_cancel"] = mailing.status in Mailing.CANCELLABLE_STATUSES
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+
+TAG = re.compile(r"<[a-zA-Z]")
+
+
+def delivery_warnings(mailing) -> list[str]:
+    """What the mailing's channels cannot carry, said before sending (the preview, saving, scheduling)."""
+    channels = set(mailing.channels or [])
+    warnings = []
+    if "vk" in channels and mailing.media and vk.media_unsupported(mailing.media_type):
+        warnings.append(
+            _(
+                "VK: the video will not be sent. A community bot cannot upload videos to messages (VK's video.save "
+                "needs a person's token), so VK subscribers get the text and the buttons only. Use a photo or a GIF "
+                "for VK, or put a link to the video into a button."
+            )
+        )
+    if "vk" in channels and mailing.media and mailing.media_type == Mailing.MediaType.ANIMATION:
+        warnings.append(_("VK: the GIF is sent as a document (VK plays it in the chat)."))
+    if "email" in channels and mailing.media:
+        try:
+            too_large = mailing.media.size > services.EMAIL_MEDIA_MAX_BYTES
+        except OSError:
+            too_large = False
+        if too_large:
+            warnings.append(
+                _("Email: the media is larger than 10 MB and will not be attached; emails get the text and the links.")
+            )
+    if channels & {"vk", "email"} and TAG.search(mailing.text or ""):
+        warnings.append(_("VK and email: the formatting (bold, links, spoilers…) is dropped; they get plain text."))
+    return warnings
 
 
 def _button_href(url: str) -> str:
@@ -293,3 +363,28 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _sending_figures(request) -> list[Figure]:
+    """The admin's start page: mailings sending now (and scheduled for later today)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = Mailing.objects.aggregate(
+        sending=Count("pk", filter=Q(status=Mailing.Status.SENDING)),
+        scheduled_today=Count(
+            "pk",
+            filter=Q(status=Mailing.Status.SCHEDULED, send_at__gte=start, send_at__lt=start + timedelta(days=1)),
+        ),
+    )
+    changelist = reverse("admin:mailings_mailing_changelist")
+    return [
+        Figure(
+            key="mailings_sending",
+            label=_("Mailings sending"),
+            value=counts["sending"],
+            url=f"{changelist}?status__exact=sending",
+            hint=_("%(count)s scheduled for today") % {"count": counts["scheduled_today"]},
+        )
+    ]
+
+
+dashboard_register(key="mailings", provider=_sending_figures, order=30)

@@ -7,6 +7,7 @@ and the same rules hold as everywhere else.
 from allauth.account.decorators import reauthentication_required
 from allauth.socialaccount.models import SocialAccount
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -292,3 +293,20 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _name_third_party_models() -> None:
+    """Give a translatable Russian name to what third-party apps leave in English in the admin:
+    allauth's authenticator model has no verbose_name and axes names its app "Axes"."""
+    if apps.is_installed("allauth.mfa"):
+        authenticator = apps.get_model("mfa", "Authenticator")._meta
+        authenticator.verbose_name = _("authenticator")
+        authenticator.verbose_name_plural = _("authenticators")
+    if apps.is_installed("axes"):
+        apps.get_app_config("axes").verbose_name = _("Sign-in attempts")
+    if apps.is_installed("allauth.account"):
+        # allauth's app is also called "Accounts", like ours: two sections of the same name on the start page.
+        apps.get_app_config("account").verbose_name = _("Sign-in email addresses")
+
+
+_name_third_party_models()

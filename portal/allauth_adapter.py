@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
+from portal.blocked_notice import blocked_message
 from portal.client_address import client_ip
 from portal.login_lockout import lockout_message, login_is_locked_out, login_username
 from portal.models import SecurityEvent
@@ -43,7 +43,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request, user, **kwargs):
         if getattr(user, "is_blocked", False):
             clear_login(request)
-            messages.error(request, _("Your account has been blocked. Please contact support."))
+            messages.error(request, blocked_message())
             return redirect("account_login")
         return super().pre_login(request, user, **kwargs)
 

@@ -9,6 +9,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from portal.blocked_notice import blocked_message
+
 STAFF_SESSION_STARTED_KEY = "staff_session_started_at"
 
 
@@ -30,7 +32,7 @@ class BlockedUserMiddleware:
                 # which tells a client why, rather than a bare 401.
                 return self.get_response(request)
             logout(request)
-            messages.error(request, _("Your account has been blocked. Please contact support."))
+            messages.error(request, blocked_message())
             return redirect("account_login")
         return self.get_response(request)
 

@@ -98,6 +98,12 @@ MIDDLEWARE = [
 
 # A process started with DEBUG on also serves the development-only pages
 # (portal/urls_dev.py: the local fake Robokassa, uploads from MEDIA_ROOT).
+# Back-office exports (django-import-export): only staff who may view a model export it.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
+# The no-login appeal form a blocked person is sent to from the login refusal (support app).
+BLOCKED_USER_APPEAL_URL_NAME = "support:appeal"
+
 ROOT_URLCONF = "portal.urls_dev" if DEBUG else "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
@@ -316,6 +322,8 @@ REST_FRAMEWORK = {
         "password_reset": env.str("API_THROTTLE_PASSWORD_RESET", default="10/hour"),
         "invite": env.str("API_THROTTLE_INVITE", default="30/hour"),
         "ticket": env.str("API_THROTTLE_TICKET", default="10/hour"),
+        "ticket_message": env.str("API_THROTTLE_TICKET_MESSAGE", default="60/hour"),
+        "appeal": env.str("API_THROTTLE_APPEAL", default="5/hour"),
         "topup": env.str("API_THROTTLE_TOPUP", default="20/hour"),
         "upload": env.str("API_THROTTLE_UPLOAD", default="60/hour"),
         "referral_lookup": env.str("API_THROTTLE_REFERRAL_LOOKUP", default="10/min"),

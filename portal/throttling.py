@@ -53,6 +53,8 @@ SCOPES = {
     "password_reset": "asking for a password reset email",
     "invite": "inviting a participant to a booking (API and page)",
     "ticket": "opening a support ticket (API and page)",
+    "ticket_message": "writing in a support ticket's conversation (API and page)",
+    "appeal": "the no-login appeal form of a blocked person",
     "topup": "starting a top-up (API and page)",
     "upload": "image uploads: avatar, organization logo and photos (API and pages)",
     "referral_lookup": "looking up a referral code by email (API)",

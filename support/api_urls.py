@@ -7,4 +7,5 @@ from support import api
 urlpatterns = [
     path("tickets/", api.TicketListCreateView.as_view(), name="ticket-list"),
     path("tickets/<id:pk>/", api.TicketDetailView.as_view(), name="ticket-detail"),
+    path("tickets/<id:pk>/messages/", api.TicketMessageListCreateView.as_view(), name="ticket-messages"),
 ]

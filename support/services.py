@@ -1,16 +1,33 @@
-"""Support tickets: open, move along the allowed transitions, notify the author."""
+"""Support tickets: open, talk both ways, move along the allowed transitions, notify the other side.
+
+Also the appeal of a blocked person (no login): it opens a ticket for staff
+whatever the address given, so the answer never tells whether it is registered.
+"""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bookings.models import Booking
-from mailings.services import notify
-from portal.errors import Conflict, NotFound, ValidationError
+from mailings.services import notify, notify_staff
+from portal.errors import Conflict, NotFound, PermissionDenied, UserBlocked, ValidationError
+from portal.images import image_validate_and_normalize
 from portal.models import User
 from portal.services import actor_ensure_active
-from support.models import Ticket, TicketStatusChange
+from support import tasks
+from support.models import Ticket, TicketMessage, TicketStatusChange
+
+MESSAGE_MAX_LENGTH = 4000
+APPEAL_MAX_LENGTH = 4000
+ATTACHMENT_MAX_SIDE = 2048
 
 # Who may move a ticket where (documented in docs/api.md):
 #
@@ -66,7 +83,9 @@ def ticket_create(*, user: User, subject: str, text: str, booking: Booking | Non
         raise ValidationError(_("Describe the problem."), code="text_required")
     if booking is not None and booking.user_id != user.pk:
         raise ValidationError(_("Choose one of your own bookings."), code="booking_not_yours")
-    return Ticket.objects.create(user=user, subject=subject, text=text, booking=booking)
+    ticket = Ticket.objects.create(user=user, subject=subject, text=text, booking=booking)
+    notify_staff(kind="ticket_new", context=_staff_context(ticket, text=text), dedupe_key=f"ticket:{ticket.pk}:new")
+    return ticket
 
 
 @transaction.atomic
@@ -80,7 +99,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
     """
     if status not in Ticket.Status.values:
         raise ValidationError(_("Unknown ticket status."), code="ticket_status_invalid")
-    ticket = Ticket.objects.select_for_update().select_related("user").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("user").get(pk=ticket.pk)
     if not by.is_staff and by.pk != ticket.user_id:
         raise NotFound(_("No such ticket."))
     if status not in ticket_allowed_statuses(ticket=ticket, actor=by):
@@ -93,7 +112,17 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
         ticket=ticket, changed_by=by, from_status=ticket.status, to_status=status, comment=(comment or "").strip()
     )
     ticket.status = status
-    ticket.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if by.is_staff and by.pk != ticket.user_id and change.comment:
+        # A comment to the user is an answer: the ticket stops waiting for one.
+        ticket.last_staff_message_at = change.created_at
+        fields.append("last_staff_message_at")
+    ticket.save(update_fields=fields)
+    if ticket.user is None:
+        # An appeal from an address with no account: the comment (if any) goes by email.
+        if change.comment:
+            transaction.on_commit(lambda: tasks.deliver_appeal_answer.delay(ticket.pk, change.comment))
+        return change
     notify(
         user=ticket.user,
         kind="ticket_status",
@@ -110,10 +139,175 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
     return change
 
 
+def _ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("support:ticket_detail", args=[ticket.pk])
+
+
+def _admin_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("admin:support_ticket_change", args=[ticket.pk])
+
+
+def _staff_context(ticket: Ticket, *, text: str, attachment: bool = False) -> dict:
+    """What a notification to staff says about a ticket (JSON-serialisable)."""
+    return {
+        "ticket_id": ticket.pk,
+        "subject": ticket.subject,
+        "author": (ticket.user.email if ticket.user else "") or ticket.contact_email,
+        "text": text,
+        "attachment": attachment,
+        "is_appeal": ticket.kind == Ticket.Kind.APPEAL,
+        "url": _admin_url(ticket),
+    }
+
+
+def _staff_of_ticket(ticket: Ticket) -> list[User]:
+    """The active staff who already answered or moved the ticket: they are the ones to tell first."""
+    answered = TicketMessage.objects.filter(ticket=ticket, by_staff=True).values("author_id")
+    moved = TicketStatusChange.objects.filter(ticket=ticket).values("changed_by_id")
+    return list(
+        User.objects.active()
+        .filter(is_staff=True)
+        .filter(Q(pk__in=answered) | Q(pk__in=moved))
+        .exclude(pk=ticket.user_id or 0)
+        .order_by("pk")
+    )
+
+
+def ticket_message_list(*, ticket: Ticket):
+    """The conversation of a ticket, oldest first (authors loaded)."""
+    return ticket.messages.select_related("author").order_by("created_at", "pk")
+
+
+@transaction.atomic
+def ticket_message_add(*, ticket: Ticket, author: User, text: str, attachment=None, as_staff: bool = False):
+    """Add a message to ``ticket``'s conversation and notify the other side.
+
+    ``as_staff`` is the back office (the author must be staff); otherwise the
+    author must be the ticket's user, not blocked. The text (at most
+    MESSAGE_MAX_LENGTH characters) may be empty only with an attachment; the
+    attachment is an image checked and re-encoded by portal.images (codes
+    ``image_*``). A closed, resolved or rejected ticket refuses with Conflict
+    ``ticket_closed``. A user's message goes to the staff who already worked
+    on the ticket (everyone on staff when nobody did yet); a staff message goes
+    to the user (``notify``, dedupe key ``ticket:<id>:message:<message id>``),
+    or by email to the contact address of an appeal with no account.
+    """
+    text = (text or "").strip()
+    if as_staff:
+        if not author.is_staff:
+            raise PermissionDenied(_("Only the support team answers in the back office."))
+    elif author.is_blocked:
+        raise UserBlocked(_("Your account has been blocked."))
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("user").get(pk=ticket.pk)
+    if not as_staff and author.pk != ticket.user_id:
+        raise NotFound(_("No such ticket."))
+    if not ticket.is_open:
+        raise Conflict(
+            _("The ticket is %(status)s: it takes no new messages. Open a new ticket if you need help.")
+            % {"status": Ticket.Status(ticket.status).label},
+            code="ticket_closed",
+        )
+    if not text and not attachment:
+        raise ValidationError(_("Write a message or attach an image."), code="text_required")
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            _("The message is too long (%(max)d characters at most).") % {"max": MESSAGE_MAX_LENGTH},
+            code="text_too_long",
+        )
+    normalized = image_validate_and_normalize(attachment, max_side=ATTACHMENT_MAX_SIDE) if attachment else None
+    message = TicketMessage(ticket=ticket, author=author, by_staff=as_staff, text=text)
+    if normalized is not None:
+        message.attachment.save(normalized.image.name, normalized.image, save=False)
+    message.save()
+    if as_staff:
+        ticket.last_staff_message_at = message.created_at
+        ticket.save(update_fields=["last_staff_message_at", "updated_at"])
+        _notify_user_of_answer(ticket=ticket, message=message)
+    else:
+        ticket.last_user_message_at = message.created_at
+        ticket.save(update_fields=["last_user_message_at", "updated_at"])
+        context = _staff_context(ticket, text=text, attachment=bool(normalized))
+        key = f"ticket:{ticket.pk}:message:{message.pk}"
+        staff = _staff_of_ticket(ticket)
+        if not staff:
+            notify_staff(kind="ticket_message_staff", context=context, dedupe_key=key)
+        for member in staff:
+            notify(user=member, kind="ticket_message_staff", context=context, dedupe_key=f"{key}:staff:{member.pk}")
+    return message
+
+
+def _notify_user_of_answer(*, ticket: Ticket, message: TicketMessage) -> None:
+    if ticket.user is None:
+        text = message.text
+        transaction.on_commit(lambda: tasks.deliver_appeal_answer.delay(ticket.pk, text))
+        return
+    notify(
+        user=ticket.user,
+        kind="ticket_message",
+        context={
+            "ticket_id": ticket.pk,
+            "subject": ticket.subject,
+            "text": message.text,
+            "attachment": bool(message.attachment),
+            "url": _ticket_url(ticket),
+        },
+        dedupe_key=f"ticket:{ticket.pk}:message:{message.pk}",
+    )
+
+
+@transaction.atomic
+def appeal_create(*, email: str, text: str) -> Ticket:
+    """A blocked person's appeal, sent without signing in: always opens a ticket for staff.
+
+    The ticket belongs to the account with that email (blocked or not) when
+    there is one, else to nobody with ``contact_email`` set; either way the
+    caller answers the same, so the form tells no stranger whether an address
+    is registered. Staff are notified (``ticket:<id>:new``).
+    """
+    email = (email or "").strip()
+    text = (text or "").strip()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError(_("Enter a valid email address."), code="email_invalid") from None
+    if not text:
+        raise ValidationError(_("Describe the problem."), code="text_required")
+    if len(text) > APPEAL_MAX_LENGTH:
+        raise ValidationError(
+            _("The message is too long (%(max)d characters at most).") % {"max": APPEAL_MAX_LENGTH},
+            code="text_too_long",
+        )
+    user = User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
+    ticket = Ticket.objects.create(
+        user=user,
+        kind=Ticket.Kind.APPEAL,
+        contact_email=email,
+        subject=_("Appeal against a block"),
+        text=text,
+    )
+    notify_staff(kind="ticket_new", context=_staff_context(ticket, text=text), dedupe_key=f"ticket:{ticket.pk}:new")
+    return ticket
+
+
+def appeal_answer_deliver(*, ticket_id: int, text: str) -> bool:
+    """Email an answer to the contact address of an appeal with no account (the worker's side)."""
+    ticket = Ticket.objects.filter(pk=ticket_id, user__isnull=True).exclude(contact_email="").first()
+    if ticket is None:
+        return False
+    context = {"ticket_id": ticket.pk, "subject": ticket.subject, "text": text}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("notifications/ticket_message/subject.txt", context).split())
+        body = render_to_string("support/appeal_answer.txt", context).strip()
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [ticket.contact_email])
+    return True
+
+
 def tickets_erase_for_user(*, user: User, by: User, now) -> int:
     """Account deletion: close the user's tickets (recorded in their history, nobody notified) and erase
-    what the user wrote. Idempotent: tickets erased before are left alone. Returns how many were erased."""
+    what the user wrote, their messages and attachments included. Idempotent: tickets erased before are
+    left alone. Returns how many were erased."""
     placeholder = _("[deleted with the account]")
+    _messages_erase(user=user, placeholder=placeholder)
     tickets = Ticket.objects.select_for_update().filter(user=user)
     tickets = tickets.exclude(status=Ticket.Status.CLOSED, subject=placeholder, text=placeholder)
     erased = 0
@@ -130,6 +324,18 @@ def tickets_erase_for_user(*, user: User, by: User, now) -> int:
             ticket.status = Ticket.Status.CLOSED
         ticket.subject = placeholder
         ticket.text = placeholder
-        ticket.save(update_fields=["status", "subject", "text", "updated_at"])
+        ticket.contact_email = ""
+        ticket.save(update_fields=["status", "subject", "text", "contact_email", "updated_at"])
         erased += 1
+    return erased
+
+
+def _messages_erase(*, user: User, placeholder: str) -> int:
+    """Erase the text and the attachments of what ``user`` wrote in tickets (files deleted after commit)."""
+    messages = TicketMessage.objects.filter(Q(author=user) | Q(ticket__user=user, by_staff=False))
+    messages = messages.filter(by_staff=False).exclude(text=placeholder, attachment="")
+    files = [name for name in messages.exclude(attachment="").values_list("attachment", flat=True) if name]
+    erased = messages.update(text=placeholder, attachment="")
+    if files:
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
     return erased

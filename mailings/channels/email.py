@@ -1,5 +1,6 @@
 """Email channel: the one place an email is built and sent (notifications, mailings, referral notices)."""
 
+import mimetypes
 import smtplib
 
 from django.conf import settings
@@ -8,6 +9,9 @@ from django.utils.html import escape
 
 from mailings.channels.base import Channel, Message, SendResult
 from mailings.channels.registry import register_channel
+
+# A mailing's photo, GIF or video travels as an attachment up to this size (larger ones are left out).
+EMAIL_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def build_email(*, address: str, message: Message) -> EmailMultiAlternatives:
@@ -28,11 +32,17 @@ def build_email(*, address: str, message: Message) -> EmailMultiAlternatives:
     )
     if html:
         mail.attach_alternative(html, "text/html")
+    media = message.media
+    if media is not None and media.content and len(media.content) <= EMAIL_ATTACHMENT_MAX_BYTES:
+        mail.attach(
+            media.filename, media.content, mimetypes.guess_type(media.filename)[0] or "application/octet-stream"
+        )
     return mail
 
 
 class EmailChannel(Channel):
-    """Email shows no media; a refused recipient is a permanent failure, anything else SMTP says is temporary."""
+    """Email carries media as an attachment; a refused recipient is a permanent failure, anything else SMTP
+    says is temporary."""
 
     name = "email"
 

@@ -169,6 +169,8 @@ def _send_to_peers(peer_ids: list[int], message: Message, *, random_id: int, tur
     media = message.media
     if media is not None and media.kind == "photo":
         values["attachment"] = media.handle or _upload_photo(media)
+    elif media is not None and media.kind == "animation":
+        values["attachment"] = media.handle or _upload_document(media)
     response = _call("messages.send", values, turn_taken=turn_taken)
     errors = dict.fromkeys(peer_ids)
     if isinstance(response, list):
@@ -177,6 +179,41 @@ def _send_to_peers(peer_ids: list[int], message: Message, *, random_id: int, tur
             if error:
                 errors[int(item["peer_id"])] = (int(error.get("code", 0)), error.get("description", ""))
     return errors
+
+
+def _upload_document(media: Media) -> str:
+    """Upload a file (a GIF) as a message document; the attachment string ``doc<owner>_<id>[_<key>]``.
+
+    VK plays a GIF sent as a document (``docs.getMessagesUploadServer`` with
+    ``type=doc``, then ``docs.save``); it has no "animation" attachment.
+    """
+    server = _call("docs.getMessagesUploadServer", {"type": "doc", "peer_id": 0})
+    try:
+        response = get_api().http.post(
+            server["upload_url"], files={"file": (media.filename, media.content)}, timeout=60
+        )
+        uploaded = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise SendFailed(SendResult.retry(f"VK upload failed: {exc}")) from exc
+    if "file" not in uploaded:
+        raise SendFailed(SendResult.failed(f"VK upload refused: {uploaded.get('error', uploaded)}"))
+    saved = _call("docs.save", {"file": uploaded["file"], "title": media.filename})
+    doc = saved.get("doc", saved) if isinstance(saved, dict) else saved[0]
+    attachment = f"doc{doc['owner_id']}_{doc['id']}"
+    if doc.get("access_key"):
+        attachment += f"_{doc['access_key']}"
+    return attachment
+
+
+#: What a mailing's media becomes on VK with a community token: photo → photo, GIF → document.
+#: A video cannot be sent: uploading one (video.save) needs a user's token, which a community
+#: bot does not have, so VK subscribers get the text and buttons without it.
+MEDIA_SUPPORT = {"photo": "photo", "animation": "doc", "video": None}
+
+
+def media_unsupported(media_type: str) -> bool:
+    """Whether a mailing's media of ``media_type`` cannot go out on VK (it is then left out)."""
+    return bool(media_type) and MEDIA_SUPPORT.get(media_type) is None
 
 
 class VKChannel(Channel):
@@ -193,11 +230,12 @@ class VKChannel(Channel):
         return _take_turn()
 
     def upload_media(self, media: Media) -> SendResult:
-        # VK messages carry photos only; animations and videos go without.
-        if media.kind != "photo":
+        # VK messages carry photos, and GIFs as documents; a video goes without (MEDIA_SUPPORT).
+        upload = {"photo": _upload_photo, "animation": _upload_document}.get(media.kind)
+        if upload is None:
             return SendResult.sent()
         try:
-            return SendResult.sent(media_handle=_upload_photo(media))
+            return SendResult.sent(media_handle=upload(media))
         except SendFailed as failure:
             return failure.result
 

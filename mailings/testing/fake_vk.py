@@ -1,5 +1,5 @@
 """A local fake VK API for vk-api: messages.send (peer_ids, random_id dedup, per-peer
-errors), error 6 on demand, and the message photo upload endpoints.
+errors), error 6 on demand, and the message photo and document (GIF) upload endpoints.
 
     with FakeVK() as fake:
         settings.VK_API_BASE_URL = fake.base_url
@@ -23,6 +23,7 @@ class FakeVK(LocalServer):
         self.blocked_peers: dict[int, int] = {}  # peer → error code (901/902)
         self.fail_next: collections.deque = collections.deque()  # error codes for the next calls
         self.uploads = 0
+        self.uploaded_files: list[str] = []
         self._ids = itertools.count(1)
         super().__init__()
 
@@ -47,6 +48,9 @@ class FakeVK(LocalServer):
             files = [p.get_filename() for p in self.multipart_parts(body, content_type) if p.get_filename()]
             with self.lock:
                 self.uploads += 1
+                self.uploaded_files.extend(files)
+            if handler.path.startswith("/upload/doc"):
+                return self._reply(handler, {"file": "doc-" + json.dumps(files)})
             return self._reply(handler, {"server": 1, "photo": json.dumps(files), "hash": "h"})
         method = handler.path.split("/method/", 1)[-1].split("?")[0]
         params = self.form_params(body)
@@ -64,6 +68,11 @@ class FakeVK(LocalServer):
             return self._reply(
                 handler, {"response": [{"id": next(self._ids), "owner_id": -self.group_id, "access_key": "k"}]}
             )
+        if method == "docs.getMessagesUploadServer":
+            return self._reply(handler, {"response": {"upload_url": self.root + "/upload/doc"}})
+        if method == "docs.save":
+            doc = {"id": next(self._ids), "owner_id": -self.group_id, "title": params.get("title", "")}
+            return self._reply(handler, {"response": {"type": "doc", "doc": doc}})
         if method == "messages.send":
             return self._reply(handler, {"response": self._send(params)})
         return self._reply(handler, {"error": {"error_code": 3, "error_msg": "Unknown method", "request_params": []}})

@@ -13,6 +13,13 @@ from support.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
+# The management forms of the ticket change page's read-only inlines (conversation, history).
+INLINES = {
+    "messages-TOTAL_FORMS": "0",
+    "messages-INITIAL_FORMS": "0",
+    "history-TOTAL_FORMS": "0",
+    "history-INITIAL_FORMS": "0",
+}
 
 
 # --- services --------------------------------------------------------------------------
@@ -290,8 +297,7 @@ def test_admin_changes_status_with_a_comment(staff_client, staff_user, user):
         {
             "new_status": "in_progress",
             "status_comment": "Разбираемся",
-            "history-TOTAL_FORMS": "0",
-            "history-INITIAL_FORMS": "0",
+            **INLINES,
         },
     )
 
@@ -306,7 +312,7 @@ def test_admin_offers_only_allowed_statuses(staff_client, user):
 
     response = staff_client.post(
         f"/admin/support/ticket/{ticket.pk}/change/",
-        {"new_status": "rejected", "history-TOTAL_FORMS": "0", "history-INITIAL_FORMS": "0"},
+        {"new_status": "rejected", **INLINES},
     )
 
     assert response.status_code == 200  # the form comes back with the error
