@@ -15,5 +15,6 @@ urlpatterns = [
     path("bookings/<id:pk>/decline/", api.BookingDeclineView.as_view(), name="booking-decline"),
     path("bookings/<id:pk>/participants/", api.BookingParticipantsView.as_view(), name="booking-participants"),
     path("bookings/<id:pk>/qr/", api.BookingQRView.as_view(), name="booking-qr"),
+    path("bookings/<id:pk>/ics/", api.BookingCalendarView.as_view(), name="booking-ics"),
     path("organizations/<id:pk>/opening-hours/", api.OpeningHoursView.as_view(), name="organization-opening-hours"),
 ]
