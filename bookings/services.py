@@ -226,11 +226,12 @@ def owner_day_url(booking: Booking) -> str:
     return f"{reverse('bookings:owner_bookings', args=[booking.resource.organization_id])}?{urlencode({'date': day})}"
 
 
-def _notify_owner(booking: Booking, *, event: str, actor) -> None:
+def _notify_owner(booking: Booking, *, event: str, actor, account_deleted: bool = False) -> None:
     """Tell the organization's owner about a booking of theirs created, moved or cancelled.
 
     Not when the owner did it themselves. One notice per booking and event
-    (per start time for a move), whatever the retries.
+    (per start time for a move), whatever the retries. A cancellation caused
+    by the client deleting their account names nobody and carries no contact.
     """
     owner = booking.resource.organization.owner
     if owner is None or (actor is not None and actor.pk == owner.pk):
@@ -239,14 +240,20 @@ def _notify_owner(booking: Booking, *, event: str, actor) -> None:
     key = f"booking:{booking.pk}:owner:{owner.pk}:{event}"
     if event == "moved":
         key += f":{_iso_utc(booking.starts_at)}"
+    if account_deleted:
+        who = {"client": _("the client deleted their account"), "phone": "", "comment": "", "account_deleted": True}
+    else:
+        who = {
+            "client": client.get_full_name() or client.email,
+            "phone": booking.phone or client.phone or "",
+            "comment": booking.comment,
+        }
     notify(
         user=owner,
         kind=OWNER_NOTICE_KINDS[event],
         context={
             **notice_context(booking),
-            "client": client.get_full_name() or client.email,
-            "phone": booking.phone or client.phone or "",
-            "comment": booking.comment,
+            **who,
             "owner_url": owner_day_url(booking),
             "by_client": actor is not None and actor.pk == client.pk,
         },
@@ -471,7 +478,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
             context=context,
             dedupe_key=f"booking:{booking.pk}:cancelled:{recipient.pk}",
         )
-    _notify_owner(booking, event="cancelled", actor=actor)
+    _notify_owner(booking, event="cancelled", actor=actor, account_deleted=account_deleted)
     return booking
 
 
@@ -579,10 +586,11 @@ def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int
 
     Called for ``portal.signals.user_erasing``. The user's pending and confirmed
     bookings that start after ``now`` are cancelled through ``booking_cancel``
-    (participants are told as usual; no deadline); the user's participations in
-    other people's bookings that start after ``now`` are removed. Past and
-    running bookings stay, pointing at the anonymised user, for accounting.
-    Returns ``{"cancelled": n, "participations_removed": m}``.
+    (participants are told as usual, the owner without the client's name; no
+    deadline); the user's participations in other people's bookings that start
+    after ``now`` are removed. Past and running bookings stay, pointing at the
+    anonymised user, for accounting, without the comment and phone the client
+    gave. Returns ``{"cancelled": n, "participations_removed": m}``.
     """
     now = now or timezone.now()
     upcoming = (
@@ -597,6 +605,7 @@ def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int
         booking_cancel(booking=booking, actor=user, now=now, account_deleted=True)
         cancelled += 1
     removed, _by_model = BookingParticipant.objects.filter(user=user, booking__starts_at__gt=now).delete()
+    Booking.objects.filter(user=user).exclude(comment="", phone="").update(comment="", phone="", updated_at=now)
     return {"cancelled": cancelled, "participations_removed": removed}
 
 
