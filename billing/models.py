@@ -96,6 +96,7 @@ class Payment(models.Model):
         PENDING = "pending", _("pending")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("not paid: expired")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="payments"
@@ -108,6 +109,7 @@ class Payment(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")

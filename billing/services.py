@@ -230,6 +230,26 @@ def payment_create(*, user, amount) -> Payment:
     return Payment.objects.create(user=user, amount=amount, description=_("Citydesk balance top-up"))
 
 
+def payment_expires_at(payment: Payment) -> datetime:
+    """When a pending top-up stops waiting for its payment (ROBOKASSA_PENDING_TTL minutes after creation)."""
+    return payment.created_at + timedelta(minutes=settings.ROBOKASSA_PENDING_TTL)
+
+
+def payments_expire_pending(*, now: datetime | None = None) -> int:
+    """Mark top-ups that stayed pending longer than ROBOKASSA_PENDING_TTL as expired; returns how many.
+
+    One conditional UPDATE: a payment whose ResultURL callback holds its row
+    lock is re-read after the lock and, being paid by then, is left alone.
+    A callback that arrives after the expiry still credits the payment (the
+    money was taken), turning it paid. Safe to run any number of times.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.ROBOKASSA_PENDING_TTL)
+    return Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff).update(
+        status=Payment.Status.EXPIRED, expired_at=now
+    )
+
+
 def payment_url_for(payment: Payment) -> str:
     return robokassa.payment_url(amount=payment.amount, inv_id=payment.pk, description=payment.description)
 
@@ -251,7 +271,7 @@ def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None,
     )
 
 
-def _inv_id(params: dict) -> int | None:
+def inv_id_of(params: dict) -> int | None:
     """The ``InvId`` of a request as a number, or None when it is missing or not one."""
     raw = str(params.get("InvId") or "").strip()
     return int(raw) if raw.isascii() and raw.isdigit() else None
@@ -259,7 +279,7 @@ def _inv_id(params: dict) -> int | None:
 
 def _payment_named(params: dict) -> Payment | None:
     """The payment a (possibly rejected) callback names, so its audit record shows on it."""
-    inv_id = _inv_id(params)
+    inv_id = inv_id_of(params)
     return Payment.objects.filter(pk=inv_id).first() if inv_id is not None else None
 
 
@@ -306,6 +326,7 @@ def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
             _callback_record(kind="result", params=params, remote_addr=remote_addr, payment=payment, is_valid=True)
             if payment.status == Payment.Status.PAID:
                 return payment
+            # Pending, or expired while the user was still paying: the money was taken, so it is credited.
             _payment_mark_paid(payment=payment)
             return payment
     except errors.DomainError as exc:
@@ -553,6 +574,7 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
                     "plan": plan.name,
                     "price": money_format(plan.price),
                     "until": _notice_datetime(new_end, organization),
+                    "published": organization.status == Organization.Status.PUBLISHED,
                 },
                 dedupe_key=f"subscription:{subscription.pk}:renewed:{old_end.isoformat()}",
             )

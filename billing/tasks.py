@@ -32,3 +32,11 @@ def snapshot_revenue() -> int:
 def notify_staff_topup(payment_id: int) -> None:
     """Tell staff about a paid top-up (deduplicated per payment)."""
     services.payment_notify_staff(payment_id=payment_id)
+
+
+@shared_task(
+    acks_late=True, time_limit=120, soft_time_limit=100, autoretry_for=(Exception,), max_retries=3, retry_backoff=True
+)
+def expire_pending_payments() -> int:
+    """Mark top-ups left unpaid for ROBOKASSA_PENDING_TTL minutes as expired."""
+    return services.payments_expire_pending()

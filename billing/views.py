@@ -7,9 +7,13 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import SuspiciousOperation
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from billing import selectors, services
 from billing.forms import SubscribeForm, TopupForm
 from billing.models import Payment
+from catalog.models import Organization
 from catalog.selectors import organizations_managed_by
 from portal import errors
 from portal.client_address import client_ip
@@ -29,6 +34,15 @@ def _managed_organizations(user):
     return organizations_managed_by(user=user).select_related("city", "owner").order_by("name")
 
 
+def _with_links(payments):
+    """Each payment with where to go on: a pending one can still be paid until it expires."""
+    payments = list(payments)
+    for payment in payments:
+        payment.expires_at = services.payment_expires_at(payment)
+        payment.pay_url = services.payment_url_for(payment) if payment.status == Payment.Status.PENDING else ""
+    return payments
+
+
 @login_required
 def balance(request, form=None):
     page = Paginator(selectors.ledger_list(user=request.user), 20).get_page(request.GET.get("page"))
@@ -36,7 +50,7 @@ def balance(request, form=None):
         "balance": selectors.balance_get(user=request.user),
         "entries": page,
         "form": form or TopupForm(),
-        "payments": selectors.payment_list(user=request.user)[:5],
+        "payments": _with_links(selectors.payment_list(user=request.user)[:5]),
     }
     return render(request, "billing/balance.html", context, status=400 if form is not None else 200)
 
@@ -75,11 +89,7 @@ def subscribe(request, organization_pk: int):
             except errors.DomainError as exc:
                 form.add_error("plan" if isinstance(exc, errors.ValidationError) else None, exc.message)
             else:
-                messages.success(
-                    request,
-                    _("Subscription «%(plan)s» is active: «%(org)s» is listed in the catalog.")
-                    % {"plan": subscription.plan.name, "org": organization.name},
-                )
+                messages.success(request, _subscribed_message(subscription, organization))
                 return redirect("billing:subscriptions")
         status = 400
     context = {
@@ -91,6 +101,26 @@ def subscribe(request, organization_pk: int):
         "topup_form": TopupForm(),
     }
     return render(request, "billing/subscribe.html", context, status=status)
+
+
+def _subscribed_message(subscription, organization) -> str:
+    """What buying a subscription did: listed in the catalog only if the organization really shows there."""
+    names = {"plan": subscription.plan.name, "org": organization.name}
+    if Organization.objects.visible().filter(pk=organization.pk).exists():
+        return _("Subscription «%(plan)s» is active: «%(org)s» is listed in the catalog.") % names
+    names["until"] = date_format(timezone.localtime(subscription.current_period_end, organization.city.tzinfo), "j E Y")
+    if organization.status == Organization.Status.DRAFT:
+        return (
+            _(
+                "Subscription «%(plan)s» is paid until %(until)s. "
+                "«%(org)s» is a draft: publish it to show it in the catalog."
+            )
+            % names
+        )
+    return (
+        _("Subscription «%(plan)s» is paid until %(until)s. «%(org)s» is hidden, so it is not shown in the catalog.")
+        % names
+    )
 
 
 @login_required
@@ -159,8 +189,17 @@ def robokassa_fail(request):
     FailURL is unsigned and any page can send a browser to it, so it must not
     touch a payment: an unpaid top-up stays pending (ResultURL may still credit
     it) until it expires. POST is accepted because Robokassa can be set to use it.
+    The user's own payment named by ``InvId`` gets a "pay again" button with its amount.
     """
-    return render(request, "billing/robokassa_fail.html")
+    try:
+        params = (request.POST if request.method == "POST" else request.GET).dict()
+    except (MultiPartParserError, SuspiciousOperation):  # anyone can post here: a broken body is no payment
+        params = {}
+    payment = None
+    inv_id = services.inv_id_of(params)
+    if request.user.is_authenticated and inv_id is not None:
+        payment = selectors.payment_list(user=request.user).filter(pk=inv_id).first()
+    return render(request, "billing/robokassa_fail.html", {"payment": payment})
 
 
 def payment_status(request, pk: int):

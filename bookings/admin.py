@@ -6,14 +6,15 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import selectors, services
 from bookings.exports import BookingExport
+from bookings.hours import local_to_utc
 from bookings.models import (
     Booking,
-    BookingParticipant,
     BookingReminder,
     Closure,
     OpeningHours,
@@ -21,10 +22,10 @@ from bookings.models import (
     Resource,
     Review,
 )
+from bookings.zones import city_zone_label
 from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.exports import ExportAdminMixin
-from portal.local_time import city_datetime, city_localtime
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
@@ -117,14 +118,32 @@ class ReviewAdmin(admin.ModelAdmin):
         )
 
 
+class ResourceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = ["organization", "name", "kind", "services", "description", "capacity", "amenities", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        organization = data.get("organization")
+        foreign = [s.name for s in data.get("services") or [] if organization and s.organization_id != organization.pk]
+        if foreign:
+            self.add_error(
+                "services", _("Not services of this organization: %(names)s") % {"names": ", ".join(foreign)}
+            )
+        return data
+
+
 @admin.register(Resource)
 class ResourceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
     """Resources of any organization; saving goes through resource_create/resource_update."""
 
+    form = ResourceAdminForm
     list_display = ["name", "organization", "kind", "capacity", "is_active"]
     list_filter = ["kind", "is_active", "organization__city"]
     search_fields = ["name", "organization__name"]
     raw_id_fields = ["organization"]
+    autocomplete_fields = ["services"]
 
     def get_readonly_fields(self, request, obj=None):
         # A resource stays with its organization (its bookings do).
@@ -200,31 +219,106 @@ class OrganizationScheduleAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
                 self.save_formset(request, form, formset, change=change)
 
 
-class ParticipantInline(admin.TabularInline):
-    model = BookingParticipant
-    extra = 0
-    raw_id_fields = ["user"]
-    readonly_fields = ["invited_at", "responded_at"]
+#: Which form field a refused booking's error belongs to, by the domain error's code.
+ERROR_FIELDS = {
+    "slot_taken": "time",
+    "closed": "time",
+    "in_the_past": "time",
+    "too_long": "time",
+    "invalid_range": "time",
+    "invalid_duration": "service",
+    "invalid_service": "service",
+    "service_not_offered": "service",
+    "resource_inactive": "resource",
+    "organization_unavailable": "resource",
+    "invalid_resource": "resource",
+    "user_blocked": "user",
+}
+
+
+class BookingAdminForm(forms.ModelForm):
+    """Staff book and edit through the booking services: same rules, errors next to the fields.
+
+    The date and time are the organization's local ones (its city's zone).
+    On a valid form the service has already made the change (inside the admin's
+    transaction), so saving the form writes nothing more.
+    """
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Local time of the organization's city."),
+    )
+
+    actor = None  # set per request by BookingAdmin.get_form
+
+    class Meta:
+        model = Booking
+        fields = ["user", "resource", "service", "comment", "phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            local = timezone.localtime(self.instance.starts_at, self.instance.resource.organization.city.tzinfo)
+            self.initial.setdefault("date", local.date())
+            self.initial.setdefault("time", local.time().replace(second=0, microsecond=0))
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or "time" not in self.fields:  # invalid, or a past booking with nothing to edit
+            return data
+        resource = data.get("resource") or self.instance.resource
+        starts_at = local_to_utc(data["date"], data["time"], resource.organization.city.tzinfo)
+        try:
+            if self.instance.pk:
+                booking = self.instance
+                if (starts_at, resource.pk) != (booking.starts_at, booking.resource_id):
+                    booking = services.booking_move(
+                        booking=booking, actor=self.actor, starts_at=starts_at, resource=resource
+                    )
+                booking = services.booking_note_update(
+                    booking=booking, actor=self.actor, comment=data.get("comment", ""), phone=data.get("phone", "")
+                )
+            else:
+                booking = services.booking_create(
+                    user=data["user"],
+                    resource=resource,
+                    service=data.get("service"),
+                    starts_at=starts_at,
+                    comment=data.get("comment", ""),
+                    phone=data.get("phone", ""),
+                    actor=self.actor,
+                )
+        except errors.DomainError as exc:
+            field = exc.extra.get("field") or ERROR_FIELDS.get(exc.code)
+            self.add_error(field if field in self.fields else None, exc.message)
+            return data
+        self.instance = booking
+        return data
+
+    def _post_clean(self):
+        # The service validated and saved the booking; the model form has nothing left to check or copy.
+        pass
 
 
 @admin.register(Booking)
 class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
+    form = BookingAdminForm
     resource_classes = [BookingExport]
-    list_display = ["id", "starts_local", "resource", "organization", "user", "status", "checked_in_at"]
+    list_display = ["id", "starts_at", "ends_at", "resource", "user", "status", "checked_in_at"]
     list_filter = ["status", "resource__kind", "resource__organization__city", "starts_at"]
     search_fields = ["user__email", "resource__name", "resource__organization__name"]
     date_hierarchy = "starts_at"
-    # Time, resource, service and booker change only through the booking rules
-    # (opening hours, overlaps, notifications, reminders): moving is done on the
-    # booking page or the API, cancelling and checking in by the actions below.
-    readonly_fields = [
-        "starts_local",
-        "resource",
-        "service",
-        "user",
-        "starts_at",
-        "ends_at",
+    autocomplete_fields = ["user", "resource", "service"]
+    list_select_related = ["resource__organization", "user"]
+    actions = ["check_in", "cancel"]
+    # Status, check-in and cancellation change only through the actions below
+    # (the services); time, resource and notes through the form, which calls them too.
+    always_readonly = [
+        "local_time",
         "status",
+        "participants_list",
         "checked_in_at",
         "checked_in_by",
         "cancelled_at",
@@ -233,28 +327,49 @@ class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    list_select_related = ["resource__organization__city", "user"]
-    inlines = [ParticipantInline]
-    actions = ["check_in", "cancel"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("resource__organization__city")
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user
+        return form
 
-    @admin.display(description=_("time (city zone)"), ordering="starts_at")
-    def starts_local(self, booking):
-        """Start–end in the organization's city zone, the city named: "12 марта 2026, 08:00–09:00 (Москва)"."""
-        city = booking.resource.organization.city
-        end = city_localtime(booking.ends_at, city)
-        start = city_datetime(booking.starts_at, city)
-        return start.replace(" (", f"–{end:%H:%M} (", 1)
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "resource", "service", "date", "time", "comment", "phone"]
+        when = ["date", "time"] if self._editable(obj) else []
+        return ["user", "resource", "service", "local_time", *when, "comment", "phone", *self.always_readonly[1:]]
 
-    @admin.display(description=_("organization"), ordering="resource__organization__name")
-    def organization(self, booking):
-        return booking.resource.organization
+    @staticmethod
+    def _editable(obj) -> bool:
+        return obj.status in (Booking.Status.PENDING, Booking.Status.CONFIRMED)
 
-    def has_add_permission(self, request):
-        # Bookings are made through the booking rules (pages and API), not typed in here.
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The booker and the service stay; an upcoming booking moves in time or to another resource.
+        fixed = ["user", "service"] if self._editable(obj) else ["user", "service", "resource", "comment", "phone"]
+        return [*fixed, *self.always_readonly]
+
+    def save_model(self, request, obj, form, change):
+        # The booking service already wrote it while the form was validated (BookingAdminForm.clean).
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description=_("Time (local)"))
+    def local_time(self, obj):
+        if not obj.pk:
+            return "—"
+        city = obj.resource.organization.city
+        starts = timezone.localtime(obj.starts_at, city.tzinfo)
+        ends = timezone.localtime(obj.ends_at, city.tzinfo)
+        return f"{date_format(starts, 'j E Y, H:i')}–{ends:%H:%M} ({city_zone_label(city, obj.starts_at)})"
+
+    @admin.display(description=_("Participants"))
+    def participants_list(self, obj):
+        links = obj.participant_links.select_related("user").order_by("invited_at") if obj.pk else []
+        return ", ".join(f"{link.user.email} ({link.get_status_display()})" for link in links) or "—"
 
     @admin.action(description=_("Check in selected bookings"))
     def check_in(self, request, queryset):

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors, services
+from bookings.calendar import booking_ics
 from bookings.models import Booking, BookingParticipant, OpeningHours, Resource, Review
 from bookings.qr import qr_png, qr_svg
 from catalog.models import Organization, Service
@@ -35,6 +36,11 @@ from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 class ResourceSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
+    services = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="Ids of the services it offers; empty: every service of the organization (or booked by the hour).",
+    )
 
     class Meta:
         model = Resource
@@ -46,6 +52,7 @@ class ResourceSerializer(serializers.ModelSerializer):
             "description",
             "capacity",
             "amenities",
+            "services",
             "is_active",
             "available",
         ]
@@ -58,10 +65,13 @@ class ResourceSerializer(serializers.ModelSerializer):
 class ResourceWriteSerializer(StrictModelSerializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     amenities = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=50)
+    services = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Service.objects.all(), required=False, help_text="Ids of the organization's services."
+    )
 
     class Meta:
         model = Resource
-        fields = ["id", "organization", "name", "kind", "description", "capacity", "amenities", "is_active"]
+        fields = ["id", "organization", "name", "kind", "description", "capacity", "amenities", "services", "is_active"]
         read_only_fields = ["id"]
 
 
@@ -163,6 +173,9 @@ class BookingSerializer(serializers.Serializer):
     starts_at_local = serializers.SerializerMethodField()
     ends_at_local = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
+    status_label = serializers.SerializerMethodField(help_text="The status worded for the reader (client or owner).")
+    comment = serializers.SerializerMethodField(help_text="The client's note (booker and owners only).")
+    phone = serializers.SerializerMethodField(help_text="The client's contact phone (booker and owners only).")
     role = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
@@ -189,13 +202,24 @@ class BookingSerializer(serializers.Serializer):
             return "owner"
         return "participant"
 
+    def get_status_label(self, obj) -> str:
+        return obj.owner_status_label() if self.get_role(obj) == "owner" else obj.client_status_label()
+
+    def get_comment(self, obj) -> str:
+        return obj.comment if self.get_role(obj) in ("booker", "owner") else ""
+
+    def get_phone(self, obj) -> str:
+        if self.get_role(obj) not in ("booker", "owner"):
+            return ""
+        return obj.phone or obj.user.phone or ""
+
     def get_can_cancel(self, obj) -> bool:
         user = self._user()
         return bool(user and services.can_cancel(booking=obj, user=user))
 
     @extend_schema_field(ParticipantSerializer(many=True))
     def get_participants(self, obj) -> list[dict]:
-        if self.get_role(obj) == "participant":
+        if self.get_role(obj) == "participant" and self.get_invitation(obj) != BookingParticipant.Status.ACCEPTED:
             return []
         accepted = [link for link in obj.participant_links.all() if link.status == BookingParticipant.Status.ACCEPTED]
         return ParticipantSerializer(accepted, many=True).data
@@ -216,6 +240,8 @@ class BookingCreateSerializer(StrictSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=services.COMMENT_MAX_LENGTH)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
 class BookingMoveSerializer(StrictSerializer):
@@ -381,6 +407,12 @@ class ResourceSlotsView(APIView):
             step_minutes=int(query.get("step") or 0) or None,
         )
         duration, step = length.duration_minutes, length.step_minutes
+        service = length.service
+        if service is not None and not resource.offers(service):
+            raise errors.ValidationError(
+                _("%(resource)s does not offer «%(service)s».") % {"resource": resource.name, "service": service.name},
+                code="service_not_offered",
+            )
         slots = selectors.resource_free_slots(resource=resource, day=day, duration_minutes=duration, step_minutes=step)
         zone = resource.organization.city.tzinfo
         return Response(
@@ -569,6 +601,32 @@ class BookingQRView(APIView):
             response = HttpResponse(qr_png(data), content_type="image/png")
         else:
             response = HttpResponse(qr_svg(data), content_type="image/svg+xml")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class BookingCalendarView(APIView):
+    """The booking as an iCalendar event, for the booker and the participants who accepted (404 for others)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        responses={
+            (200, "text/calendar"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found, or neither the booker nor an accepted participant"),
+        },
+        summary="Add to calendar (.ics)",
+    )
+    def get(self, request, pk: int):
+        booking = _visible_booking(request, pk)
+        takes_part = booking.participant_links.filter(
+            user=request.user, status=BookingParticipant.Status.ACCEPTED
+        ).exists()
+        if booking.user_id != request.user.pk and not takes_part:
+            raise errors.NotFound(_("Booking not found."))
+        response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="booking-{booking.pk}.ics"'
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("bookings/<id:pk>/decline/", api.BookingDeclineView.as_view(), name="booking-decline"),
     path("bookings/<id:pk>/participants/", api.BookingParticipantsView.as_view(), name="booking-participants"),
     path("bookings/<id:pk>/qr/", api.BookingQRView.as_view(), name="booking-qr"),
+    path("bookings/<id:pk>/ics/", api.BookingCalendarView.as_view(), name="booking-ics"),
     path("organizations/<id:pk>/opening-hours/", api.OpeningHoursView.as_view(), name="organization-opening-hours"),
     path("organizations/<id:pk>/reviews/", api.OrganizationReviewListView.as_view(), name="organization-reviews"),
     path("reviews/<id:pk>/reply/", api.ReviewReplyView.as_view(), name="review-reply"),

@@ -5,13 +5,23 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
 from catalog.models import Organization
 from portal.local_time import city_datetime
+
+
+class ResourceQuerySet(models.QuerySet):
+    def offering(self, service):
+        """Resources of ``service``'s organization that offer it: those listing it, and those listing no service."""
+        listed = Resource.services.through.objects.filter(resource_id=OuterRef("pk"))
+        return self.filter(organization_id=service.organization_id).filter(
+            Exists(listed.filter(service_id=service.pk)) | ~Exists(listed)
+        )
 
 
 class Resource(models.Model):
@@ -32,7 +42,16 @@ class Resource(models.Model):
     amenities = models.JSONField(
         _("amenities"), default=list, blank=True, help_text=_("A list such as projector, whiteboard, window.")
     )
+    services = models.ManyToManyField(
+        "catalog.Service",
+        verbose_name=_("services"),
+        blank=True,
+        related_name="resources",
+        help_text=_("The services this place or specialist offers. None ticked: every service of the organization."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ResourceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("resource")
@@ -46,6 +65,13 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def offers(self, service) -> bool:
+        """Whether this resource offers ``service`` (no service listed means every service of its organization)."""
+        if service.organization_id != self.organization_id:
+            return False
+        listed = {s.pk for s in self.services.all()}
+        return not listed or service.pk in listed
 
 
 class OpeningHours(models.Model):
@@ -163,6 +189,8 @@ class Booking(models.Model):
     scheduled_at = models.DateTimeField(
         _("time set at"), default=timezone.now, help_text=_("When the current start time was chosen.")
     )
+    comment = models.TextField(_("comment"), max_length=500, blank=True, help_text=_("The client's note to the owner."))
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True, help_text=_("E.164, given when booking."))
     checkin_code = models.CharField(_("check-in code"), max_length=32, default=new_checkin_code, editable=False)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checked_in_by = models.ForeignKey(
@@ -222,6 +250,32 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    def client_status_label(self) -> str:
+        """The status as the client (booker or participant) reads it: "you came", not "the client came"."""
+        return str(CLIENT_STATUS_LABELS.get(self.status, self.get_status_display()))
+
+    def owner_status_label(self) -> str:
+        """The status as the organization's owner reads it: "the client came"."""
+        return str(OWNER_STATUS_LABELS.get(self.status, self.get_status_display()))
+
+
+CLIENT_STATUS_LABELS = {
+    Booking.Status.PENDING: pgettext_lazy("booking status for the client", "waiting for confirmation"),
+    Booking.Status.CONFIRMED: pgettext_lazy("booking status for the client", "confirmed"),
+    Booking.Status.CANCELLED: pgettext_lazy("booking status for the client", "cancelled"),
+    Booking.Status.CHECKED_IN: pgettext_lazy("booking status for the client", "you are here"),
+    Booking.Status.COMPLETED: pgettext_lazy("booking status for the client", "attended"),
+    Booking.Status.NO_SHOW: pgettext_lazy("booking status for the client", "you did not come"),
+}
+OWNER_STATUS_LABELS = {
+    Booking.Status.PENDING: pgettext_lazy("booking status for the owner", "waiting for confirmation"),
+    Booking.Status.CONFIRMED: pgettext_lazy("booking status for the owner", "confirmed"),
+    Booking.Status.CANCELLED: pgettext_lazy("booking status for the owner", "cancelled"),
+    Booking.Status.CHECKED_IN: pgettext_lazy("booking status for the owner", "the client came"),
+    Booking.Status.COMPLETED: pgettext_lazy("booking status for the owner", "visit took place"),
+    Booking.Status.NO_SHOW: pgettext_lazy("booking status for the owner", "the client did not come"),
+}
 
 
 class BookingParticipant(models.Model):

@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.fields import RangeBoundary
 from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from psycopg.types.range import Range
 
 from bookings.constraints import TsTzRange
 from bookings.hours import open_intervals
 from bookings.models import Booking, BookingParticipant, Closure, OpeningHours, Resource, Review
+from catalog.booking_links import BookingLinks, SetupStep
 from catalog.models import City, Organization, Service
 from catalog.selectors import organizations_managed_by
 from portal import errors
@@ -45,7 +47,11 @@ def resource_list_with_availability(
     active booking overlaps the window; opening hours are reported separately
     (``window_open``), since they are the organization's, not the resource's.
     """
-    queryset = Resource.objects.filter(organization=organization, is_active=True).order_by("name", "pk")
+    queryset = (
+        Resource.objects.filter(organization=organization, is_active=True)
+        .prefetch_related("services")
+        .order_by("name", "pk")
+    )
     if start is None or end is None:
         return queryset
     busy = _overlapping_active(Booking.objects.filter(resource=OuterRef("pk")), start, end)
@@ -428,3 +434,174 @@ def booking_counts_for_day(*, day: date) -> dict[str, int]:
         "starting": starting.count(),
         "created": Booking.objects.filter(created_at__gte=start, created_at__lt=end).count(),
     }
+
+
+# --- service-first booking ----------------------------------------------------------------
+
+
+def resources_offering(*, service: Service) -> QuerySet[Resource]:
+    """Active resources that offer ``service`` (a resource listing no service offers them all), by name."""
+    return Resource.objects.filter(is_active=True).offering(service).order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class ResourceSlot:
+    """A free start time and the resource that is free then (the first by name, for "any")."""
+
+    starts_at: datetime
+    ends_at: datetime
+    resource: Resource
+
+
+def service_free_slots(
+    *,
+    service: Service,
+    day: date,
+    resources: list[Resource] | None = None,
+    now: datetime | None = None,
+    exclude_booking: Booking | None = None,
+) -> list[ResourceSlot]:
+    """Free start times on local date ``day`` for ``service`` with any of ``resources``
+    (default: every active resource offering it), each with the first resource free then."""
+    resources = list(resources_offering(service=service) if resources is None else resources)
+    by_start: dict[datetime, ResourceSlot] = {}
+    for resource in resources:
+        for slot in resource_free_slots(
+            resource=resource,
+            day=day,
+            duration_minutes=service.duration_minutes,
+            now=now,
+            exclude_booking=exclude_booking,
+        ):
+            by_start.setdefault(slot.starts_at, ResourceSlot(slot.starts_at, slot.ends_at, resource))
+    return [by_start[start] for start in sorted(by_start)]
+
+
+def open_days(*, organization: Organization, first_day: date, days: int) -> list[tuple[date, bool]]:
+    """The next ``days`` local dates from ``first_day``, each with whether the organization opens then."""
+    weekdays = set(OpeningHours.objects.filter(organization=organization).values_list("weekday", flat=True))
+    last_day = first_day + timedelta(days=days - 1)
+    closed = set(
+        Closure.objects.filter(organization=organization, date__gte=first_day, date__lte=last_day).values_list(
+            "date", flat=True
+        )
+    )
+    result = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        result.append((day, day.weekday() in weekdays and day not in closed))
+    return result
+
+
+# --- is there anything to book? ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bookability:
+    organization_id: int
+    is_visible: bool
+    has_hours: bool
+    active_resources: int
+    bookable_service_ids: frozenset[int]
+    services_without_resource: tuple[str, ...]
+    steps: tuple[SetupStep, ...] = ()
+
+    @property
+    def is_bookable(self) -> bool:
+        """Clients can book: the organization is in the catalog, has opening hours and an active resource."""
+        return self.is_visible and self.has_hours and self.active_resources > 0
+
+    @property
+    def missing(self) -> tuple[SetupStep, ...]:
+        return tuple(step for step in self.steps if not step.done)
+
+
+def organization_bookability(*, organization: Organization, now: datetime | None = None) -> Bookability:
+    """Whether (and for which services) ``organization`` can be booked, and what its owner still has to set up.
+
+    A service gets a book button when the organization is bookable and an
+    active resource offers it. A handful of queries, whatever the size.
+    """
+    is_visible = Organization.objects.visible(now=now).filter(pk=organization.pk).exists()
+    has_hours = OpeningHours.objects.filter(organization=organization).exists()
+    resources = list(
+        Resource.objects.filter(organization=organization, is_active=True).prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("pk", "organization_id"))
+        )
+    )
+    services = list(Service.objects.filter(organization=organization, is_active=True).order_by("name", "pk"))
+    offered = {s.pk for s in services if any(r.offers(s) for r in resources)}
+    without = tuple(s.name for s in services if s.pk not in offered)
+    bookable = is_visible and has_hours and bool(resources)
+    published = organization.status == Organization.Status.PUBLISHED
+    steps = (
+        SetupStep(
+            "services",
+            _("Services with prices and durations"),
+            bool(services),
+            reverse("catalog:services", args=[organization.pk]),
+            required=False,
+            detail=_("Without services, clients book places by the hour."),
+        ),
+        SetupStep(
+            "resources",
+            _("Places or specialists clients book"),
+            bool(resources),
+            reverse("bookings:owner_resources", args=[organization.pk]),
+        ),
+        SetupStep(
+            "service_resources",
+            _("Every service has a place or specialist"),
+            not without,
+            reverse("bookings:owner_resources", args=[organization.pk]),
+            required=False,
+            detail=_("Nobody offers: %(services)s.") % {"services": ", ".join(without)} if without else "",
+        ),
+        SetupStep("hours", _("Opening hours"), has_hours, reverse("bookings:opening_hours", args=[organization.pk])),
+        SetupStep("published", _("The organization is published"), published, reverse("catalog:my_organizations")),
+        SetupStep(
+            "listed",
+            _("A paid subscription keeps it in the catalog"),
+            organization.is_listed,
+            reverse("billing:subscribe", args=[organization.pk]),
+        ),
+    )
+    return Bookability(
+        organization_id=organization.pk,
+        is_visible=is_visible,
+        has_hours=has_hours,
+        active_resources=len(resources),
+        bookable_service_ids=frozenset(offered) if bookable else frozenset(),
+        services_without_resource=without,
+        steps=steps,
+    )
+
+
+def organization_booking_links(*, organization: Organization) -> BookingLinks:
+    """What the catalog's pages show (registered with ``catalog.booking_links`` in BookingsConfig.ready())."""
+    bookability = organization_bookability(organization=organization)
+    return BookingLinks(
+        url=reverse("bookings:organization", args=[organization.pk]) if bookability.is_bookable else None,
+        service_ids=bookability.bookable_service_ids,
+        steps=bookability.steps,
+    )
+
+
+@dataclass(frozen=True)
+class DayColumn:
+    """One place or specialist in the owner's day view, with its bookings of the day."""
+
+    resource: Resource
+    bookings: list[Booking]
+
+
+def owner_day_columns(*, organization: Organization, bookings: list[Booking]) -> list[DayColumn]:
+    """The owner's day, per resource: every active resource (even without bookings), then any
+    inactive one that still has bookings that day; bookings by start time."""
+    by_resource: dict[int, list[Booking]] = {}
+    for booking in sorted(bookings, key=lambda b: (b.starts_at, b.pk)):
+        by_resource.setdefault(booking.resource_id, []).append(booking)
+    resources = Resource.objects.filter(organization=organization).filter(
+        Q(is_active=True) | Q(pk__in=list(by_resource))
+    )
+    return [DayColumn(r, by_resource.get(r.pk, [])) for r in resources.order_by("name", "pk")]

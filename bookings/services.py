@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from bookings.hours import is_open_for
 from bookings.models import Booking, BookingParticipant, BookingReminder, OpeningHours, Resource, Review
+from bookings.zones import city_zone_label
 from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
 from catalog.services import organization_rating_set
@@ -29,7 +30,8 @@ from mailings.services import notify
 from portal import errors, metrics
 from portal.formatting import TIME_FORMAT, datetime_format
 from portal.models import User
-from portal.services import actor_ensure_active
+from portal.phones import phone_normalize
+from portal.services import actor_ensure_active, user_profile_update
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ def notice_context(booking: Booking) -> dict:
         "address": organization.address,
         "city": organization.city.name,
         "timezone": organization.city.timezone,
+        "zone": city_zone_label(organization.city, booking.starts_at),
         "starts_at": booking.starts_at.isoformat(),
         "starts_local": datetime_format(booking.starts_at, zone=zone, language=language),
         "ends_local": datetime_format(booking.ends_at, zone=zone, fmt=TIME_FORMAT, language=language),
@@ -97,6 +100,11 @@ def _resolve_end(*, starts_at: datetime, ends_at: datetime | None, service: Serv
     if service is not None:
         if service.organization_id != resource.organization_id or not service.is_active:
             raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
+        if not resource.offers(service):
+            raise errors.ValidationError(
+                _("%(resource)s does not offer «%(service)s».") % {"resource": resource.name, "service": service.name},
+                code="service_not_offered",
+            )
         expected = starts_at + timedelta(minutes=service.duration_minutes)
         if ends_at is not None and ends_at != expected:
             raise errors.ValidationError(
@@ -208,6 +216,73 @@ def _notify_confirmed(booking: Booking) -> None:
     )
 
 
+OWNER_NOTICE_KINDS = {
+    "created": "booking_owner_created",
+    "moved": "booking_owner_moved",
+    "cancelled": "booking_owner_cancelled",
+}
+
+
+def owner_day_url(booking: Booking) -> str:
+    """The owner's day view of the booking's date, where it can be checked in."""
+    zone = _zone(booking)
+    day = timezone.localtime(booking.starts_at, zone).date().isoformat()
+    return f"{reverse('bookings:owner_bookings', args=[booking.resource.organization_id])}?{urlencode({'date': day})}"
+
+
+def _notify_owner(booking: Booking, *, event: str, actor, account_deleted: bool = False) -> None:
+    """Tell the organization's owner about a booking of theirs created, moved or cancelled.
+
+    Not when the owner did it themselves. One notice per booking and event
+    (per start time for a move), whatever the retries. A cancellation caused
+    by the client deleting their account names nobody and carries no contact.
+    """
+    owner = booking.resource.organization.owner
+    if owner is None or (actor is not None and actor.pk == owner.pk):
+        return
+    client = booking.user
+    key = f"booking:{booking.pk}:owner:{owner.pk}:{event}"
+    if event == "moved":
+        key += f":{_iso_utc(booking.starts_at)}"
+    if account_deleted:
+        who = {"client": _("the client deleted their account"), "phone": "", "comment": "", "account_deleted": True}
+    else:
+        who = {
+            "client": client.get_full_name() or client.email,
+            "phone": booking.phone or client.phone or "",
+            "comment": booking.comment,
+        }
+    notify(
+        user=owner,
+        kind=OWNER_NOTICE_KINDS[event],
+        context={
+            **notice_context(booking),
+            **who,
+            "owner_url": owner_day_url(booking),
+            "by_client": actor is not None and actor.pk == client.pk,
+        },
+        dedupe_key=key,
+    )
+
+
+COMMENT_MAX_LENGTH = 500
+
+
+def _clean_note(*, comment: str, phone: str) -> tuple[str, str]:
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise errors.ValidationError(
+            _("The comment can be at most %(count)s characters.") % {"count": COMMENT_MAX_LENGTH},
+            code="invalid",
+            extra={"field": "comment"},
+        )
+    try:
+        phone = phone_normalize(phone)
+    except errors.ValidationError as exc:
+        raise errors.ValidationError(exc.message, code=exc.code, extra={"field": "phone"}) from exc
+    return comment, phone
+
+
 @transaction.atomic
 def booking_create(
     *,
@@ -216,19 +291,33 @@ def booking_create(
     starts_at: datetime,
     ends_at: datetime | None = None,
     service: Service | None = None,
+    comment: str = "",
+    phone: str = "",
+    actor=None,
     now: datetime | None = None,
 ) -> Booking:
     """Book ``resource`` for ``user`` from ``starts_at``.
 
-    With a ``service`` the end follows from its duration. Refuses times in the
-    past, outside opening hours or longer than BOOKING_MAX_LENGTH_HOURS, blocked
-    users, inactive resources and hidden organizations. Overlapping an active
-    booking raises SlotTaken naming the conflicting time; the check runs with
-    the resource row locked and the PostgreSQL exclusion constraint backs it.
+    With a ``service`` the end follows from its duration, and the resource must
+    offer it. Refuses times in the past, outside opening hours or longer than
+    BOOKING_MAX_LENGTH_HOURS, blocked users, inactive resources and hidden
+    organizations. Overlapping an active booking raises SlotTaken naming the
+    conflicting time; the check runs with the resource row locked and the
+    PostgreSQL exclusion constraint backs it.
+
+    ``comment`` and ``phone`` are the client's note and contact for the owner;
+    a phone given by a user whose profile has none is saved to the profile too.
+    ``actor`` is who makes the booking when it is not ``user`` (staff in the
+    admin, who must be allowed to manage the organization). The booker is
+    sent a confirmation and the organization's owner a notice.
     """
     now = now or timezone.now()
+    actor = actor or user
     actor_ensure_active(user)
+    comment, phone = _clean_note(comment=comment, phone=phone)
     resource = _lock_resource(resource)
+    if actor.pk != user.pk:
+        _ensure_manager(actor, resource.organization)
     _check_resource(resource)
     ends_at = _resolve_end(starts_at=starts_at, ends_at=ends_at, service=service, resource=resource)
     _check_times(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
@@ -244,6 +333,8 @@ def booking_create(
         ends_at=ends_at,
         status=Booking.Status.CONFIRMED,
         scheduled_at=now,
+        comment=comment,
+        phone=phone,
     )
     try:
         _save_guarded(booking, resource=resource)
@@ -251,7 +342,10 @@ def booking_create(
         metrics.bookings_total.labels(result="conflict").inc()
         raise
     metrics.count_after_commit(metrics.bookings_total, result="created")
+    if phone and not user.phone and actor.pk == user.pk:
+        user_profile_update(user=user, phone=phone)
     _notify_confirmed(booking)
+    _notify_owner(booking, event="created", actor=actor)
     return booking
 
 
@@ -265,15 +359,31 @@ def _lock_booking(booking: Booking) -> Booking:
 
 @transaction.atomic
 def booking_move(
-    *, booking: Booking, actor, starts_at: datetime, ends_at: datetime | None = None, now: datetime | None = None
+    *,
+    booking: Booking,
+    actor,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    resource: Resource | None = None,
+    now: datetime | None = None,
 ) -> Booking:
-    """Change the time of a pending or confirmed booking, with the same checks as creating one.
+    """Change the time (and optionally the resource) of a pending or confirmed booking,
+    with the same checks as creating one.
 
     The booker moves their booking; owners and staff may move any booking of
-    their organization. Reminders follow the new time.
+    their organization. Another ``resource`` must belong to the same
+    organization and offer the booking's service. Reminders follow the new
+    time; the booker gets a new confirmation and the owner a notice.
     """
     now = now or timezone.now()
-    resource = _lock_resource(booking.resource)
+    target = resource or booking.resource
+    if target.organization_id != booking.resource.organization_id:
+        raise errors.ValidationError(
+            _("A booking can move only within its organization."), code="invalid_resource", extra={"field": "resource"}
+        )
+    # Lock both resources in pk order when the booking changes resource, so two opposite moves cannot deadlock.
+    locked = {r.pk: _lock_resource(r) for r in sorted({booking.resource, target}, key=lambda r: r.pk)}
+    resource = locked[target.pk]
     booking = _lock_booking(booking)
     if booking.user_id != actor.pk:
         _ensure_manager(actor, resource.organization)
@@ -289,18 +399,42 @@ def booking_move(
     conflict = _find_conflict(resource=resource, starts_at=starts_at, ends_at=ends_at, exclude_pk=booking.pk)
     if conflict is not None:
         raise _slot_taken(conflict, resource)
-    if (booking.starts_at, booking.ends_at) == (starts_at, ends_at):
+    if (booking.starts_at, booking.ends_at, booking.resource_id) == (starts_at, ends_at, resource.pk):
         return booking
     booking.starts_at = starts_at
     booking.ends_at = ends_at
+    booking.resource = resource
     booking.scheduled_at = now
-    _save_guarded(booking, resource=resource, update_fields=["starts_at", "ends_at", "scheduled_at", "updated_at"])
+    _save_guarded(
+        booking, resource=resource, update_fields=["starts_at", "ends_at", "resource", "scheduled_at", "updated_at"]
+    )
     _notify_confirmed(booking)
+    _notify_owner(booking, event="moved", actor=actor)
     return booking
 
 
+@transaction.atomic
+def booking_note_update(*, booking: Booking, actor, comment: str | None = None, phone: str | None = None) -> Booking:
+    """Change the client's comment or contact phone of a booking (the booker, owners and staff)."""
+    booking = _lock_booking(booking)
+    if booking.user_id != actor.pk:
+        _ensure_manager(actor, booking.resource.organization)
+    new_comment, new_phone = _clean_note(
+        comment=booking.comment if comment is None else comment, phone=booking.phone if phone is None else phone
+    )
+    if (new_comment, new_phone) != (booking.comment, booking.phone):
+        booking.comment, booking.phone = new_comment, new_phone
+        booking.save(update_fields=["comment", "phone", "updated_at"])
+    return booking
+
+
+def cancel_deadline_for(starts_at: datetime) -> datetime:
+    """Until when the booker can cancel a booking starting at ``starts_at`` (owners and staff: any time)."""
+    return starts_at - timedelta(hours=settings.BOOKING_CANCEL_DEADLINE_HOURS)
+
+
 def cancel_deadline(booking: Booking) -> datetime:
-    return booking.starts_at - timedelta(hours=settings.BOOKING_CANCEL_DEADLINE_HOURS)
+    return cancel_deadline_for(booking.starts_at)
 
 
 def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
@@ -355,6 +489,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
             context=context,
             dedupe_key=f"booking:{booking.pk}:cancelled:{recipient.pk}",
         )
+    _notify_owner(booking, event="cancelled", actor=actor, account_deleted=account_deleted)
     return booking
 
 
@@ -463,10 +598,11 @@ def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int
 
     Called for ``portal.signals.user_erasing``. The user's pending and confirmed
     bookings that start after ``now`` are cancelled through ``booking_cancel``
-    (participants are told as usual; no deadline); the user's participations in
-    other people's bookings that start after ``now`` are removed. Past and
-    running bookings stay, pointing at the anonymised user, for accounting.
-    Returns ``{"cancelled": n, "participations_removed": m}``.
+    (participants are told as usual, the owner without the client's name; no
+    deadline); the user's participations in other people's bookings that start
+    after ``now`` are removed. Past and running bookings stay, pointing at the
+    anonymised user, for accounting, without the comment and phone the client
+    gave. Returns ``{"cancelled": n, "participations_removed": m}``.
     """
     now = now or timezone.now()
     upcoming = (
@@ -479,6 +615,7 @@ def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int
         booking_cancel(booking=booking, actor=user, now=now, account_deleted=True)
         cancelled += 1
     removed, _by_model = BookingParticipant.objects.filter(user=user, booking__starts_at__gt=now).delete()
+    Booking.objects.filter(user=user).exclude(comment="", phone="").update(comment="", phone="", updated_at=now)
     return {"cancelled": cancelled, "participations_removed": removed}
 
 
@@ -681,6 +818,17 @@ def booking_mark_no_shows(*, now: datetime | None = None) -> dict:
 # --- owners: resources and opening hours ------------------------------------------------------
 
 
+def _services_of(organization: Organization, services) -> list[Service]:
+    """``services`` (rows or ids) checked to be the organization's own."""
+    ids = {getattr(s, "pk", s) for s in services}
+    found = list(Service.objects.filter(organization=organization, pk__in=ids))
+    if len(found) != len(ids):
+        raise errors.ValidationError(
+            _("Choose services of this organization."), code="invalid_service", extra={"field": "services"}
+        )
+    return found
+
+
 @transaction.atomic
 def resource_create(
     *,
@@ -691,12 +839,18 @@ def resource_create(
     description: str = "",
     capacity: int | None = None,
     amenities: list[str] | None = None,
+    services: list | None = None,
     is_active: bool = True,
 ) -> Resource:
-    """An owner (or staff) adds a bookable resource to their organization."""
+    """An owner (or staff) adds a bookable resource to their organization.
+
+    ``services``: what it offers (rows or ids of the organization's services);
+    none means every service, or booking by the hour when there are none.
+    """
     _ensure_manager(actor, organization)
     if kind not in Resource.Kind.values:
         raise errors.ValidationError(_("Unknown resource kind."), code="invalid")
+    offered = _services_of(organization, services or [])
     resource = Resource(
         organization=organization,
         name=name.strip(),
@@ -708,21 +862,26 @@ def resource_create(
     )
     resource.full_clean()
     resource.save()
+    resource.services.set(offered)
     return resource
 
 
 @transaction.atomic
 def resource_update(*, actor, resource: Resource, **fields) -> Resource:
-    """Change a resource's name, kind, description, capacity, amenities or active flag."""
+    """Change a resource's name, kind, description, capacity, amenities, services or active flag."""
     _ensure_manager(actor, resource.organization)
-    allowed = {"name", "kind", "description", "capacity", "amenities", "is_active"}
+    allowed = {"name", "kind", "description", "capacity", "amenities", "services", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
         raise errors.ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    services = fields.pop("services", None)
+    offered = _services_of(resource.organization, services) if services is not None else None
     for key, value in fields.items():
         setattr(resource, key, value)
     resource.full_clean()
     resource.save()
+    if offered is not None:
+        resource.services.set(offered)
     return resource
 
 

@@ -94,6 +94,7 @@ def test_user_pages_load_with_no_csp_violation_or_console_error(page, live_serve
     owner = UserFactory(first_name="Мария", email="maria@example.com")
     org, resource = _catalog(owner)
     booking = BookingFactory(resource=resource, user=owner)
+    tomorrow = (timezone.localtime(timezone.now(), org.city.tzinfo) + timedelta(days=1)).date().isoformat()
     ticket = TicketFactory(user=owner)
     PlanFactory(name="Старт")
 
@@ -122,6 +123,12 @@ def test_user_pages_load_with_no_csp_violation_or_console_error(page, live_serve
         reverse("bookings:mine"),
         reverse("bookings:detail", args=[booking.pk]),
         reverse("bookings:organization", args=[org.pk]),
+        f"{reverse('bookings:organization', args=[org.pk])}?resource={resource.pk}",
+        f"{reverse('bookings:confirm')}?resource={resource.pk}&date={tomorrow}&time=12:00",
+        reverse("bookings:cancel", args=[booking.pk]),
+        reverse("bookings:owner_bookings", args=[org.pk]),
+        reverse("bookings:owner_resources", args=[org.pk]),
+        reverse("bookings:opening_hours", args=[org.pk]),
         reverse("billing:balance"),
         reverse("billing:plans"),
         reverse("billing:subscriptions"),
@@ -170,6 +177,7 @@ def _admin_paths(staff, mailing, org) -> list[str]:
         reverse("admin:portal_user_change", args=[staff.pk]),
         reverse("admin:catalog_organization_change", args=[org.pk]),
         reverse("admin:mailings_mailing_add"),
+        reverse("admin:bookings_booking_add"),
         reverse("admin:mailings_mailing_change", args=[mailing.pk]),
         reverse("admin:mailings_mailing_cancel", args=[mailing.pk]),
         reverse("admin:support_ticket_changelist") + "?answer=needed",

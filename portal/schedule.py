@@ -33,6 +33,7 @@ SCHEDULE: list[Entry] = [
     Entry("Renew subscriptions", "billing.tasks.renew_subscriptions", HOURLY),
     Entry("Remind expiring subscriptions", "billing.tasks.remind_expiring_subscriptions", DAILY),
     Entry("Snapshot revenue", "billing.tasks.snapshot_revenue", {"crontab": {"minute": "15"}}),
+    Entry("Expire unpaid top-ups", "billing.tasks.expire_pending_payments", {"interval": (5, "minutes")}),
 ]
 
 

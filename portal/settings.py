@@ -469,6 +469,9 @@ ROBOKASSA_PAYMENT_URL = env.str(
     "ROBOKASSA_PAYMENT_URL",
     default=f"{SITE_URL}/billing/robokassa/fake/" if (ROBOKASSA_IS_TEST and DEBUG) else "",
 )
+# ROBOKASSA_PENDING_TTL: minutes a top-up may stay unpaid; then beat marks it expired
+# ("not paid: expired") and the user starts a new one. A late paid callback still credits it.
+ROBOKASSA_PENDING_TTL = env.int("ROBOKASSA_PENDING_TTL", default=60)
 # bookings
 BOOKING_CANCEL_DEADLINE_HOURS = env.int("BOOKING_CANCEL_DEADLINE_HOURS", default=2)
 BOOKING_MAX_LENGTH_HOURS = env.int("BOOKING_MAX_LENGTH_HOURS", default=12)

@@ -15,6 +15,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Addresses a server listens on but a browser cannot open: links use the loopback instead.
+WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - names, not a bind
+
+
+def site_url_for(host: str, port: str) -> str:
+    """The address links should use for a server on ``host``:``port`` (``http://127.0.0.1:8100``)."""
+    host = WILDCARD_HOSTS.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{port}"
+
+
+def dev_environment(environ: dict, *, host: str, port: str) -> dict:
+    """The environment of the three processes: debug on and SITE_URL derived from the address unless set.
+
+    SITE_URL is what confirmation, QR, referral and payment links (and the fake
+    Robokassa's callback) point at, so it must follow ``--port``.
+    """
+    env = {**environ, "PYTHONUNBUFFERED": "1"}
+    # Local development runs in debug mode (embedded defaults, the fake Robokassa);
+    # the settings default to production, so say it unless the caller already did.
+    env.setdefault("DJANGO_DEBUG", "1")
+    if not env.get("SITE_URL"):
+        env["SITE_URL"] = site_url_for(host, port)
+    return env
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -48,12 +74,13 @@ def main() -> int:
             "--pidfile=",
         ],
     }
-    # Local development runs in debug mode (embedded defaults, the fake Robokassa);
-    # the settings default to production, so say it unless the caller already did.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.setdefault("DJANGO_DEBUG", "1")
+    env = dev_environment(dict(os.environ), host=args.host, port=args.port)
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
-    print(f"Citydesk is running at http://{args.host}:{args.port}/ (Ctrl-C stops web, worker and beat)", flush=True)
+    print(
+        f"Citydesk is running at http://{args.host}:{args.port}/ (SITE_URL={env['SITE_URL']}; "
+        "Ctrl-C stops web, worker and beat)",
+        flush=True,
+    )
 
     stopping = False
 

@@ -6,6 +6,7 @@ the worker it started execute it, then presses Ctrl-C (SIGINT to the process
 group, as a terminal does) and checks that nothing is left running.
 """
 
+import importlib.util
 import os
 import signal
 import socket
@@ -102,6 +103,8 @@ def test_web_worker_and_beat_run_together_and_stop_together_on_ctrl_c(run_env, t
                 return False
 
         assert wait_for(healthy, timeout=30), log_path.read_text(errors="replace")
+        # links (confirmation, QR, payment callback) follow the port unless SITE_URL is set
+        assert f"SITE_URL=http://127.0.0.1:{port}" in log_path.read_text(errors="replace")
         assert len(group_members(pgid)) >= 4  # runner + web + worker + beat (+ pool processes)
 
         # a task sent from another process is executed by the worker the runner started
@@ -152,3 +155,33 @@ def test_runner_stops_the_others_when_one_exits(run_env, tmp_path):
         finally:
             if group_members(pgid):
                 os.killpg(pgid, signal.SIGKILL)
+
+
+def _runner_module():
+    spec = importlib.util.spec_from_file_location("run_dev", ROOT / "scripts" / "run_dev.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", "8100", "http://127.0.0.1:8100"),
+        ("0.0.0.0", "8000", "http://127.0.0.1:8000"),  # noqa: S104
+        ("localhost", "9000", "http://localhost:9000"),
+        ("::", "8100", "http://[::1]:8100"),
+    ],
+)
+def test_site_url_follows_host_and_port(host, port, expected):
+    runner = _runner_module()
+    assert runner.dev_environment({}, host=host, port=port)["SITE_URL"] == expected
+
+
+def test_a_site_url_that_is_set_is_kept():
+    runner = _runner_module()
+    env = runner.dev_environment({"SITE_URL": "https://demo.example.ru"}, host="127.0.0.1", port="8100")
+    assert env["SITE_URL"] == "https://demo.example.ru"
+    assert runner.dev_environment({"SITE_URL": ""}, host="127.0.0.1", port="8100")["SITE_URL"] == (
+        "http://127.0.0.1:8100"
+    )

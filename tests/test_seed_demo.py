@@ -70,3 +70,27 @@ def test_a_rerun_survives_users_adding_rows_named_like_the_demo_ones():
     call_command("seed_demo", stdout=io.StringIO())
 
     assert row_counts() == before
+
+
+def test_every_demo_organization_with_services_can_be_booked():
+    """No dead ends: each demo organization has places or specialists and hours, and each of its
+    services has someone who offers it, so every book button leads to free time."""
+    from bookings.models import Booking
+    from bookings.selectors import organization_bookability
+    from catalog.models import Organization
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    organizations = Organization.objects.filter(services__is_active=True).distinct()
+    assert organizations.count() >= 30
+    for organization in organizations:
+        bookability = organization_bookability(organization=organization)
+        assert bookability.is_bookable, organization.name
+        active = set(organization.services.filter(is_active=True).values_list("pk", flat=True))
+        assert bookability.bookable_service_ids == active, organization.name
+    # the demo users have bookings ahead and behind them: attended and missed ones too
+    for email, *_names in DEMO_USERS:
+        mine = Booking.objects.filter(user__email=email)
+        assert mine.filter(status=Booking.Status.CONFIRMED).exists(), email
+        assert mine.filter(status=Booking.Status.COMPLETED, checked_in_at__isnull=False).exists(), email
+    assert Booking.objects.filter(status=Booking.Status.NO_SHOW).exists()

@@ -81,3 +81,26 @@ def test_the_booker_still_cannot_cancel_late_without_deleting(user, resource, se
 
     with pytest.raises(errors.Conflict):
         services.booking_cancel(booking=soon, actor=user)
+
+
+def test_the_clients_note_and_phone_are_erased_and_the_owner_is_told_without_them(user, resource, frozen_now):
+    past = BookingFactory(
+        resource=resource,
+        user=user,
+        starts_at=at(8, day=1),
+        ends_at=at(9, day=1),
+        comment="Аллергия",
+        phone="+79990001122",
+    )
+    future = services.booking_create(
+        user=user, resource=resource, starts_at=at(10), ends_at=at(11), comment="Опоздаю", phone="+79990001122"
+    )
+
+    services.bookings_release_user(user=user)
+
+    past.refresh_from_db()
+    future.refresh_from_db()
+    assert (past.comment, past.phone, future.comment, future.phone) == ("", "", "", "")
+    notice = Notification.objects.get(user=resource.organization.owner, kind="booking_owner_cancelled")
+    assert "клиент удалил(а) аккаунт" in notice.text
+    assert user.email not in notice.text and "+79990001122" not in notice.text and user.last_name not in notice.text

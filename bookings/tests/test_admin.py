@@ -7,6 +7,8 @@ from django.urls import reverse
 from bookings import services
 from bookings.models import Booking
 from bookings.tests.clock import at
+from catalog.models import Service
+from mailings.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -17,27 +19,67 @@ def booking(user, resource):
         return services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
 
 
-def test_change_form_cannot_move_a_booking_around_the_rules(staff_client, booking, other_user):
+def test_change_form_moves_a_booking_only_through_the_rules(
+    staff_client, booking, other_user, django_capture_on_commit_callbacks
+):
     url = reverse("admin:bookings_booking_change", args=[booking.pk])
-    form = staff_client.get(url)
-    assert form.status_code == 200
+    assert staff_client.get(url).status_code == 200
     # given: a post that tries to move the booking into closed hours and hand it to someone else
-    data = {
-        "resource": booking.resource_id,
-        "user": other_user.pk,
-        "starts_at_0": "2026-03-03",
-        "starts_at_1": "23:00",
-        "ends_at_0": "2026-03-04",
-        "ends_at_1": "02:00",
-        "participant_links-TOTAL_FORMS": "0",
-        "participant_links-INITIAL_FORMS": "0",
-        "participant_links-MIN_NUM_FORMS": "0",
-        "participant_links-MAX_NUM_FORMS": "1000",
-    }
-    response = staff_client.post(url, data)
-    assert response.status_code == 302
+    closed = {"resource": booking.resource_id, "user": other_user.pk, "date": "2026-03-03", "time": "23:00"}
+    with time_machine.travel(at(8), tick=False):
+        refused = staff_client.post(url, closed)
+    # then: the rule's message is shown next to the time, and nothing changed
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert "time" in errors and "не работает" in errors["time"][0]
     booking.refresh_from_db()
     assert (booking.starts_at, booking.ends_at, booking.user_id) == (at(10), at(11), booking.user.pk)
+
+    # when: a free time within the hours, with a note for the master
+    with time_machine.travel(at(8), tick=False), django_capture_on_commit_callbacks(execute=True):
+        moved = staff_client.post(url, {**closed, "time": "15:00", "comment": "Перенесли по звонку"})
+    assert moved.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.starts_at, booking.user_id, booking.comment) == (at(15), booking.user.pk, "Перенесли по звонку")
+    # the client gets the new confirmation, the owner the notice: the same service did it
+    assert Notification.objects.filter(user=booking.user, kind="booking_confirmed").count() == 2
+    assert Notification.objects.filter(user=booking.resource.organization.owner, kind="booking_owner_moved").exists()
+
+
+def test_staff_create_a_booking_through_the_booking_rules(staff_client, user, resource, service, other_user):
+    resource.services.add(service)
+    add = reverse("admin:bookings_booking_add")
+    assert staff_client.get(add).status_code == 200
+    data = {"user": user.pk, "resource": resource.pk, "service": service.pk, "date": "2026-03-03", "time": "12:00"}
+    with time_machine.travel(at(8), tick=False):
+        services.booking_create(user=other_user, resource=resource, starts_at=at(12), ends_at=at(13))
+        taken = staff_client.post(add, data)
+        assert taken.status_code == 200
+        assert "time" in taken.context["adminform"].form.errors
+        assert not Booking.objects.filter(user=user).exists()
+
+        created = staff_client.post(add, {**data, "time": "14:00", "phone": "8 999 111-22-33"})
+    assert created.status_code == 302
+    booking = Booking.objects.get(user=user)
+    assert (booking.starts_at, booking.ends_at, booking.service, booking.phone) == (
+        at(14),
+        at(15),
+        service,
+        "+79991112233",
+    )
+    assert Notification.objects.filter(user=user, kind="booking_confirmed").exists()
+    assert Notification.objects.filter(user=resource.organization.owner, kind="booking_owner_created").exists()
+
+
+def test_staff_see_a_service_the_resource_does_not_offer_as_a_field_error(staff_client, user, resource, service):
+    other = Service.objects.create(organization=resource.organization, name="Борода", price=1, duration_minutes=30)
+    resource.services.add(service)
+    data = {"user": user.pk, "resource": resource.pk, "service": other.pk, "date": "2026-03-03", "time": "12:00"}
+    with time_machine.travel(at(8), tick=False):
+        response = staff_client.post(reverse("admin:bookings_booking_add"), data)
+    assert response.status_code == 200
+    assert "не оказывает" in response.context["adminform"].form.errors["service"][0]
+    assert not Booking.objects.filter(user=user).exists()
 
 
 def test_actions_go_through_the_services(staff_client, booking):

@@ -20,8 +20,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 def test_the_page_after_booking_asks_the_vk_mini_app_for_messages_once(client, user, resource, service):
     client.force_login(user)
 
+    local = timezone.localtime(at(11), resource.organization.city.tzinfo)
     response = client.post(
-        reverse("bookings:book"), {"resource": resource.pk, "service": service.pk, "starts_at": at(11).isoformat()}
+        reverse("bookings:confirm"),
+        {"resource": resource.pk, "service": service.pk, "date": local.date().isoformat(), "time": f"{local:%H:%M}"},
     )
     first = client.get(response["Location"]).content.decode()
     again = client.get(response["Location"]).content.decode()

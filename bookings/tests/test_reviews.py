@@ -351,8 +351,8 @@ def test_a_client_books_is_checked_in_and_reviews_through_the_pages(client, mosc
     with time_machine.travel(NOW, tick=False):
         starts_at = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
         response = client.post(
-            reverse("bookings:book"),
-            {"resource": resource.pk, "service": haircut.pk, "starts_at": starts_at.isoformat()},
+            reverse("bookings:confirm"),
+            {"resource": resource.pk, "service": haircut.pk, "date": "2026-03-02", "time": "10:00"},
         )
         booking = Booking.objects.get(user=guest)
         assert response.url == reverse("bookings:detail", args=[booking.pk])

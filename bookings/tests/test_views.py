@@ -15,7 +15,7 @@ from catalog.tests.factories import OrganizationFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 
-def test_organization_page_lists_free_slots_and_books(client, user, resource, service):
+def test_organization_page_lists_free_slots_and_the_confirmation_books(client, user, resource, service):
     services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
     url = reverse("bookings:organization", args=[resource.organization_id])
     page = client.get(url, {"resource": resource.pk, "service": service.pk, "date": "2026-03-03"})
@@ -24,10 +24,8 @@ def test_organization_page_lists_free_slots_and_books(client, user, resource, se
     assert ">09:00<" in html and ">10:00<" not in html and ">11:00<" in html
 
     client.force_login(user)
-    response = client.post(
-        reverse("bookings:book"),
-        {"resource": resource.pk, "service": service.pk, "starts_at": at(11).isoformat()},
-    )
+    confirm = {"resource": resource.pk, "service": service.pk, "date": "2026-03-03", "time": "11:00"}
+    response = client.post(reverse("bookings:confirm"), confirm)
     booking = Booking.objects.get(starts_at=at(11))
     assert response.status_code == 302 and response["Location"] == reverse("bookings:detail", args=[booking.pk])
     detail = client.get(response["Location"])
@@ -39,16 +37,19 @@ def test_taken_slot_shows_a_message_not_an_error(client, user, other_user, resou
     services.booking_create(user=other_user, resource=resource, starts_at=at(10), ends_at=at(11))
     client.force_login(user)
     response = client.post(
-        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(10).isoformat()}, follow=True
+        reverse("bookings:confirm"), {"resource": resource.pk, "date": "2026-03-03", "time": "10:00"}
     )
-    assert response.status_code == 200
-    assert "10:00" in response.content.decode()
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "10:00" in html and 'data-testid="slot-gone"' in html
     assert Booking.objects.count() == 1
 
 
-def test_book_requires_login(client, resource):
-    response = client.post(reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(10).isoformat()})
-    assert response.status_code == 302 and "login" in response["Location"]
+def test_booking_requires_login_and_comes_back_to_the_same_slot(client, resource):
+    confirm = {"resource": resource.pk, "date": "2026-03-03", "time": "10:00"}
+    response = client.post(reverse("bookings:confirm"), confirm)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login") + "?next=")
+    assert "time%3D10%253A00" in response["Location"]
     assert Booking.objects.count() == 0
 
 
@@ -149,26 +150,17 @@ def test_owner_edits_resources_and_hours(client, resource):
     assert response.status_code == 302
     room = Resource.objects.get(name="Переговорная")
     assert room.amenities == ["проектор", "доска"] and room.capacity == 8
-    data = {
-        "form-TOTAL_FORMS": "2",
-        "form-INITIAL_FORMS": "0",
-        "form-0-weekday": "0",
-        "form-0-opens_at": "10:00",
-        "form-0-closes_at": "14:00",
-        "form-1-weekday": "0",
-        "form-1-opens_at": "13:00",
-        "form-1-closes_at": "15:00",
-    }
-    before = OpeningHours.objects.filter(organization=org).count()
-    overlap = client.post(reverse("bookings:opening_hours", args=[org.pk]), data)
-    assert overlap.status_code == 200 and OpeningHours.objects.filter(organization=org).count() == before
-    data["form-1-opens_at"] = "15:00"
-    data["form-1-closes_at"] = "00:00"
-    ok = client.post(reverse("bookings:opening_hours", args=[org.pk]), data)
+    week = {"d0-is_open": "on", "d0-opens_at": "10:00", "d0-closes_at": "00:00", "d0-break_from": "14:00"}
+    before = list(OpeningHours.objects.filter(organization=org).values_list("weekday", "opens_at", "closes_at"))
+    half_break = client.post(reverse("bookings:opening_hours", args=[org.pk]), week)
+    assert half_break.status_code == 400 and "invalid-feedback" in half_break.content.decode()
+    assert list(OpeningHours.objects.filter(organization=org).values_list("weekday", "opens_at", "closes_at")) == before
+    week["d0-break_to"] = "15:00"
+    ok = client.post(reverse("bookings:opening_hours", args=[org.pk]), week)
     assert ok.status_code == 302
-    assert list(OpeningHours.objects.filter(organization=org).values_list("opens_at", "closes_at")) == [
-        (time(10), time(14)),
-        (time(15), time(0)),
+    assert list(OpeningHours.objects.filter(organization=org).values_list("weekday", "opens_at", "closes_at")) == [
+        (0, time(10), time(14)),
+        (0, time(15), time(0)),
     ]
 
 
@@ -200,20 +192,22 @@ def test_move_from_the_organization_page(client, user, other_user, resource):
         reverse("bookings:organization", args=[resource.organization_id]), {"move": booking.pk, "date": "2026-03-03"}
     )
     html = page.content.decode()
-    assert f'name="move" value="{booking.pk}"' in html and ">10:00<" in html  # its own time counts as free
-    response = client.post(
-        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(15).isoformat(), "move": booking.pk}
-    )
+    assert f"move={booking.pk}" in html and ">10:00<" in html  # its own time counts as free
+    move = {"resource": resource.pk, "date": "2026-03-03", "time": "15:00", "move": booking.pk}
+    confirm = client.get(reverse("bookings:confirm"), move)
+    assert confirm.status_code == 200 and 'data-testid="confirm-button"' in confirm.content.decode()
+    assert Booking.objects.get().starts_at == at(10)  # looking at the confirmation changes nothing
+    response = client.post(reverse("bookings:confirm"), move)
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.starts_at == at(15) and Booking.objects.count() == 1
     client.force_login(other_user)
-    foreign = client.post(
-        reverse("bookings:book"), {"resource": resource.pk, "starts_at": at(17).isoformat(), "move": booking.pk}
-    )
-    assert foreign.status_code == 404
+    foreign = client.post(reverse("bookings:confirm"), {**move, "time": "17:00"})
+    # someone else's booking is not theirs to move: at most they book the time for themselves
     booking.refresh_from_db()
     assert booking.starts_at == at(15)
+    assert foreign.status_code == 302
+    assert Booking.objects.filter(user=other_user).count() == 1
 
 
 def test_redirects_after_a_post_stay_on_this_site(client, user, resource):
@@ -224,18 +218,19 @@ def test_redirects_after_a_post_stay_on_this_site(client, user, resource):
     assert cancelled["Location"] == reverse("bookings:detail", args=[booking.pk])
     same_site = reverse("bookings:mine") + "?when=past"
     assert client.post(reverse("bookings:cancel", args=[booking.pk]), {"next": same_site})["Location"] == same_site
-    refused = client.post(reverse("bookings:book"), {}, HTTP_REFERER=evil)
-    assert refused["Location"] == reverse("bookings:mine")
+    page = client.get(reverse("bookings:cancel", args=[booking.pk]), {"next": evil}).content.decode()
+    assert evil not in page
     client.force_login(resource.organization.owner)
     checked = client.post(reverse("bookings:owner_check_in", args=[booking.pk]), {"next": "//evil.example/"})
-    assert checked["Location"] == reverse("bookings:owner_bookings", args=[resource.organization_id])
+    assert (
+        checked["Location"] == reverse("bookings:owner_bookings", args=[resource.organization_id]) + "?date=2026-03-03"
+    )
 
 
-def test_anonymous_visitor_is_sent_to_log_in_from_a_slot(client, resource):
+def test_anonymous_visitor_goes_from_a_slot_to_the_confirmation_page(client, resource):
     url = reverse("bookings:organization", args=[resource.organization_id])
     html = client.get(url, {"resource": resource.pk, "date": "2026-03-03"}).content.decode()
-    assert reverse("account_login") + "?next=" in html and ">09:00<" in html
-    assert reverse("bookings:book") not in html
+    assert reverse("bookings:confirm") + "?resource=" in html and ">09:00<" in html
 
 
 def test_my_bookings_link_to_my_organizations_only_for_owners(client, user, resource):

@@ -24,6 +24,7 @@ def test_fresh_database_has_the_beat_schedule():
         "billing.tasks.renew_subscriptions",
         "billing.tasks.remind_expiring_subscriptions",
         "billing.tasks.snapshot_revenue",
+        "billing.tasks.expire_pending_payments",
     } <= tasks
 
 
