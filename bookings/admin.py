@@ -26,6 +26,7 @@ from bookings.zones import city_zone_label
 from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.exports import ExportAdminMixin
+from portal.local_time import city_datetime, city_localtime
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
@@ -306,12 +307,12 @@ class BookingAdminForm(forms.ModelForm):
 class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
     form = BookingAdminForm
     resource_classes = [BookingExport]
-    list_display = ["id", "starts_at", "ends_at", "resource", "user", "status", "checked_in_at"]
+    list_display = ["id", "starts_local", "resource", "organization", "user", "status", "checked_in_at"]
     list_filter = ["status", "resource__kind", "resource__organization__city", "starts_at"]
     search_fields = ["user__email", "resource__name", "resource__organization__name"]
     date_hierarchy = "starts_at"
     autocomplete_fields = ["user", "resource", "service"]
-    list_select_related = ["resource__organization", "user"]
+    list_select_related = ["resource__organization__city", "user"]
     actions = ["check_in", "cancel"]
     # Status, check-in and cancellation change only through the actions below
     # (the services); time, resource and notes through the form, which calls them too.
@@ -332,6 +333,18 @@ class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.actor = request.user
         return form
+
+    @admin.display(description=_("time (city zone)"), ordering="starts_at")
+    def starts_local(self, booking):
+        """Start–end in the organization's city zone, the city named: "12 марта 2026, 08:00–09:00 (Москва)"."""
+        city = booking.resource.organization.city
+        end = city_localtime(booking.ends_at, city)
+        start = city_datetime(booking.starts_at, city)
+        return start.replace(" (", f"–{end:%H:%M} (", 1)
+
+    @admin.display(description=_("organization"), ordering="resource__organization__name")
+    def organization(self, booking):
+        return booking.resource.organization
 
     def get_fields(self, request, obj=None):
         if obj is None:

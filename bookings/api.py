@@ -728,8 +728,6 @@ class OpeningHoursView(APIView):
 
 # --- reviews ------------------------------------------------------------------------------------
 
-REVIEW_ERROR = inline_serializer("ReviewError", {"detail": serializers.CharField(), "code": serializers.CharField()})
-
 
 class ReviewSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(read_only=True)
@@ -767,7 +765,7 @@ def _reviewable_organization(request, pk: int) -> Organization:
     """A visible organization, or one the requesting owner (or staff) manages; else 404."""
     organization = Organization.objects.visible().filter(pk=pk).first()
     if organization is None and request.user.is_authenticated:
-        organization = selectors.organization_list_owned(user=request.user).filter(pk=pk).first()
+        organization = selectors.organization_list_managed(user=request.user).filter(pk=pk).first()
     if organization is None:
         raise errors.NotFound(_("Organization not found."))
     return organization
@@ -801,7 +799,6 @@ class OrganizationReviewListView(generics.ListCreateAPIView):
         summary="An organization's visible reviews, newest first",
         responses={
             200: ReviewSerializer(many=True),
-            404: OpenApiResponse(REVIEW_ERROR, description="Unknown organization or not in the catalog (not_found)"),
         },
     )
     def get(self, request, *args, **kwargs):
@@ -813,17 +810,9 @@ class OrganizationReviewListView(generics.ListCreateAPIView):
         responses={
             201: ReviewSerializer,
             400: OpenApiResponse(description="Validation errors by field (rating 1..5, booking, text)"),
-            401: OpenApiResponse(REVIEW_ERROR, description="Not logged in"),
-            403: OpenApiResponse(
-                REVIEW_ERROR,
-                description="not_attended: not your booking, not at this organization, or not checked in or "
-                "completed; user_blocked",
-            ),
-            404: OpenApiResponse(REVIEW_ERROR, description="Unknown organization or not in the catalog (not_found)"),
-            409: OpenApiResponse(REVIEW_ERROR, description="already_reviewed: this booking has a review"),
-            429: OpenApiResponse(REVIEW_ERROR, description="Too many requests (throttled)"),
         },
     )
+    @api_errors({403: "not_attended: only the booker of an attended visit reviews it", 409: "already_reviewed"})
     def post(self, request, *args, **kwargs):
         organization = _reviewable_organization(request, kwargs["pk"])
         serializer = ReviewCreateSerializer(data=request.data)
@@ -846,11 +835,6 @@ class ReviewReplyView(APIView):
         responses={
             200: ReviewSerializer,
             400: OpenApiResponse(description="Validation errors by field (text)"),
-            401: OpenApiResponse(REVIEW_ERROR, description="Not logged in"),
-            403: OpenApiResponse(REVIEW_ERROR, description="not_owner: not your organization's review; user_blocked"),
-            404: OpenApiResponse(REVIEW_ERROR, description="Unknown or hidden review (not_found)"),
-            409: OpenApiResponse(REVIEW_ERROR, description="already_replied: the review has an answer"),
-            429: OpenApiResponse(REVIEW_ERROR, description="Too many requests (throttled)"),
         },
     )
     def post(self, request, pk: int):

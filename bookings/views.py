@@ -32,6 +32,7 @@ from bookings.hours import local_to_utc
 from bookings.models import Booking, BookingParticipant, OpeningHours, Resource, Review
 from bookings.zones import city_zone_label
 from catalog.models import Organization, Service
+from catalog.selectors import organization_can_manage
 from portal import errors
 from portal.throttling import throttle
 
@@ -96,8 +97,7 @@ def _movable_booking(request, organization: Organization, raw) -> Booking | None
         or booking.resource.organization_id != organization.pk
         or booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED)
         or not (
-            booking.user_id == request.user.pk
-            or services.can_manage_organization(user=request.user, organization=organization)
+            booking.user_id == request.user.pk or organization_can_manage(user=request.user, organization=organization)
         )
     ):
         return None
@@ -249,9 +249,9 @@ def organization(request, pk: int):
             "zone_label": city_zone_label(org.city, local_to_utc(day, time(12), zone)),
             "base_query": _flow_query(**base),
             "default_duration": selectors.DEFAULT_DURATION_MINUTES,
-            "is_manager": services.can_manage_organization(user=request.user, organization=org),
+            "is_manager": organization_can_manage(user=request.user, organization=org),
             "setup": selectors.organization_booking_links(organization=org)
-            if services.can_manage_organization(user=request.user, organization=org)
+            if organization_can_manage(user=request.user, organization=org)
             else None,
         },
     )
@@ -427,7 +427,7 @@ def detail(request, pk: int, invite_form: InviteForm | None = None, review_form:
     user = request.user
     organization = booking.resource.organization
     is_booker = booking.user_id == user.pk
-    is_manager = services.can_manage_organization(user=user, organization=organization)
+    is_manager = organization_can_manage(user=user, organization=organization)
     link = None if is_booker else booking.participant_links.filter(user=user).first()
     takes_part = link is not None and link.status == BookingParticipant.Status.ACCEPTED
     upcoming = booking.status in (Booking.Status.PENDING, Booking.Status.CONFIRMED)
@@ -448,6 +448,9 @@ def detail(request, pk: int, invite_form: InviteForm | None = None, review_form:
         "show_qr": booking.is_active and booking.status != Booking.Status.CHECKED_IN and (is_booker or takes_part),
         "calendar": (is_booker or takes_part) and booking.status != Booking.Status.CANCELLED,
         "sees_contact": is_booker or is_manager,
+        "review": Review.objects.filter(booking=booking, is_hidden=False).first(),
+        "can_review": services.can_review(booking=booking, user=user),
+        "review_form": review_form or ReviewForm(),
     }
     return render(request, "bookings/detail.html", context, status=400 if (invite_form or review_form) else 200)
 
@@ -524,7 +527,7 @@ def cancel(request, pk: int):
                 "zone_label": city_zone_label(organization.city, booking.starts_at),
                 "can_cancel": services.can_cancel(booking=booking, user=request.user),
                 "cancel_deadline": services.cancel_deadline(booking),
-                "is_manager": services.can_manage_organization(user=request.user, organization=organization),
+                "is_manager": organization_can_manage(user=request.user, organization=organization),
                 "back": back,
             },
         )
@@ -692,7 +695,7 @@ def owner_resources(request, pk: int):
 def resource_edit(request, pk: int):
     resource = get_object_or_404(
         Resource.objects.select_related("organization__city").filter(
-            organization__in=selectors.organization_list_owned(user=request.user)
+            organization__in=selectors.organization_list_managed(user=request.user)
         ),
         pk=pk,
     )

@@ -271,11 +271,16 @@ def test_vk_asks_for_messages_right_after_a_booking(page, miniapp, organization,
     tomorrow = timezone.localtime(timezone.now(), organization.city.tzinfo).date() + timedelta(days=1)
     starts_at = timezone.make_aware(timezone.datetime.combine(tomorrow, time(10)), organization.city.tzinfo)
 
-    # the booking form of the organization's page, posted with the webview's session
+    # the confirmation form of the booking flow, posted with the webview's session
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     response = page.request.post(
-        "/bookings/book/",
-        form={"resource": str(resource.pk), "service": str(service.pk), "starts_at": starts_at.isoformat()},
+        "/bookings/confirm/",
+        form={
+            "resource": str(resource.pk),
+            "service": str(service.pk),
+            "date": starts_at.date().isoformat(),
+            "time": f"{starts_at:%H:%M}",
+        },
         headers={"X-CSRFToken": csrf, "Referer": live_server.url + "/"},
         max_redirects=0,
     )

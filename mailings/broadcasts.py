@@ -373,9 +373,12 @@ def _mailing_media(*, mailing: Mailing, channel: Channel) -> Media | None:
     failed upload, tries again and reports the outcome per recipient.
     """
     field = MEDIA_HANDLE_FIELDS.get(channel.name)
-    if not mailing.media or field is None:
+    if not mailing.media:
         return None
     kind, filename = mailing.media_type, mailing.media.name.rsplit("/", 1)[-1]
+    if field is None:  # email: the file itself goes as an attachment
+        with mailing.media.open("rb") as file:
+            return Media(kind=kind, filename=filename, content=file.read())
     if getattr(mailing, field):
         return Media(kind=kind, filename=filename, handle=getattr(mailing, field))
     with transaction.atomic():

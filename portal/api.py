@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import services
-from portal.api_fields import StrictModelSerializer
+from portal.api_fields import StrictModelSerializer, StrictSerializer
 from portal.api_permissions import NotBlocked
 from portal.api_schema import api_errors
 from portal.miniapp_auth import MiniAppIdentity, TelegramMiniAppAuthentication, VKMiniAppAuthentication
@@ -129,7 +129,7 @@ class TelegramLinkView(APIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class MiniAppSessionRequestSerializer(serializers.Serializer):
+class MiniAppSessionRequestSerializer(StrictSerializer):
     start_param = serializers.CharField(
         required=False,
         allow_blank=True,
