@@ -7,6 +7,8 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs on both cores (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 # The settings default to production (debug off, real secrets required); the
 # targets here are local development, so they run in debug mode unless told otherwise.
 export DJANGO_DEBUG ?= 1
@@ -51,7 +53,7 @@ run: $(VENV)/.installed
 	$(PY) scripts/run_dev.py --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.installed-dev
 	API_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) API_FUZZ_SEED=$(FUZZ_SEED) \

@@ -6,6 +6,7 @@ from datetime import time
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -354,3 +355,17 @@ def test_the_catalog_page_shows_book_buttons_only_where_something_can_be_booked(
     ServiceFactory(organization=empty)
     html = client.get(reverse("catalog:detail", args=[empty.pk])).content.decode()
     assert 'data-testid="book-organization"' not in html and 'data-testid="book-service"' not in html
+
+
+def test_the_owner_checks_the_client_in_from_the_booking_page(client, user, resource):
+    booking = services.booking_create(user=user, resource=resource, starts_at=at(10), ends_at=at(11))
+    url = reverse("bookings:detail", args=[booking.pk])
+    client.force_login(user)
+    assert reverse("bookings:owner_check_in", args=[booking.pk]) not in client.get(url).content.decode()
+    client.force_login(resource.organization.owner)
+    assert reverse("bookings:owner_check_in", args=[booking.pk]) in client.get(url).content.decode()
+    with time_machine.travel(at(9, 50), tick=False):
+        response = client.post(reverse("bookings:owner_check_in", args=[booking.pk]), {"next": url})
+    assert response["Location"] == url
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CHECKED_IN
