@@ -172,7 +172,7 @@ class MiniAppSessionView(APIView):
         data = (
             request.data if request.stream is not None and request.content_type.startswith("application/json") else {}
         )
-        body = MiniAppSessionRequestSerializer(data=data if isinstance(data, dict) else {})
+        body = MiniAppSessionRequestSerializer(data=data)  # a JSON body that is not an object is a 400
         body.is_valid(raise_exception=True)
         identity: MiniAppIdentity = request.auth
         login(request._request, request.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -179,8 +179,8 @@ def test_detail_page_links_map_phone_share_and_open_graph(client, settings):
     html = client.get(reverse("catalog:detail", args=[org.pk])).content.decode()
     assert 'href="https://yandex.ru/maps/?text=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0%2C%20%D1%83%D0%BB.' in html
     assert 'href="tel:+74951234567"' in html
-    assert f'href="https://t.me/citydesk_bot?startapp=org_{org.pk}"' in html
-    assert f'href="https://vk.com/app51234567#org_{org.pk}"' in html
+    assert "https://t.me/citydesk_bot" in html and f"startapp=org_{org.pk}" in html
+    assert f"https://vk.com/app51234567#org_{org.pk}" in html
     assert '<meta property="og:title" content="Точка роста — Москва">' in html
     assert f'<meta property="og:url" content="https://citydesk.example.ru/catalog/{org.pk}/">' in html
     assert '<meta property="og:image" content="https://citydesk.example.ru/media/organizations/' in html
