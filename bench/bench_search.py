@@ -22,11 +22,11 @@ BENCH_SEARCH_ORGS (default 5000), BENCH_SERVICES_PER_ORG (default 4).
 
 import os
 import re
-import statistics
 import sys
 import time
 
-from bench.support import create_database, run_child
+from bench.catalog_data import seed_organizations
+from bench.support import create_database, fmt, percentiles, run_child, source_addresses
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_search"
@@ -41,7 +41,7 @@ QUERIES = {
     "typos (trigram)": ["барбешоп", "маникур", "шиномантаж", "репититор", "фотостуия", "вителинар"],
     "nothing found + suggestion": ["кворкнг", "мнкюр", "стрижкка бородды"],
 }  # fmt: skip
-EXTRA_SERVICES = ["Консультация", "Срочный выезд", "Абонемент на месяц", "Подарочный сертификат", "Диагностика"]
+EXTRA_SERVICES = ("Консультация", "Срочный выезд", "Абонемент на месяц", "Подарочный сертификат", "Диагностика")
 
 
 def main() -> int:
@@ -50,9 +50,8 @@ def main() -> int:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": "citydesk-bench-search",
+        "DJANGO_DEBUG": "1",  # in process, with the development settings (the test client's host)
         "LOG_LEVEL": "ERROR",
-        # The in-process API client is one address: anonymous throttling would answer 429.
-        "API_THROTTLE_ANON": "100000000/min",
     }
     return run_child("bench.bench_search", env)
 
@@ -61,86 +60,20 @@ def main() -> int:
 
 
 def _seed() -> float:
-    """Create the data set once (a re-run reuses it); returns the seconds spent."""
-    import random
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from catalog import demo
-    from catalog.models import Category, City, Organization, Service
-    from catalog.search import organization_search_refresh
-    from catalog.slugs import make_slug
-    from portal.models import User
-
-    start = time.perf_counter()
-    if Organization.objects.visible().count() >= ORGS and Service.objects.count() >= ORGS * SERVICES_PER_ORG:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        return 0.0
-    Organization.objects.all().delete()
-    for slug, name, tz in demo.CITIES:
-        City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    categories = {}
-    for position, (slug, name, parent) in enumerate(demo.CATEGORIES):
-        categories[slug], _ = Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "parent": categories.get(parent), "position": position}
-        )
-    cities = list(City.objects.all())
-    kinds = list(demo.KINDS.items())
-    owners = [User.objects.get_or_create(email=f"bench-search-owner{i}@example.com")[0] for i in range(100)]
-    rnd = random.Random(16)
-    until = timezone.now() + timedelta(days=365)
-    with transaction.atomic():
-        organizations = []
-        for i in range(ORGS):
-            _kind, (names, description, _services) = kinds[i % len(kinds)]
-            name = f"{rnd.choice(names)} {demo.STREETS[i % len(demo.STREETS)].split()[-1]} №{i}"
-            organizations.append(
-                Organization(
-                    owner=owners[i % len(owners)],
-                    name=name,
-                    slug=f"{make_slug(name)[:150]}-{i}",
-                    city=cities[i % len(cities)],
-                    description=description,
-                    address=f"{rnd.choice(demo.STREETS)}, {rnd.randint(1, 150)}",
-                    phone=f"+7495{2000000 + i:07d}",
-                    status=Organization.Status.PUBLISHED,
-                    listed_until=until,
-                    external_id=f"bench-search-{i}",
-                )
-            )
-        organizations = Organization.objects.bulk_create(organizations, batch_size=1000)
-        through = Organization.categories.through
-        links, services = [], []
-        for i, organization in enumerate(organizations):
-            kind, (_names, _description, kind_services) = kinds[i % len(kinds)]
-            category = categories[kind]
-            links.append(through(organization_id=organization.pk, category_id=category.pk))
-            if category.parent_id:
-                links.append(through(organization_id=organization.pk, category_id=category.parent_id))
-            names = [s[0] for s in kind_services] + EXTRA_SERVICES
-            for n, service_name in enumerate(names[:SERVICES_PER_ORG]):
-                price, minutes = (kind_services[n][1], kind_services[n][2]) if n < len(kind_services) else (500, 30)
-                services.append(
-                    Service(
-                        organization=organization, name=service_name, price=Decimal(price), duration_minutes=minutes
-                    )
-                )
-        through.objects.bulk_create(links, batch_size=5000)
-        Service.objects.bulk_create(services, batch_size=5000)
-    # bulk_create sends no signals: fill the search columns as every bulk writer must.
-    organization_search_refresh(organization_ids=None)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    return time.perf_counter() - start
+    return seed_organizations(
+        count=ORGS,
+        owner_email="bench-search-owner{}@example.com",
+        phone_base=2000000,
+        external_prefix="bench-search-",
+        random_seed=16,
+        services_per_org=SERVICES_PER_ORG,
+        extra_services=EXTRA_SERVICES,
+    )
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+def _percentiles(samples: list[float]) -> tuple[float, float | None]:
+    result = percentiles(samples)
+    return result.p50, result.p95
 
 
 def _selector_latency(queries: list[str], *, with_suggestion: bool) -> tuple[float, float, float]:
@@ -194,11 +127,13 @@ def _api_latency(queries: list[str]) -> tuple[float, float]:
 
     client = Client()
     timings = []
+    # Each request from an address of its own: the real anonymous throttle rate applies, and is never reached.
+    addresses = iter(source_addresses(3, ROUNDS * len(queries)))
     with override_settings(CATALOG_LIST_CACHE_SECONDS=0, ALLOWED_HOSTS=["testserver"]):
         for _round in range(ROUNDS):
             for q in queries:
                 start = time.perf_counter()
-                response = client.get("/api/v1/organizations/", {"q": q})
+                response = client.get("/api/v1/organizations/", {"q": q}, REMOTE_ADDR=next(addresses))
                 timings.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200, response.status_code
     return _percentiles(timings)
@@ -244,10 +179,11 @@ def run() -> int:
         p50, p95, found = _selector_latency(queries, with_suggestion=suggestion)
         api_p50, api_p95 = _api_latency(queries)
         print(
-            f"{kind:<30} {len(queries):>3} {p50:>10.1f} ms {p95:>7.1f} {api_p50:>6.1f} ms {api_p95:>7.1f} {found:>8.0f}"
+            f"{kind:<30} {len(queries):>3} {p50:>10.1f} ms {fmt(p95):>7} "
+            f"{api_p50:>6.1f} ms {fmt(api_p95):>7} {found:>8.0f}"
         )
     base_p50, base_p95 = _baseline_latency(QUERIES["words"])
-    print(f"{'words, previous FTS-only search':<30} {len(QUERIES['words']):>3} {base_p50:>10.1f} ms {base_p95:>7.1f}")
+    print(f"{'words, previous FTS-only search':<30} {len(QUERIES['words']):>3} {base_p50:>10.1f} ms {fmt(base_p95):>7}")
     print("Load average at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     print()
     for q in ("стрижка", "маникур"):
