@@ -1,45 +1,87 @@
-"""Catalog benchmark.
+"""Catalog benchmark: the public list API against a raw WSGI baseline, like for like.
 
 1. Seeds 10,000 listed organizations (2 categories and 2 services each, a
-   photo on every third) in its own database ``citydesk_bench_catalog``.
-2. Queries per request of the API list page at page sizes 10, 50 and 100 and
-   of the HTML list page (must be constant: ≤ 5 and ≤ 8).
-3. Russian full-text search over the 10,000 organizations: p50/p99 of the
-   list selector (count + page + prefetches) for a set of Russian queries.
-4. Throughput: ``GET /api/v1/organizations/`` (first page, 20 cards) served by
-   gunicorn (2 sync workers, production settings) — the real app with its
-   Redis cache, the real app with the cache off, and the raw psycopg WSGI
-   baseline (bench/catalog_raw_wsgi.py, same SQL, same JSON, same gunicorn
-   settings) — each driven for a fixed time by a bounded pool of client
-   threads over loopback; requests/s, p50, p99 and the ratio to raw.
+   photo on every third; bench/catalog_data.py) in its own database
+   ``citydesk_bench_catalog``, reused on later runs.
+2. Draws the URL mix: about 300 distinct ``GET /api/v1/organizations/?…``
+   URLs (first and later pages, cities, categories, both, orderings, page
+   sizes) and the request stream over them, from a fixed seed
+   (``catalog_data.url_mix``).
+3. Queries per request of the API list and of the HTML list page, and the
+   latency of the Russian search selector (in process, 200 samples).
+4. Starts three gunicorn servers with the same settings (2 sync workers,
+   production settings, the real anonymous throttle rate): the raw psycopg
+   WSGI app (bench/catalog_raw_wsgi.py), the real app with the list cache off
+   (``CATALOG_LIST_CACHE_SECONDS=0``) and the real app with its Redis list
+   cache (30 s). Checks that every URL of the mix gets the same bytes from
+   all of them (the port normalised; the cached app twice: a miss, then a
+   hit); any difference prints the first differing URL with a diff, and no
+   ratio is printed.
+5. Throughput: ``BENCH_ROUNDS`` rounds, each running the three servers one
+   after the other (the order rotated every round) for ``BENCH_SECONDS``
+   each, driven by ``BENCH_CLIENTS`` closed-loop client threads over the
+   request stream, every request on a new connection from the next of
+   ``BENCH_ADDRESSES`` loopback addresses (a fresh block of addresses per
+   run, so throttle counters start at zero). Prints per server the median
+   and range of req/s, the ratio to raw per round (median and range),
+   p50/p95/p99 over the pooled 200-answers of all rounds (with their count;
+   no p99 under 200 samples), non-200 answers (429s named), and the list
+   cache's hit rate per run of the cached server, from its ``/metrics``.
+6. Search (``?q=``, 10 Russian queries) on the uncached server, one run,
+   reported apart: it answers a different question than the raw list.
 
 Runs in a child process: ``python -m bench catalog``. Env: BENCH_PG (server
 URL without database name, default postgres://postgres@127.0.0.1:5432),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/12), BENCH_SECONDS (per run,
-default 10), BENCH_CLIENTS (default 4), BENCH_ORGS (default 10000).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/12, flushed), BENCH_SECONDS
+(per run, default 8), BENCH_ROUNDS (default 3), BENCH_CLIENTS (default 4),
+BENCH_ADDRESSES (client addresses per run, default 1000), BENCH_ORGS (default
+10000).
 """
 
+import difflib
 import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
+import tempfile
 import time
-from http.client import HTTPConnection
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, quote, urlsplit
 
-from bench.support import PRODUCTION_SECRETS, ROOT, create_database, free_port, run_child, stop
+from bench.catalog_data import LIST_PATH, mix_counts, seed_organizations, url_mix
+from bench.support import (
+    PRODUCTION_SECRETS,
+    create_database,
+    drive,
+    fmt,
+    http_request,
+    percentiles,
+    run_child,
+    source_addresses,
+    start_gunicorn,
+    stop,
+)
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_catalog"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
+ADDRESSES = int(os.environ.get("BENCH_ADDRESSES", "1000"))
 ORGS = int(os.environ.get("BENCH_ORGS", "10000"))
 WORKERS = 2
-LIST_PATH = "/api/v1/organizations/"
+CACHE_SECONDS = 30
+METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
 SEARCH_QUERIES = ["стрижка", "барбершоп", "йога", "ремонт стиральных машин", "маникюр", "коворкинг",
                   "репетитор математика", "сантехник", "массаж спины", "фотостудия"]  # fmt: skip
+SERVERS = {
+    "raw": "raw psycopg WSGI",
+    "uncached": "Django API, cache off",
+    "cached": f"Django API, Redis cache {CACHE_SECONDS} s",
+}
+# Address blocks (127.<block>.x.y): 2 for the checks and scrapes, 10 and up one per timed run.
+CHECK_BLOCK, FIRST_RUN_BLOCK = 2, 10
 
 
 def main() -> int:
@@ -58,103 +100,35 @@ def main() -> int:
 
 
 def _seed() -> float:
-    """Create the data set once (a re-run reuses it); returns the seconds spent."""
-    import random
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.db import transaction
-    from django.utils import timezone
-
-    from catalog import demo
-    from catalog.models import Category, City, Organization, OrganizationPhoto, Service
-    from catalog.search import organization_search_refresh
-    from catalog.slugs import make_slug
-    from portal.models import User
-
-    start = time.perf_counter()
-    if Organization.objects.visible().count() >= ORGS:
-        from django.db import connection
-
-        if Organization.objects.filter(search_name="").exists():  # a data set seeded before the search columns
-            organization_search_refresh(organization_ids=None)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        return 0.0
-    Organization.objects.all().delete()
-    for slug, name, tz in demo.CITIES:
-        City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    parents = {}
-    for position, (slug, name, parent) in enumerate(demo.CATEGORIES):
-        parents[slug], _ = Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "parent": parents.get(parent), "position": position}
-        )
-    cities = list(City.objects.all())
-    kinds = list(demo.KINDS.items())
-    owners = [User.objects.get_or_create(email=f"bench-owner{i}@example.com")[0] for i in range(100)]
-    rnd = random.Random(7)
-    until = timezone.now() + timedelta(days=365)
-    with transaction.atomic():
-        orgs = []
-        for i in range(ORGS):
-            kind, (names, description, _services) = kinds[i % len(kinds)]
-            name = f"{rnd.choice(names)} {demo.STREETS[i % len(demo.STREETS)].split()[-1]} №{i}"
-            orgs.append(
-                Organization(
-                    owner=owners[i % len(owners)],
-                    name=name,
-                    slug=f"{make_slug(name)[:150]}-{i}",
-                    city=cities[i % len(cities)],
-                    description=description,
-                    address=f"{rnd.choice(demo.STREETS)}, {rnd.randint(1, 150)}",
-                    phone=f"+7495{1000000 + i:07d}",
-                    status=Organization.Status.PUBLISHED,
-                    listed_until=until,
-                    external_id=f"bench-{i}",
-                )
-            )
-        orgs = Organization.objects.bulk_create(orgs, batch_size=1000)
-        through = Organization.categories.through
-        links, services, photos = [], [], []
-        for i, org in enumerate(orgs):
-            kind, (_names, _description, kind_services) = kinds[i % len(kinds)]
-            category = parents[kind]
-            links.append(through(organization_id=org.pk, category_id=category.pk))
-            if category.parent_id:
-                links.append(through(organization_id=org.pk, category_id=category.parent_id))
-            for service_name, price, minutes in kind_services[:2]:
-                services.append(
-                    Service(organization=org, name=service_name, price=Decimal(price), duration_minutes=minutes)
-                )
-            if i % 3 == 0:
-                photos.append(OrganizationPhoto(organization=org, image=f"organizations/{org.pk}/cover.jpg"))
-        through.objects.bulk_create(links, batch_size=5000)
-        Service.objects.bulk_create(services, batch_size=5000)
-        OrganizationPhoto.objects.bulk_create(photos, batch_size=5000)
-    # bulk_create sends no signals: fill the search columns as every bulk writer must.
-    organization_search_refresh(organization_ids=None)
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    return time.perf_counter() - start
+    return seed_organizations(
+        count=ORGS,
+        owner_email="bench-owner{}@example.com",
+        phone_base=1000000,
+        external_prefix="bench-",
+        random_seed=7,
+        services_per_org=2,
+        photo_every=3,
+    )
 
 
 def _query_counts() -> dict:
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
     counts = {}
     client = Client()
+    api = {f"page_size={size}": {"page_size": size} for size in (10, 50, 100)}
+    api["city + category + ordering=price, page 2"] = {
+        "city": "moscow", "category": "beauty", "ordering": "price", "page": 2,
+    }  # fmt: skip
     with override_settings(CATALOG_LIST_CACHE_SECONDS=0, ALLOWED_HOSTS=["testserver"]):
-        for size in (10, 50, 100):
+        for name, params in api.items():
             with CaptureQueriesContext(connection) as ctx:
-                response = client.get(LIST_PATH, {"page_size": size})
+                response = client.get(LIST_PATH, params)
             assert response.status_code == 200, response.status_code
-            counts[f"API list, page_size={size}"] = len(ctx.captured_queries)
-        from django.core.cache import cache
-
+            counts[f"API list, {name}"] = len(ctx.captured_queries)
         cache.clear()
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/catalog/", {"city": "moscow", "category": "beauty", "q": "стрижка"})
@@ -163,173 +137,266 @@ def _query_counts() -> dict:
     return counts
 
 
-def _search_latency() -> tuple[float, float, int]:
+def _search_latency():
+    """The list selector with a search (count + page of 20 + prefetches), 200 samples."""
     from catalog import selectors
 
     timings = []
     found = 0
-    for _round in range(5):
+    for round_ in range(20):
         for q in SEARCH_QUERIES:
             start = time.perf_counter()
             qs = selectors.organization_list(q=q)
             count = qs.count()
             page = list(qs[:20])
             timings.append((time.perf_counter() - start) * 1000)
-            found += count if _round == 0 else 0
+            found += count if round_ == 0 else 0
             assert count == 0 or page
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.99) - 1], found // len(SEARCH_QUERIES)
+    return percentiles(timings), found // len(SEARCH_QUERIES)
 
 
-def _start_gunicorn(app: str, extra_env: dict) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {
-        **os.environ,
+def _django_env(cache_seconds: int, metrics_dir: str) -> dict:
+    return {
         "DJANGO_DEBUG": "0",
         **PRODUCTION_SECRETS,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
-        # The benchmark client is one address; anonymous requests count for both scopes.
-        "API_THROTTLE_ANON": "100000000/min",
-        "API_THROTTLE_USER": "100000000/min",
-        **extra_env,
+        "TRUSTED_PROXY_COUNT": "0",  # the client address is REMOTE_ADDR: one of the many loopback sources
+        "CATALOG_LIST_CACHE_SECONDS": str(cache_seconds),
+        # As in production (docker-compose.yml): /metrics behind a token, the workers' counters added up.
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.time() + 30
-    while time.time() < deadline:
+
+
+def _normalised(body: bytes, port: int) -> bytes:
+    return body.replace(f"127.0.0.1:{port}/".encode(), b"127.0.0.1:PORT/")
+
+
+def _diff(url: str, expected: bytes, got: bytes, label: str) -> str:
+    def pretty(body: bytes) -> list[str]:
         try:
-            if _get(port, LIST_PATH)[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError(f"gunicorn {app} did not start")
+            return json.dumps(json.loads(body), ensure_ascii=False, indent=1).splitlines()
+        except ValueError:
+            return body.decode(errors="replace").splitlines()
+
+    lines = list(difflib.unified_diff(pretty(expected), pretty(got), "raw", label, lineterm="", n=2))
+    if not lines:  # equal as JSON, different as bytes (spacing, escaping, key order)
+        at = next(i for i, (a, b) in enumerate(zip(expected + b"\0", got + b"\1", strict=False)) if a != b)
+        lines = [f"first differing byte at {at}:", f"  raw:   {expected[max(0, at - 60) : at + 60]!r}",
+                 f"  {label}: {got[max(0, at - 60) : at + 60]!r}"]  # fmt: skip
+    return f"{url}\n" + "\n".join(lines[:60])
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Accept": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+def _check_same(urls: list[str], ports: dict[str, int]) -> tuple[int, str]:
+    """GET every URL from every server; ``(number of URLs whose answers differ, first difference)``."""
+    addresses = source_addresses(CHECK_BLOCK, ADDRESSES)
+    headers = {"Accept": "application/json"}
+
+    def one(index: int) -> str | None:
+        url, source = urls[index], addresses[index % len(addresses)]
+        answers = {}
+        for name in ("raw", "uncached", "cached", "cached, 2nd"):
+            port = ports[name.split(",")[0]]
+            status, body = http_request(port, "GET", url, headers=headers, source=source)
+            answers[name] = (status, _normalised(body, port))
+        status, expected = answers.pop("raw")
+        if status != 200:
+            return f"{url}\nraw answered {status}: {expected[:300]!r}"
+        for name, (status, body) in answers.items():
+            if status != 200 or body != expected:
+                return _diff(url, expected, body, f"{name} ({status})")
+        return None
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        problems = [p for p in pool.map(one, range(len(urls))) if p]
+    return len(problems), problems[0] if problems else ""
 
 
-def _load(port: int, paths: list[str], seconds: float) -> dict:
-    """Drive the server with CLIENTS threads for ``seconds``; each thread waits for its answer."""
-    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    errors = [0] * CLIENTS
-    statuses: dict[int, int] = {}
-    stop_at = time.perf_counter() + seconds
+def _scrape(port: int) -> tuple[float, float]:
+    """``(list cache writes, list answers 200)`` counted so far by the server (all its workers)."""
+    from prometheus_client.parser import text_string_to_metric_families
 
-    def run(n: int) -> None:
-        i = n
-        while time.perf_counter() < stop_at:
-            path = paths[i % len(paths)]
-            i += 1
-            start = time.perf_counter()
-            try:
-                status, _body = _get(port, path)
-            except OSError:
-                status = 0
-            latencies[n].append(time.perf_counter() - start)
-            if status != 200:
-                errors[n] += 1
-                statuses[status] = statuses.get(status, 0) + 1
-
-    for path in paths[:3]:  # warm up workers, connections and the cache
-        for _ in range(WORKERS * 2):
-            _get(port, path)
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(CLIENTS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    flat = sorted(x for lst in latencies for x in lst)
-    return {
-        "requests": len(flat),
-        "rps": len(flat) / elapsed,
-        "p50": statistics.median(flat) * 1000,
-        "p99": flat[max(0, int(len(flat) * 0.99) - 1)] * 1000,
-        "errors": sum(errors),
-        "statuses": statuses,
-    }
+    status, body = http_request(port, "GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+                                source=source_addresses(CHECK_BLOCK, 1)[0])  # fmt: skip
+    assert status == 200, status
+    sets = answers = 0.0
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "citydesk_cache_requests_total" and labels.get("operation") == "set":
+                sets += sample.value if labels.get("result") == "ok" else 0
+            elif (
+                sample.name == "citydesk_http_requests_total"
+                and labels.get("view") == "api:organization-list"
+                and labels.get("method") == "GET"
+                and labels.get("status") == "200"
+            ):
+                answers += sample.value
+    return sets, answers
 
 
-def _same_json(django_port: int, raw_port: int) -> bool:
-    a = json.loads(_get(django_port, LIST_PATH)[1].decode().replace(f":{django_port}/", ":PORT/"))
-    b = json.loads(_get(raw_port, LIST_PATH)[1].decode().replace(f":{raw_port}/", ":PORT/"))
-    return a == b
+def _spread(values: list[float], digits: int = 0) -> str:
+    if not values:
+        return "—"
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def _describe_mix(urls: list[str], stream: list[str]) -> list[str]:
+    params = {url: parse_qs(urlsplit(url).query) for url in urls}
+
+    def share(predicate) -> str:
+        return f"{100 * sum(1 for url in stream if predicate(params[url])) / len(stream):.0f} %"
+
+    top = max(urls, key=stream.count)
+    orderings = sorted({p["ordering"][0] for p in params.values() if "ordering" in p})
+    return [
+        f"URL mix: {len(urls)} distinct list URLs; a request stream of {len(stream)} drawn over them (fixed seed),",
+        f"  of which page 1: {share(lambda p: 'page' not in p)}; city=: {share(lambda p: 'city' in p)}; "
+        f"category=: {share(lambda p: 'category' in p)}; both: {share(lambda p: 'city' in p and 'category' in p)}; "
+        f"ordering=: {share(lambda p: 'ordering' in p)} ({', '.join(orderings)}); "
+        f"page_size=: {share(lambda p: 'page_size' in p)}",
+        f"  most asked: {top} ({share(lambda p: p == params[top])}); "
+        f"deepest page: {max(int(p.get('page', ['1'])[0]) for p in params.values())}",
+    ]
 
 
 def run() -> int:
+    began = time.perf_counter()
+    for name in ("API_THROTTLE_ANON", "API_THROTTLE_USER"):
+        os.environ.pop(name, None)  # the real rates, whatever the calling shell says
     create_database(PG, DB_NAME)
     import django
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0)
-    seed_seconds = _seed()
-    from catalog.models import Organization
-
-    listed = Organization.objects.visible().count()
-    counts = _query_counts()
-    search_p50, search_p99, avg_found = _search_latency()
+    from django.conf import settings
+    from django.core.cache import cache
     from django.db import connections
 
-    connections.close_all()
-    from django.core.cache import cache
+    from catalog.models import Organization
 
+    call_command("migrate", verbosity=0)
+    seed_seconds = _seed()
+    listed = Organization.objects.visible().count()
+    mix_count, cities, categories = mix_counts()
+    urls, stream = url_mix(counts=mix_count, cities=cities, categories=categories)
+    counts = _query_counts()
+    search_latency, avg_found = _search_latency()
+    anon_rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]
+    connections.close_all()
     cache.clear()
 
-    results = {}
-    proc, port = _start_gunicorn("portal.wsgi:application", {})
-    raw, raw_port = _start_gunicorn("bench.catalog_raw_wsgi:application", {})
+    metrics = tempfile.TemporaryDirectory(prefix="citydesk-bench-metrics-")
+    servers = {}
     try:
-        same = _same_json(port, raw_port)
-        results["raw psycopg WSGI"] = _load(raw_port, [LIST_PATH], SECONDS)
-        results["Django API (Redis cache)"] = _load(port, [LIST_PATH], SECONDS)
-    finally:
-        stop(proc, raw)
-    proc, port = _start_gunicorn("portal.wsgi:application", {"CATALOG_LIST_CACHE_SECONDS": "0"})
-    try:
-        results["Django API (cache off)"] = _load(port, [LIST_PATH], SECONDS)
-        from urllib.parse import quote
+        servers["raw"] = start_gunicorn("bench.catalog_raw_wsgi:application", {}, workers=WORKERS, ready_path=LIST_PATH)
+        for name, seconds in (("uncached", 0), ("cached", CACHE_SECONDS)):
+            servers[name] = start_gunicorn(
+                "portal.wsgi:application", _django_env(seconds, os.path.join(metrics.name, name)),
+                workers=WORKERS, ready_path=LIST_PATH,
+            )  # fmt: skip
+        ports = {name: port for name, (_proc, port) in servers.items()}
+        check_started = time.perf_counter()
+        differing, first_difference = _check_same(urls, ports)
+        check_seconds = time.perf_counter() - check_started
 
+        runs = {name: [] for name in SERVERS}
+        client_cpu = {name: [] for name in SERVERS}  # cores this process (the load client) used per run
+        hit_rates, uncached_sets = [], 0.0
+        load_before = os.getloadavg()
+        block = FIRST_RUN_BLOCK
+        order = list(SERVERS)
+        for round_ in range(ROUNDS):
+            for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                port = ports[name]
+                before = _scrape(port) if name != "raw" else None
+                cpu = time.process_time()
+                result = drive(port, stream, seconds=SECONDS, clients=CLIENTS,
+                               addresses=source_addresses(block, ADDRESSES))  # fmt: skip
+                block += 1
+                client_cpu[name].append((time.process_time() - cpu) / result.seconds)
+                runs[name].append(result)
+                if before is not None:
+                    sets, answers = (a - b for a, b in zip(_scrape(port), before, strict=True))
+                    if name == "uncached":
+                        uncached_sets += sets
+                    else:
+                        hit_rates.append((1 - sets / answers, int(answers - sets), int(sets)))
         search_paths = [f"{LIST_PATH}?q={quote(q)}" for q in SEARCH_QUERIES]
-        results["Django API search (cache off)"] = _load(port, search_paths, SECONDS / 2)
+        search = drive(ports["uncached"], search_paths, seconds=SECONDS, clients=CLIENTS,
+                       addresses=source_addresses(block, ADDRESSES))  # fmt: skip
+        load_after = os.getloadavg()
     finally:
-        stop(proc)
+        stop(*(proc for proc, _port in servers.values()))
+        metrics.cleanup()
+        cache.clear()
 
     print(f"Data: {listed} listed organizations (seeded in {seed_seconds:.1f} s; 0 = reused)")
-    print(f"Same JSON from the real API and the raw app: {'yes' if same else 'NO'}")
+    for line in _describe_mix(urls, stream):
+        print(line)
+    same = differing == 0
+    print(f"Same bytes (port normalised) from raw, Django cache off and Django cached (a miss, then a hit) for "
+          f"every one of the {len(urls)} URLs: {'yes' if same else f'NO, {differing} URLs differ'} "
+          f"(checked in {check_seconds:.0f} s)")  # fmt: skip
+    if not same:
+        print("First differing URL and diff (raw → Django):")
+        print(first_difference)
     print()
-    print(f"{'queries per request':<46} {'queries':>7}")
+    print(f"{'queries per request':<50} {'queries':>7}")
     for name, n in counts.items():
-        print(f"{name:<46} {n:>7}")
+        print(f"{name:<50} {n:>7}")
     print()
-    print(f"Russian search over {listed} organizations, selector (count + page of 20):")
-    print(f"  p50 {search_p50:.1f} ms, p99 {search_p99:.1f} ms (avg {avg_found} matches per query)")
+    print(f"Russian search over {listed} organizations, list selector (count + page of 20), "
+          f"{search_latency.n} samples: p50 {fmt(search_latency.p50)} ms, p95 {fmt(search_latency.p95)} ms, "
+          f"p99 {fmt(search_latency.p99)} ms (avg {avg_found} matches per query)")  # fmt: skip
     print()
-    raw_rps = results["raw psycopg WSGI"]["rps"]
-    print(f"GET {LIST_PATH} — gunicorn {WORKERS} sync workers, {CLIENTS} client threads, {SECONDS:.0f} s each")
-    print(f"{'server':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}")
-    for name, r in results.items():
-        # Search answers a different question than the raw list: no ratio for it.
-        ratio = f"{r['rps'] / raw_rps:.2f}" if "search" not in name else "—"
-        print(f"{name:<32} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7} {ratio:>6}")
-        if r["statuses"]:
-            print(f"  non-200 answers: {r['statuses']}")
-    cache.clear()
-    return 0
+    print(f"GET {LIST_PATH} over the mix — gunicorn {WORKERS} sync workers per server, {CLIENTS} client threads "
+          f"from {ADDRESSES} addresses per run (anonymous throttle {anon_rate} per address), {ROUNDS} rounds × "
+          f"{SECONDS:g} s per server, order rotated each round")  # fmt: skip
+    header = f"{'server':<30} {'req/s median (range)':>22} {'ratio to raw (range)':>21} {'p50':>6} {'p95':>6} "
+    print(header + f"{'p99 ms':>7} {'samples':>8} {'non-200':>8}")
+    raw_rps = [r.rps for r in runs["raw"]]
+    errors = 0
+    for name, label in SERVERS.items():
+        rps = [r.rps for r in runs[name]]
+        ratios = [a / b for a, b in zip(rps, raw_rps, strict=True)] if same else []
+        lat = percentiles([x for r in runs[name] for x in r.latencies])
+        bad = sum(r.errors for r in runs[name])
+        errors += bad
+        ratio = "1.00" if name == "raw" and same else _spread(ratios, 2)
+        print(f"{label:<30} {_spread(rps):>22} {ratio:>21} {fmt(lat.p50):>6} {fmt(lat.p95):>6} {fmt(lat.p99):>7} "
+              f"{lat.n:>8} {bad:>8}")  # fmt: skip
+    if not same:
+        print("(no ratio: the answers differ, see above)")
+    lat = percentiles(search.latencies)
+    print(f"{'Django API search ?q=, cache off':<30} {search.rps:>22.0f} {'—':>21} {fmt(lat.p50):>6} "
+          f"{fmt(lat.p95):>6} {fmt(lat.p99):>7} {lat.n:>8} {search.errors:>8}")  # fmt: skip
+    errors += search.errors
+    print("(ratio: per round, Django req/s over raw req/s of the same round; percentiles: all 200-answers of all "
+          "rounds pooled, nearest rank; no p99 under 200 samples)")  # fmt: skip
+    if hit_rates:
+        per_run = ", ".join(f"{100 * rate:.1f} % ({hits}/{hits + misses})" for rate, hits, misses in hit_rates)
+        total_hits = sum(h for _, h, _ in hit_rates)
+        total = sum(h + m for _, h, m in hit_rates)
+        print(f"List cache hit rate of the cached server: {100 * total_hits / total:.1f} % overall; per run: {per_run}")
+        print("  (from its /metrics: misses = list cache writes, citydesk_cache_requests_total{operation=\"set\"}; "
+              "answers = citydesk_http_requests_total{view=\"api:organization-list\",status=\"200\"}; "
+              f"cache writes by the uncached server over its runs: {uncached_sets:.0f})")  # fmt: skip
+    statuses: dict[int, int] = {}
+    for result in [*(r for name in runs for r in runs[name]), search]:
+        for status, n in result.statuses.items():
+            if status != 200:
+                statuses[status] = statuses.get(status, 0) + n
+    print(
+        f"Non-200 answers: {statuses or 'none'}" + (f" — {statuses[429]} × 429 (throttled)" if 429 in statuses else "")
+    )
+    print("Load client (this process, on the same cores) used per run: " + "; ".join(
+        f"{SERVERS[name]} {_spread(cpu, 2)} cores" for name, cpu in client_cpu.items()))  # fmt: skip
+    print(f"Load average (1, 5, 15 min) before the timed runs: {', '.join(f'{x:.1f}' for x in load_before)}; "
+          f"after: {', '.join(f'{x:.1f}' for x in load_after)}")  # fmt: skip
+    print(f"Bench time: {time.perf_counter() - began:.0f} s")
+    return 0 if same and not errors and not uncached_sets else 1
 
 
 if __name__ == "__main__":
