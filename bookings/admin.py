@@ -50,7 +50,7 @@ class ReviewAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "author__email", "text"]
     date_hierarchy = "created_at"
     actions = ["hide_reviews", "unhide_reviews"]
-    fields = [
+    readonly_fields = [
         "organization",
         "booking",
         "author",
@@ -65,7 +65,7 @@ class ReviewAdmin(admin.ModelAdmin):
         "hidden_at",
         "hidden_by",
     ]
-    readonly_fields = fields
+    fields = list(readonly_fields)
 
     def has_add_permission(self, request):
         return False

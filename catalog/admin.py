@@ -367,7 +367,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = ["filename", "status", "progress", "dry_run", "all_or_nothing", "total_rows",
                        "created_count", "updated_count", "skipped_count", "error_count", "message",
                        "error_table", "created_by", "created_at", "started_at", "finished_at"]  # fmt: skip
-    fields = readonly_fields
+    fields = list(readonly_fields)
     change_form_template = "admin/catalog/importjob/change_form.html"
 
     def has_change_permission(self, request, obj=None):

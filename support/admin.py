@@ -27,8 +27,8 @@ class TicketStatusChangeInline(admin.TabularInline):
     model = TicketStatusChange
     extra = 0
     can_delete = False
-    fields = ["created_at", "changed_by", "from_status", "to_status", "comment"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "changed_by", "from_status", "to_status", "comment"]
+    fields = list(readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
