@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mailings import drafts, services
 from mailings.channels import vk
+from mailings.channels.email import EMAIL_ATTACHMENT_MAX_BYTES
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import (
@@ -315,7 +316,7 @@ def delivery_warnings(mailing) -> list[str]:
         warnings.append(_("VK: the GIF is sent as a document (VK plays it in the chat)."))
     if "email" in channels and mailing.media:
         try:
-            too_large = mailing.media.size > services.EMAIL_MEDIA_MAX_BYTES
+            too_large = mailing.media.size > EMAIL_ATTACHMENT_MAX_BYTES
         except OSError:
             too_large = False
         if too_large:
