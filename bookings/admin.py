@@ -125,7 +125,8 @@ class ResourceAdminForm(forms.ModelForm):
         fields = ["organization", "name", "kind", "services", "description", "capacity", "amenities", "is_active"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         organization = data.get("organization")
         foreign = [s.name for s in data.get("services") or [] if organization and s.organization_id != organization.pk]
         if foreign:
@@ -266,7 +267,8 @@ class BookingAdminForm(forms.ModelForm):
             self.initial.setdefault("time", local.time().replace(second=0, microsecond=0))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors or "time" not in self.fields:  # invalid, or a past booking with nothing to edit
             return data
         resource = data.get("resource") or self.instance.resource

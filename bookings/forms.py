@@ -102,7 +102,8 @@ class DayHoursForm(forms.Form):
         self.weekday_label = OpeningHours.Weekday(weekday).label
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("is_open"):
             return data
         opens, closes = data.get("opens_at"), data.get("closes_at")

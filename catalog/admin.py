@@ -75,7 +75,8 @@ class ServiceAdminForm(forms.ModelForm):
         fields = ["organization", "name", "description", "price", "duration_minutes", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {f: cleaned[f] for f in ("name", "price", "duration_minutes") if cleaned.get(f) is not None}
         try:
             cleaned.update(services.service_fields_clean(values))
@@ -177,7 +178,8 @@ class OrganizationAdminForm(forms.ModelForm):
         return _reencoded(self.cleaned_data.get("logo"), max_side=LOGO_MAX_SIDE)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {f: cleaned[f] for f in services.ORGANIZATION_FIELDS if f in cleaned}
         try:
             values = services.organization_fields_clean(values)

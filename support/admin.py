@@ -82,7 +82,8 @@ class TicketAdminForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("status_comment") and not cleaned.get("new_status"):
             self.add_error("new_status", _("Choose the new status the comment is about."))
         replying = cleaned.get("reply_text") or cleaned.get("reply_attachment")

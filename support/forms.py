@@ -39,7 +39,8 @@ class MessageForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not (cleaned.get("text") or "").strip() and not cleaned.get("attachment") and not self.errors:
             self.add_error("text", _("Write a message or attach an image."))
         return cleaned
