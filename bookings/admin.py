@@ -1,8 +1,11 @@
 """Back office for bookings: resources, schedules, bookings with check-in."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +30,7 @@ from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.exports import ExportAdminMixin
 from portal.local_time import city_datetime, city_localtime
+from portal.models import User
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
@@ -253,7 +257,7 @@ class BookingAdminForm(forms.ModelForm):
         help_text=_("Local time of the organization's city."),
     )
 
-    actor = None  # set per request by BookingAdmin.get_form
+    actor: User | None = None  # set per request by BookingAdmin.get_form
 
     class Meta:
         model = Booking
@@ -275,6 +279,8 @@ class BookingAdminForm(forms.ModelForm):
         starts_at = local_to_utc(data["date"], data["time"], resource.organization.city.tzinfo)
         try:
             if self.instance.pk:
+                if self.actor is None:
+                    raise ImproperlyConfigured("BookingAdminForm changes a booking for BookingAdmin.get_form's user.")
                 booking = self.instance
                 if (starts_at, resource.pk) != (booking.starts_at, booking.resource_id):
                     booking = services.booking_move(
@@ -331,8 +337,8 @@ class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
         "updated_at",
     ]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = cast(type[BookingAdminForm], super().get_form(request, obj, change=change, **kwargs))
         form.actor = request.user
         return form
 
