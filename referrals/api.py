@@ -163,7 +163,7 @@ class MyReferralsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Referral.objects.none()
-        return selectors.referral_list_for_user(user=self.request.user)
+        return selectors.referral_list_for_user(user=authenticated_user(self.request))
 
     @extend_schema(
         responses=inline_serializer(
