@@ -84,7 +84,7 @@ def _seed() -> float:
     Organization.objects.all().delete()
     for slug, name, tz in demo.CITIES:
         City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    parents = {}
+    parents: dict[str | None, Category] = {}
     for position, (slug, name, parent) in enumerate(demo.CATEGORIES):
         parents[slug], _ = Category.objects.update_or_create(
             slug=slug, defaults={"name": name, "parent": parents.get(parent), "position": position}

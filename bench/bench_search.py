@@ -83,7 +83,7 @@ def _seed() -> float:
     Organization.objects.all().delete()
     for slug, name, tz in demo.CITIES:
         City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    categories = {}
+    categories: dict[str | None, Category] = {}
     for position, (slug, name, parent) in enumerate(demo.CATEGORIES):
         categories[slug], _ = Category.objects.update_or_create(
             slug=slug, defaults={"name": name, "parent": categories.get(parent), "position": position}
