@@ -24,7 +24,7 @@ help:
 	@echo "make run    - serve the portal at http://$(HOST):$(PORT)/ with a Celery worker and beat"
 	@echo "make test   - run the whole test suite"
 	@echo "make fuzz   - fuzz the API from its schema (Schemathesis) longer than the suite does"
-	@echo "make lint   - ruff check + format check + import layers + migrations check"
+	@echo "make lint   - ruff check + format check + import layers + type check (mypy) + migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/"
 
@@ -63,6 +63,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 fmt: $(VENV)/.installed-dev

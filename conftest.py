@@ -22,7 +22,6 @@ django.setup()
 
 import pytest  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -50,11 +49,12 @@ def _clear_own_cache() -> None:
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    if not isinstance(caches["default"], RedisCache):  # Django's, or portal.metered_cache's subclass
-        cache.clear()
+    default = caches["default"]
+    if not isinstance(default, RedisCache):  # Django's, or portal.metered_cache's subclass
+        default.clear()
         return
-    client = cache._cache.get_client(write=True)
-    pattern = f"{cache.key_prefix}:*" if cache.key_prefix else "*"
+    client = default._cache.get_client(write=True)
+    pattern = f"{default.key_prefix}:*" if default.key_prefix else "*"
     keys = list(client.scan_iter(match=pattern, count=1000))
     if keys:
         client.delete(*keys)

@@ -51,6 +51,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from bench.catalog_data import LIST_PATH, mix_counts, seed_organizations, url_mix
 from bench.support import (
     PRODUCTION_SECRETS,
+    LoadRun,
     create_database,
     drive,
     fmt,
@@ -119,7 +120,7 @@ def _query_counts() -> dict:
 
     counts = {}
     client = Client()
-    api = {f"page_size={size}": {"page_size": size} for size in (10, 50, 100)}
+    api: dict[str, dict[str, str | int]] = {f"page_size={size}": {"page_size": size} for size in (10, 50, 100)}
     api["city + category + ordering=price, page 2"] = {
         "city": "moscow", "category": "beauty", "ordering": "price", "page": 2,
     }  # fmt: skip
@@ -301,8 +302,9 @@ def run() -> int:
         differing, first_difference = _check_same(urls, ports)
         check_seconds = time.perf_counter() - check_started
 
-        runs = {name: [] for name in SERVERS}
-        client_cpu = {name: [] for name in SERVERS}  # cores this process (the load client) used per run
+        runs: dict[str, list[LoadRun]] = {name: [] for name in SERVERS}
+        # cores this process (the load client) used per run
+        client_cpu: dict[str, list[float]] = {name: [] for name in SERVERS}
         hit_rates, uncached_sets = [], 0.0
         load_before = os.getloadavg()
         block = FIRST_RUN_BLOCK

@@ -76,7 +76,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float | None]:
     return result.p50, result.p95
 
 
-def _selector_latency(queries: list[str], *, with_suggestion: bool) -> tuple[float, float, float]:
+def _selector_latency(queries: list[str], *, with_suggestion: bool) -> tuple[float, float | None, float]:
     from catalog import selectors
 
     timings, found = [], 0
@@ -96,7 +96,7 @@ def _selector_latency(queries: list[str], *, with_suggestion: bool) -> tuple[flo
     return p50, p95, found / len(queries)
 
 
-def _baseline_latency(queries: list[str]) -> tuple[float, float]:
+def _baseline_latency(queries: list[str]) -> tuple[float, float | None]:
     """The search before typo tolerance (websearch_to_tsquery + ts_rank only), for comparison under the same load."""
     from django.contrib.postgres.search import SearchQuery, SearchRank
     from django.db.models import F
@@ -121,7 +121,7 @@ def _baseline_latency(queries: list[str]) -> tuple[float, float]:
     return _percentiles(timings)
 
 
-def _api_latency(queries: list[str]) -> tuple[float, float]:
+def _api_latency(queries: list[str]) -> tuple[float, float | None]:
     from django.test import Client
     from django.test.utils import override_settings
 

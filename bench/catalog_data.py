@@ -56,10 +56,11 @@ def seed_organizations(
     Organization.objects.all().delete()
     for slug, name, tz in demo.CITIES:
         City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    categories = {}
+    categories: dict[str, Category] = {}
     for position, (slug, name, parent) in enumerate(demo.CATEGORIES):
         categories[slug], _ = Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "parent": categories.get(parent), "position": position}
+            slug=slug,
+            defaults={"name": name, "parent": categories.get(parent) if parent else None, "position": position},
         )
     cities = list(City.objects.all())
     kinds = list(demo.KINDS.items())

@@ -118,18 +118,32 @@ class Node:
                 self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
 
+    @property
+    def started(self) -> subprocess.Popen:
+        """The process (after start())."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} has not been started")
+        return self.process
+
+    @property
+    def log_file(self) -> Path:
+        """Where the process writes its output (after start())."""
+        if self.log is None:
+            raise RuntimeError(f"{self.name} has not been started")
+        return self.log
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> None:
         if not self.alive():
             return
-        os.killpg(self.process.pid, sig)
+        os.killpg(self.started.pid, sig)
         try:
-            self.process.wait(timeout=timeout)
+            self.started.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            os.killpg(self.started.pid, signal.SIGKILL)
+            self.started.wait(timeout=10)
 
 
 @dataclass
@@ -334,7 +348,9 @@ def check_session_across_nodes(cluster: Cluster) -> str:
     a, b = (node.port for node in cluster.web_nodes()[:2])
     page = request(a, "GET", "/accounts/login/")
     cookies = page.cookies()
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1).decode()
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+    assert found, "the login page has no CSRF token"
+    token = found.group(1).decode()
     form = urlencode({"login": SMOKE_EMAIL, "password": cluster.smoke_password, "csrfmiddlewaretoken": token})
     signed_in = request(
         a,
@@ -390,12 +406,12 @@ def check_beat_runs_once(cluster: Cluster) -> str:
     deadline = time.monotonic() + 75
     sent = 0
     while time.monotonic() < deadline and not sent:
-        sent = cluster.node("beat").log.read_text(errors="replace").count(f"({task})")
+        sent = cluster.node("beat").log_file.read_text(errors="replace").count(f"({task})")
         time.sleep(1)
     assert sent, "beat sent no dispatch_due_mailings in 75 s"
     while time.monotonic() < deadline:
         ran = sum(cluster.task_count(task).values()) + sum(cluster.task_count(task, "failed").values())
-        sent = cluster.node("beat").log.read_text(errors="replace").count(f"({task})")
+        sent = cluster.node("beat").log_file.read_text(errors="replace").count(f"({task})")
         if ran >= sent:
             break
         time.sleep(1)
@@ -420,7 +436,7 @@ def check_graceful_restart(cluster: Cluster) -> str:
         thread.start()
     time.sleep(1)
     for node in cluster.web_nodes():
-        os.kill(node.process.pid, signal.SIGHUP)  # the gunicorn master: new workers, the old ones finish
+        os.kill(node.started.pid, signal.SIGHUP)  # the gunicorn master: new workers, the old ones finish
         time.sleep(4)
     stop.set()
     for thread in threads:
@@ -440,7 +456,7 @@ def check_request_ids(cluster: Cluster) -> str:
     assert kept == "smoke-edge-1", kept
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        logs = "".join(node.log.read_text(errors="replace") for node in cluster.web_nodes())
+        logs = "".join(node.log_file.read_text(errors="replace") for node in cluster.web_nodes())
         if f'"request_id": "{made}"' in logs:
             break
         time.sleep(0.2)

@@ -132,8 +132,8 @@ class PaymentCallbackInline(admin.TabularInline):
     model = PaymentCallback
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "is_valid", "error", "remote_addr", "params"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "kind", "is_valid", "error", "remote_addr", "params"]
+    fields = list(readonly_fields)
 
     def has_add_permission(self, request, obj=None):
         return False

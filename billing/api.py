@@ -11,7 +11,7 @@ from billing import selectors, services
 from billing.models import LedgerEntry, Payment, Plan, Subscription
 from portal import errors
 from portal.api_fields import DecimalStringField, StrictSerializer
-from portal.api_permissions import NotBlocked
+from portal.api_permissions import NotBlocked, authenticated_user
 from portal.throttling import ScopedThrottle
 
 AUTHENTICATED = [IsAuthenticated, NotBlocked]
@@ -106,7 +106,7 @@ class TransactionListView(generics.ListAPIView):
     serializer_class = LedgerEntrySerializer
 
     def get_queryset(self):
-        return selectors.ledger_list(user=self.request.user)
+        return selectors.ledger_list(user=authenticated_user(self.request))
 
 
 class TopupCreateView(APIView):
@@ -143,7 +143,7 @@ class SubscriptionListCreateView(generics.ListAPIView):
     serializer_class = SubscriptionSerializer
 
     def get_queryset(self):
-        return selectors.subscription_list(user=self.request.user)
+        return selectors.subscription_list(user=authenticated_user(self.request))
 
     @extend_schema(
         request=SubscriptionCreateSerializer,
@@ -174,7 +174,7 @@ class SubscriptionDetailView(generics.RetrieveAPIView):
     serializer_class = SubscriptionSerializer
 
     def get_queryset(self):
-        return selectors.subscription_list(user=self.request.user)
+        return selectors.subscription_list(user=authenticated_user(self.request))
 
 
 class SubscriptionCancelView(APIView):

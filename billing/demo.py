@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from billing import robokassa, services
 from billing.models import Payment, Plan, Subscription
+from portal import errors
 
 PLANS = [
     # name, price, months, description
@@ -75,7 +76,7 @@ def seed(stdout, context) -> dict:
         try:
             services.subscription_create(user=owner, organization_id=organization.pk, plan_id=plan.pk)
             subscribed += 1
-        except services.errors.DomainError as exc:
+        except errors.DomainError as exc:
             stdout.write(f"  billing: {organization} not subscribed ({exc})")
     services.revenue_snapshot()
     stdout.write(f"  billing: {len(plans)} plans, {subscribed} new subscriptions")

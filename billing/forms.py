@@ -1,5 +1,7 @@
 """Billing forms: the top-up amount, choosing a plan, a staff grant."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -33,7 +35,7 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = plans_active()
+        cast(PlanChoiceField, self.fields["plan"]).queryset = plans_active()
 
 
 class GrantForm(forms.Form):

@@ -1,6 +1,9 @@
 """Billing: balances with an append-only ledger, Robokassa payments, plans,
 subscriptions and the daily revenue summary."""
 
+from datetime import datetime
+from typing import Any, TypedDict
+
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -10,7 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+class _Money(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _Money = {"max_digits": 12, "decimal_places": 2}
 
 
 class Balance(models.Model):
@@ -80,12 +89,12 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise ValueError("Ledger entries are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Ledger entries are append-only.")
 
 
@@ -175,12 +184,12 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def period_end(self, start):
+    def period_end(self, start: datetime) -> datetime:
         return start + relativedelta(months=self.period_months, days=self.period_days)
 
 
-class SubscriptionQuerySet(models.QuerySet):
-    def in_force(self, *, now=None):
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def in_force(self, *, now: datetime | None = None) -> "SubscriptionQuerySet":
         """Paid up right now: active, or cancelled but still inside the paid period."""
         now = now or timezone.now()
         return self.filter(

@@ -1,7 +1,9 @@
 """Billing reads used by pages, the API, the admin and other apps."""
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -11,21 +13,23 @@ from django.utils import timezone
 
 from billing.models import Balance, LedgerEntry, Payment, Plan, RevenueDay, Subscription
 from catalog.models import Organization
+from mailings.models import Mailing
+from portal.models import User
 
 Kind = LedgerEntry.Kind
 
 
-def balance_get(*, user) -> Decimal:
+def balance_get(*, user: User) -> Decimal:
     """The user's balance (0.00 when they never had one)."""
     amount = Balance.objects.filter(user_id=user.pk).values_list("amount", flat=True).first()
     return amount if amount is not None else Decimal("0.00")
 
 
-def ledger_sum(*, user) -> Decimal:
+def ledger_sum(*, user: User) -> Decimal:
     return LedgerEntry.objects.filter(user_id=user.pk).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
 
 
-def ledger_list(*, user) -> QuerySet[LedgerEntry]:
+def ledger_list(*, user: User) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
 
 
@@ -33,7 +37,7 @@ def plans_active() -> QuerySet[Plan]:
     return Plan.objects.filter(is_active=True).order_by("position", "price", "pk")
 
 
-def subscription_list(*, user) -> QuerySet[Subscription]:
+def subscription_list(*, user: User) -> QuerySet[Subscription]:
     """Subscriptions of the user's organizations, newest first."""
     return (
         Subscription.objects.filter(organization__owner_id=user.pk)
@@ -42,29 +46,29 @@ def subscription_list(*, user) -> QuerySet[Subscription]:
     )
 
 
-def payment_list(*, user) -> QuerySet[Payment]:
+def payment_list(*, user: User) -> QuerySet[Payment]:
     return Payment.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
 
 
-def users_with_active_subscription() -> QuerySet:
+def users_with_active_subscription() -> QuerySet[User]:
     """Owners of organizations with a paid-up subscription (active, or cancelled but in its period)."""
     User = get_user_model()
     owner_ids = Subscription.objects.in_force().values("organization__owner_id")
     return User.objects.filter(pk__in=owner_ids)
 
 
-def mailing_audience_active_owners(mailing) -> QuerySet:
+def mailing_audience_active_owners(mailing: Mailing) -> QuerySet[User]:
     """Mailing audience "active_owners" (a resolver registered with mailings in BillingConfig.ready())."""
     return users_with_active_subscription()
 
 
-def organizations_without_subscription(*, user) -> QuerySet:
+def organizations_without_subscription(*, user: User) -> QuerySet[Organization]:
     """The user's organizations with no paid-up subscription: the ones they can buy one for."""
     in_force = Subscription.objects.in_force().filter(organization__owner_id=user.pk).values("organization_id")
     return Organization.objects.filter(owner_id=user.pk).exclude(pk__in=in_force).order_by("name")
 
 
-def organization_subscription(*, organization) -> Subscription | None:
+def organization_subscription(*, organization: Organization) -> Subscription | None:
     """The organization's current subscription, if it is paid up."""
     return (
         Subscription.objects.in_force()
@@ -87,12 +91,12 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
 
 
-def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict]:
+def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict[str, Any]]:
     """Per-day revenue straight from the ledger for [start, end) (Moscow days)."""
     tz = timezone.get_default_timezone()
-    days: dict[date, dict] = {}
+    days: dict[date, dict[str, Any]] = {}
 
-    def row(day):
+    def row(day: date) -> dict[str, Any]:
         return days.setdefault(
             day,
             {
@@ -136,17 +140,17 @@ def revenue_figures(*, start: datetime, end: datetime) -> dict[date, dict]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for item in subscriptions:
-        row(item["day"])["new_subscriptions"] += item["n"]
+    for created in subscriptions:
+        row(created["day"])["new_subscriptions"] += created["n"]
     return days
 
 
-def _live_day(day: date) -> dict:
+def _live_day(day: date) -> dict[str, Any]:
     start, end = day_bounds(day)
     return revenue_figures(start=start, end=end).get(day, {})
 
 
-def revenue_dashboard(*, today: date | None = None) -> dict:
+def revenue_dashboard(*, today: date | None = None) -> dict[str, Any]:
     """Figures for the admin dashboard, read from the daily summary (≤ ~100 rows) plus today live."""
     today = today or timezone.localdate()
     day_from = today - timedelta(days=89)
@@ -157,7 +161,8 @@ def revenue_dashboard(*, today: date | None = None) -> dict:
         )
     }
     live = _live_day(today)
-    daily = []
+    daily: list[dict[str, Any]] = []
+    values: dict[str, Any]
     for offset in range(90):
         day = day_from + timedelta(days=offset)
         if day == today:
@@ -186,13 +191,13 @@ def revenue_dashboard(*, today: date | None = None) -> dict:
         .order_by("month")
     )
     by_month = {row["month"]: row for row in monthly_rows}
-    monthly = []
+    monthly: list[dict[str, Any]] = []
     month = month_from
     for _ in range(12):
-        row = by_month.get(month) or {}
-        values = {f: row.get(f) or Decimal(0) for f in FIELDS}
-        values["topups_count"] = row.get("topups_count") or 0
-        values["new_subscriptions"] = row.get("new_subscriptions") or 0
+        sums: Mapping[str, Any] = by_month.get(month) or {}
+        values = {f: sums.get(f) or Decimal(0) for f in FIELDS}
+        values["topups_count"] = sums.get("topups_count") or 0
+        values["new_subscriptions"] = sums.get("new_subscriptions") or 0
         if month == today.replace(day=1):
             for f in FIELDS:
                 values[f] += live.get(f, Decimal(0))
@@ -210,7 +215,7 @@ def revenue_dashboard(*, today: date | None = None) -> dict:
     )
     # The summary may already hold today's partial row: replace it by the live figures.
     today_row = RevenueDay.objects.filter(date=today).first()
-    total = {}
+    total: dict[str, Any] = {}
     for f in (*FIELDS, "topups_count", "new_subscriptions"):
         value = totals.get(f) or 0
         if today_row is not None:
@@ -219,7 +224,7 @@ def revenue_dashboard(*, today: date | None = None) -> dict:
     total["average_check"] = (
         (Decimal(total["topups"]) / total["topups_count"]).quantize(Decimal("0.01")) if total["topups_count"] else None
     )
-    period_90 = {f: sum((d[f] for d in daily), Decimal(0)) for f in FIELDS}
+    period_90: dict[str, Any] = {f: sum((d[f] for d in daily), Decimal(0)) for f in FIELDS}
     period_90["new_subscriptions"] = sum(d["new_subscriptions"] for d in daily)
     period_90["topups_count"] = sum(d["topups_count"] for d in daily)
     period_90["average_check"] = (

@@ -6,12 +6,14 @@ of the ledger and a CheckConstraint keeps it from going negative.
 """
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +28,7 @@ from catalog.services import listing_extend
 from mailings.services import notify, notify_staff
 from portal import errors, metrics
 from portal.formatting import datetime_format, money_format
-from portal.models import SecurityEvent
+from portal.models import SecurityEvent, User
 from portal.services import actor_ensure_active, security_event_record
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ MONEY_LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 # --- Balance and ledger -------------------------------------------------------
 
 
-def money(value, *, field: str = "amount") -> Decimal:
+def money(value: object, *, field: str = "amount") -> Decimal:
     """Parse a positive amount with at most 2 decimal places, or raise ValidationError."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
@@ -68,14 +70,14 @@ def _balance_locked(user_id: int) -> Balance:
 
 def _ledger_apply(
     *,
-    user,
+    user: User,
     delta: Decimal,
     kind: str,
     reference: str,
     description: str,
-    created_by,
+    created_by: User | None,
     idempotency_key: str | None,
-    content_object=None,
+    content_object: models.Model | None = None,
 ) -> LedgerEntry:
     if idempotency_key:
         existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
@@ -115,14 +117,14 @@ def _ledger_apply(
 @transaction.atomic
 def balance_credit(
     *,
-    user,
+    user: User,
     amount: Decimal,
     kind: str,
     reference: str = "",
     description: str = "",
-    created_by=None,
+    created_by: User | None = None,
     idempotency_key: str | None = None,
-    content_object=None,
+    content_object: models.Model | None = None,
 ) -> LedgerEntry:
     """Add ``amount`` (> 0) to the user's balance and record it in the ledger.
 
@@ -149,14 +151,14 @@ def balance_credit(
 @transaction.atomic
 def balance_debit(
     *,
-    user,
+    user: User,
     amount: Decimal,
     kind: str,
     reference: str = "",
     description: str = "",
-    created_by=None,
+    created_by: User | None = None,
     idempotency_key: str | None = None,
-    content_object=None,
+    content_object: models.Model | None = None,
 ) -> LedgerEntry:
     """Take ``amount`` (> 0) from the user's balance; InsufficientFunds (409) if it would go negative.
 
@@ -180,7 +182,7 @@ def balance_debit(
 
 
 @transaction.atomic
-def balance_grant(*, user, amount: Decimal, reason: str, created_by) -> LedgerEntry:
+def balance_grant(*, user: User, amount: Decimal, reason: str, created_by: User | None) -> LedgerEntry:
     """A staff grant: positive adds, negative corrects (never below zero). Recorded with the staff user."""
     amount = money(amount)
     reason = (reason or "").strip()
@@ -190,11 +192,15 @@ def balance_grant(*, user, amount: Decimal, reason: str, created_by) -> LedgerEn
         raise errors.ValidationError(_("The amount cannot be zero."), code="invalid_amount")
     if created_by is None or not created_by.is_staff:
         raise errors.PermissionDenied(_("Only staff can grant balance."))
-    common = {"user": user, "kind": Kind.GRANT, "description": reason, "created_by": created_by}
+    reference = f"grant:{created_by.pk}"
     if amount > 0:
-        entry = balance_credit(amount=amount, reference=f"grant:{created_by.pk}", **common)
+        entry = balance_credit(
+            user=user, amount=amount, kind=Kind.GRANT, reference=reference, description=reason, created_by=created_by
+        )
     else:
-        entry = balance_debit(amount=-amount, reference=f"grant:{created_by.pk}", **common)
+        entry = balance_debit(
+            user=user, amount=-amount, kind=Kind.GRANT, reference=reference, description=reason, created_by=created_by
+        )
     security_event_record(
         kind=SecurityEvent.Kind.BALANCE_GRANTED,
         user=user,
@@ -211,7 +217,7 @@ def topup_limits() -> tuple[Decimal, Decimal]:
     return Decimal(str(settings.TOPUP_MIN_AMOUNT)), Decimal(str(settings.TOPUP_MAX_AMOUNT))
 
 
-def topup_amount_validate(value) -> Decimal:
+def topup_amount_validate(value: object) -> Decimal:
     amount = money(value)
     low, high = topup_limits()
     if amount < low or amount > high:
@@ -224,7 +230,7 @@ def topup_amount_validate(value) -> Decimal:
 
 
 @transaction.atomic
-def payment_create(*, user, amount) -> Payment:
+def payment_create(*, user: User, amount: object) -> Payment:
     """Create a pending Robokassa top-up; its pk is the InvId (see ``payment_url_for``)."""
     amount = topup_amount_validate(amount)
     return Payment.objects.create(user=user, amount=amount, description=_("Citydesk balance top-up"))
@@ -254,12 +260,20 @@ def payment_url_for(payment: Payment) -> str:
     return robokassa.payment_url(amount=payment.amount, inv_id=payment.pk, description=payment.description)
 
 
-def _storable(value, limit: int) -> str:
+def _storable(value: object, limit: int) -> str:
     """Text PostgreSQL can store (no NUL, which text and jsonb refuse), cut to ``limit``."""
     return str(value).replace("\x00", "\ufffd")[:limit]
 
 
-def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None, is_valid=False, error=""):
+def _callback_record(
+    *,
+    kind: str,
+    params: Mapping[str, Any],
+    remote_addr: str,
+    payment: Payment | None = None,
+    is_valid: bool = False,
+    error: str = "",
+) -> None:
     # A callback is anyone's request: whatever it carries is recorded, never a 500.
     PaymentCallback.objects.create(
         payment=payment,
@@ -271,19 +285,19 @@ def _callback_record(*, kind: str, params: dict, remote_addr: str, payment=None,
     )
 
 
-def inv_id_of(params: dict) -> int | None:
+def inv_id_of(params: Mapping[str, Any]) -> int | None:
     """The ``InvId`` of a request as a number, or None when it is missing or not one."""
     raw = str(params.get("InvId") or "").strip()
     return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
-def _payment_named(params: dict) -> Payment | None:
+def _payment_named(params: Mapping[str, Any]) -> Payment | None:
     """The payment a (possibly rejected) callback names, so its audit record shows on it."""
     inv_id = inv_id_of(params)
     return Payment.objects.filter(pk=inv_id).first() if inv_id is not None else None
 
 
-def _parse_callback(params: dict, *, password: int) -> tuple[str, int, str, dict]:
+def _parse_callback(params: Mapping[str, Any], *, password: int) -> tuple[str, int, str, dict[str, str]]:
     out_sum = str(params.get("OutSum") or "").strip()
     inv_id_raw = str(params.get("InvId") or "").strip()
     received = str(params.get("SignatureValue") or "").strip()
@@ -303,7 +317,7 @@ def _parse_callback(params: dict, *, password: int) -> tuple[str, int, str, dict
     return out_sum, inv_id, received, shp
 
 
-def payment_result(*, params: dict, remote_addr: str = "") -> Payment:
+def payment_result(*, params: Mapping[str, Any], remote_addr: str = "") -> Payment:
     """Handle Robokassa's ResultURL callback: verify, then mark paid and credit exactly once.
 
     Any problem (missing params, bad signature, unknown InvId, wrong amount)
@@ -368,7 +382,7 @@ def _payment_mark_paid(*, payment: Payment) -> None:
     metrics.count_after_commit(metrics.payments_total, status="paid")
 
 
-def payment_success_check(*, params: dict, remote_addr: str = "") -> Payment | None:
+def payment_success_check(*, params: Mapping[str, Any], remote_addr: str = "") -> Payment | None:
     """Verify the SuccessURL redirect (Password1 signature) and keep it for audit. Never credits anything.
 
     A bad or incomplete redirect raises ValidationError (recorded as rejected).
@@ -410,7 +424,7 @@ def _notice_datetime(value: datetime, organization: Organization) -> str:
 
 
 @transaction.atomic
-def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscription:
+def subscription_create(*, user: User, organization_id: int, plan_id: int) -> Subscription:
     """Buy ``plan`` for an organization ``user`` manages: charge the owner's balance and extend the listing.
 
     The owner pays, whoever acts (staff may buy for an owner, as they may manage
@@ -469,7 +483,7 @@ def subscription_create(*, user, organization_id: int, plan_id: int) -> Subscrip
 
 
 @transaction.atomic
-def subscription_cancel(*, user, subscription_id: int) -> Subscription:
+def subscription_cancel(*, user: User, subscription_id: int) -> Subscription:
     """Turn off renewal; the organization stays listed until the paid period ends.
 
     ``user`` must be able to manage the organization (``organization_can_manage``); NotFound otherwise.
@@ -493,7 +507,7 @@ def subscription_cancel(*, user, subscription_id: int) -> Subscription:
 
 
 @transaction.atomic
-def subscriptions_cancel_for_owner(*, owner) -> int:
+def subscriptions_cancel_for_owner(*, owner: User) -> int:
     """Turn off renewal of every active subscription of ``owner``'s organizations; returns how many.
 
     Called for ``portal.signals.user_erasing``: a deleted account is never

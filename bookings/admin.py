@@ -1,8 +1,11 @@
 """Back office for bookings: resources, schedules, bookings with check-in."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +30,7 @@ from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.exports import ExportAdminMixin
 from portal.local_time import city_datetime, city_localtime
+from portal.models import User
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
 
 RESOURCE_FIELDS = ("name", "kind", "description", "capacity", "amenities", "is_active")
@@ -50,7 +54,7 @@ class ReviewAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "author__email", "text"]
     date_hierarchy = "created_at"
     actions = ["hide_reviews", "unhide_reviews"]
-    fields = [
+    readonly_fields = [
         "organization",
         "booking",
         "author",
@@ -65,7 +69,7 @@ class ReviewAdmin(admin.ModelAdmin):
         "hidden_at",
         "hidden_by",
     ]
-    readonly_fields = fields
+    fields = list(readonly_fields)
 
     def has_add_permission(self, request):
         return False
@@ -125,7 +129,8 @@ class ResourceAdminForm(forms.ModelForm):
         fields = ["organization", "name", "kind", "services", "description", "capacity", "amenities", "is_active"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         organization = data.get("organization")
         foreign = [s.name for s in data.get("services") or [] if organization and s.organization_id != organization.pk]
         if foreign:
@@ -252,7 +257,7 @@ class BookingAdminForm(forms.ModelForm):
         help_text=_("Local time of the organization's city."),
     )
 
-    actor = None  # set per request by BookingAdmin.get_form
+    actor: User | None = None  # set per request by BookingAdmin.get_form
 
     class Meta:
         model = Booking
@@ -266,13 +271,16 @@ class BookingAdminForm(forms.ModelForm):
             self.initial.setdefault("time", local.time().replace(second=0, microsecond=0))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors or "time" not in self.fields:  # invalid, or a past booking with nothing to edit
             return data
         resource = data.get("resource") or self.instance.resource
         starts_at = local_to_utc(data["date"], data["time"], resource.organization.city.tzinfo)
         try:
             if self.instance.pk:
+                if self.actor is None:
+                    raise ImproperlyConfigured("BookingAdminForm changes a booking for BookingAdmin.get_form's user.")
                 booking = self.instance
                 if (starts_at, resource.pk) != (booking.starts_at, booking.resource_id):
                     booking = services.booking_move(
@@ -329,8 +337,8 @@ class BookingAdmin(ExportAdminMixin, admin.ModelAdmin):
         "updated_at",
     ]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = cast(type[BookingAdminForm], super().get_form(request, obj, change=change, **kwargs))
         form.actor = request.user
         return form
 

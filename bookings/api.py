@@ -27,6 +27,7 @@ from catalog.models import Organization, Service
 from catalog.selectors import organization_can_manage
 from portal import errors
 from portal.api_fields import StrictModelSerializer, StrictSerializer
+from portal.api_permissions import authenticated_user
 from portal.api_query import query_validate
 from portal.api_schema import api_errors
 from portal.throttling import WRITE_THROTTLES, ScopedThrottle
@@ -36,7 +37,7 @@ from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 
 class ResourceSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
-    services = serializers.PrimaryKeyRelatedField(
+    services: "serializers.PrimaryKeyRelatedField[Service]" = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
         help_text="Ids of the services it offers; empty: every service of the organization (or booked by the hour).",
@@ -222,7 +223,7 @@ class BookingSerializer(serializers.Serializer):
         if self.get_role(obj) == "participant" and self.get_invitation(obj) != BookingParticipant.Status.ACCEPTED:
             return []
         accepted = [link for link in obj.participant_links.all() if link.status == BookingParticipant.Status.ACCEPTED]
-        return ParticipantSerializer(accepted, many=True).data
+        return list(ParticipantSerializer(accepted, many=True).data)
 
     @extend_schema_field(
         serializers.ChoiceField(choices=BookingParticipant.Status.choices, allow_null=True),
@@ -447,7 +448,7 @@ class BookingListCreateView(generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Booking.objects.none()
         when = query_validate(self.request, BookingListQuerySerializer).get("when") or None
-        return _booking_queryset(selectors.booking_list_for_user(user=self.request.user, when=when))
+        return _booking_queryset(selectors.booking_list_for_user(user=authenticated_user(self.request), when=when))
 
     @extend_schema(parameters=[BookingListQuerySerializer])
     def get(self, request, *args, **kwargs):

@@ -22,7 +22,7 @@ def booking_ics(booking: Booking, *, now=None) -> bytes:
     A cancelled booking is exported as a cancelled event.
     """
     organization = booking.resource.organization
-    what = booking.service.name if booking.service_id else booking.resource.name
+    what = booking.service.name if booking.service is not None else booking.resource.name
     url = settings.SITE_URL.rstrip("/") + reverse("bookings:detail", args=[booking.pk])
     host = urlparse(settings.SITE_URL).hostname or "citydesk"
 
@@ -41,7 +41,7 @@ def booking_ics(booking: Booking, *, now=None) -> bytes:
     location = ", ".join(part for part in (organization.city.name, organization.address) if part)
     event.add("location", location)
     lines = [organization.name, booking.resource.name]
-    if booking.service_id:
+    if booking.service is not None:
         lines.append(booking.service.name)
     lines.append(_("Booking and check-in QR code: %(url)s") % {"url": url})
     event.add("description", "\n".join(lines))

@@ -6,6 +6,8 @@ constraint renders no SQL at all and the locked check in
 ``bookings.services`` is the only guard.
 """
 
+from typing import Any
+
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -50,6 +52,6 @@ class TsTzRange(Func):
 
     function = "TSTZRANGE"
 
-    def __init__(self, *expressions, **kwargs):
+    def __init__(self, *expressions: Any, **kwargs: Any) -> None:
         kwargs.setdefault("output_field", DateTimeRangeField())
         super().__init__(*expressions, **kwargs)

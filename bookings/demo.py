@@ -63,7 +63,9 @@ RESOURCES = {
     "cleaning": [("Бригада Светланы", SPECIALIST, None, [], None), ("Бригада Игоря", SPECIALIST, None, [], None)],
     "vet": [("Врач Екатерина", SPECIALIST, None, [], None), ("Врач Тимур", SPECIALIST, None, [], None)],
 }
-DEFAULT_RESOURCES = [("Специалист", SPECIALIST, None, [], None)]
+DEFAULT_RESOURCES: list[tuple[str, str, int | None, list[str], list[str] | None]] = [
+    ("Специалист", SPECIALIST, None, [], None)
+]
 
 
 def _every_day(opens: int, closes: int, days=range(7)) -> dict[int, list[tuple[time, time]]]:
@@ -85,7 +87,7 @@ HOURS = {
 DEFAULT_HOURS = _every_day(10, 20, WEEKDAYS_AND_SATURDAY)
 
 
-def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, int]], owner, category: str):
+def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, int]], owner):
     city, _ = City.objects.get_or_create(slug="moscow", defaults={"name": "Москва", "timezone": "Europe/Moscow"})
     organization, _ = Organization.objects.get_or_create(
         city=city,
@@ -97,7 +99,6 @@ def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, 
             "listed_until": timezone.now() + timedelta(days=365),
         },
     )
-    organization.demo_kind = category
     for service_name, price, minutes in services:
         first_or_create(
             Service,
@@ -110,9 +111,6 @@ def _fallback_organization(slug: str, name: str, services: list[tuple[str, int, 
 
 def _kind(organization) -> str:
     """The demo category that decides the organization's resources and hours."""
-    kind = getattr(organization, "demo_kind", "")
-    if kind:
-        return kind
     slugs = list(organization.categories.values_list("slug", flat=True))
     return next((slug for slug in slugs if slug in RESOURCES), "")
 
@@ -262,14 +260,12 @@ def seed(stdout, context) -> dict:
         "Демо-коворкинг",
         [("Рабочее место на час", 250, 60), ("Рабочее место на день", 900, 600), ("Переговорная на час", 1500, 60)],
         users[0],
-        "coworking",
     )
     barbershop = context.get("barbershop") or _fallback_organization(
         "demo-barbershop",
         "Демо-барбершоп",
         [("Мужская стрижка", 1800, 60), ("Стрижка бороды", 1200, 30)],
         users[0],
-        "barbershop",
     )
     organizations = list(context.get("organizations") or [coworking, barbershop])
     if coworking not in organizations:
@@ -354,7 +350,7 @@ def seed(stdout, context) -> dict:
             (masters[0], haircut, haircut.duration_minutes if haircut else 60),
         ],
     )
-    if meeting:
+    if meeting and booker:
         for guest in [u for u in users if u.pk != booker.pk][:2]:
             BookingParticipant.objects.get_or_create(
                 booking=meeting, user=guest, defaults={"status": BookingParticipant.Status.ACCEPTED}

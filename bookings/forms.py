@@ -1,6 +1,7 @@
 """Forms of the booking pages."""
 
 from datetime import time
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,8 +59,9 @@ class ResourceForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = organization.services.filter(is_active=True).order_by("name")
-        if not self.fields["services"].queryset.exists():
+        services = cast(forms.ModelMultipleChoiceField, self.fields["services"])
+        services.queryset = organization.services.filter(is_active=True).order_by("name")
+        if not services.queryset.exists():
             del self.fields["services"]
         if self.instance and self.instance.pk:
             self.fields["amenities_text"].initial = ", ".join(self.instance.amenities or [])
@@ -102,7 +104,8 @@ class DayHoursForm(forms.Form):
         self.weekday_label = OpeningHours.Weekday(weekday).label
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("is_open"):
             return data
         opens, closes = data.get("opens_at"), data.get("closes_at")

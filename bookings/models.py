@@ -1,6 +1,10 @@
 """Bookings: bookable resources, opening hours, bookings, participants, reminders."""
 
+from __future__ import annotations
+
 import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -11,12 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
-from catalog.models import Organization
+from catalog.models import Organization, Service
 from portal.local_time import city_datetime
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class ResourceQuerySet(models.QuerySet):
-    def offering(self, service):
+
+class ResourceQuerySet(models.QuerySet["Resource"]):
+    def offering(self, service: Service) -> ResourceQuerySet:
         """Resources of ``service``'s organization that offer it: those listing it, and those listing no service."""
         listed = Resource.services.through.objects.filter(resource_id=OuterRef("pk"))
         return self.filter(organization_id=service.organization_id).filter(
@@ -142,12 +149,12 @@ def new_checkin_code() -> str:
     return secrets.token_urlsafe(12)
 
 
-class BookingQuerySet(models.QuerySet):
-    def active(self):
+class BookingQuerySet(models.QuerySet["Booking"]):
+    def active(self) -> BookingQuerySet:
         """Bookings that hold their time: pending, confirmed or checked in."""
         return self.filter(status__in=Booking.ACTIVE_STATUSES)
 
-    def overlapping(self, start, end):
+    def overlapping(self, start: datetime, end: datetime) -> BookingQuerySet:
         """Bookings whose ``[starts_at, ends_at)`` intersects ``[start, end)`` (back-to-back does not)."""
         return self.filter(starts_at__lt=end, ends_at__gt=start)
 
@@ -260,7 +267,7 @@ class Booking(models.Model):
         return str(OWNER_STATUS_LABELS.get(self.status, self.get_status_display()))
 
 
-CLIENT_STATUS_LABELS = {
+CLIENT_STATUS_LABELS: dict[str, StrOrPromise] = {
     Booking.Status.PENDING: pgettext_lazy("booking status for the client", "waiting for confirmation"),
     Booking.Status.CONFIRMED: pgettext_lazy("booking status for the client", "confirmed"),
     Booking.Status.CANCELLED: pgettext_lazy("booking status for the client", "cancelled"),
@@ -268,7 +275,7 @@ CLIENT_STATUS_LABELS = {
     Booking.Status.COMPLETED: pgettext_lazy("booking status for the client", "attended"),
     Booking.Status.NO_SHOW: pgettext_lazy("booking status for the client", "you did not come"),
 }
-OWNER_STATUS_LABELS = {
+OWNER_STATUS_LABELS: dict[str, StrOrPromise] = {
     Booking.Status.PENDING: pgettext_lazy("booking status for the owner", "waiting for confirmation"),
     Booking.Status.CONFIRMED: pgettext_lazy("booking status for the owner", "confirmed"),
     Booking.Status.CANCELLED: pgettext_lazy("booking status for the owner", "cancelled"),

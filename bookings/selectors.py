@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.fields import RangeBoundary
 from django.db import connection
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
@@ -14,16 +16,17 @@ from psycopg.types.range import Range
 
 from bookings.constraints import TsTzRange
 from bookings.hours import open_intervals
-from bookings.models import Booking, BookingParticipant, Closure, OpeningHours, Resource, Review
+from bookings.models import Booking, BookingParticipant, BookingQuerySet, Closure, OpeningHours, Resource, Review
 from catalog.booking_links import BookingLinks, SetupStep
 from catalog.models import City, Organization, Service
 from catalog.selectors import organizations_managed_by
 from portal import errors
+from portal.models import User
 
 DEFAULT_DURATION_MINUTES = 60
 
 
-def _overlapping_active(queryset: QuerySet, start: datetime, end: datetime) -> QuerySet:
+def _overlapping_active(queryset: BookingQuerySet, start: datetime, end: datetime) -> QuerySet[Booking]:
     """Active bookings of ``queryset`` that intersect ``[start, end)``.
 
     On PostgreSQL the filter is written as the exclusion constraint's own
@@ -163,12 +166,12 @@ def resource_free_slots(
     return slots
 
 
-def _participant_booking_ids(user, *statuses: str) -> QuerySet:
+def _participant_booking_ids(user: User, *statuses: str) -> QuerySet[BookingParticipant, Any]:  # rows of booking_id
     statuses = statuses or (BookingParticipant.Status.ACCEPTED,)
     return BookingParticipant.objects.filter(user=user, status__in=statuses).values("booking_id")
 
 
-def booking_list_for_user(*, user, when: str | None = None, now: datetime | None = None) -> QuerySet[Booking]:
+def booking_list_for_user(*, user: User, when: str | None = None, now: datetime | None = None) -> QuerySet[Booking]:
     """The user's bookings plus those they take part in (invitations they accepted).
 
     ``when``: "upcoming" (not over yet, active), "past" (over or no longer active),
@@ -187,12 +190,12 @@ def booking_list_for_user(*, user, when: str | None = None, now: datetime | None
     return queryset.order_by("-starts_at", "-pk")
 
 
-def booking_list_upcoming_for_user(*, user) -> QuerySet[Booking]:
+def booking_list_upcoming_for_user(*, user: User) -> QuerySet[Booking]:
     """Active bookings that have not ended where ``user`` books or takes part, soonest first."""
     return booking_list_for_user(user=user, when="upcoming")
 
 
-def booking_get_for_user(*, user, pk: int) -> Booking | None:
+def booking_get_for_user(*, user: User, pk: int) -> Booking | None:
     """A booking the user may see: theirs, one they take part in or are invited to, or one of an
     organization they manage."""
     queryset = Booking.objects.select_related("resource__organization__city", "service", "user")
@@ -207,7 +210,7 @@ def booking_get_for_user(*, user, pk: int) -> Booking | None:
     ).first()
 
 
-def booking_invitations_for_user(*, user, now: datetime | None = None) -> QuerySet[Booking]:
+def booking_invitations_for_user(*, user: User, now: datetime | None = None) -> QuerySet[Booking]:
     """Upcoming bookings the user is invited to and has not answered yet, soonest first."""
     now = now or timezone.now()
     return (
@@ -222,7 +225,11 @@ def booking_invitations_for_user(*, user, now: datetime | None = None) -> QueryS
 
 
 def booking_list_for_owner(
-    *, user, organization: Organization | None = None, day: date | None = None, status: str | None = None
+    *,
+    user: User | AnonymousUser | None,
+    organization: Organization | None = None,
+    day: date | None = None,
+    status: str | None = None,
 ) -> QuerySet[Booking]:
     """Bookings of the resources of the organizations ``user`` manages (all for staff)."""
     queryset = Booking.objects.select_related("resource__organization__city", "service", "user").filter(
@@ -239,7 +246,7 @@ def booking_list_for_owner(
     return queryset.order_by("starts_at", "pk")
 
 
-def organization_list_managed(*, user) -> QuerySet[Organization]:
+def organization_list_managed(*, user: User | AnonymousUser | None) -> QuerySet[Organization]:
     """The organizations whose bookings, resources and hours ``user`` manages, by name."""
     return organizations_managed_by(user=user).select_related("city").order_by("name")
 

@@ -4,13 +4,19 @@ Times are aware datetimes; the database keeps UTC and the organization's city
 zone is used only to read opening hours and to show times to people.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qs, urlencode, urlparse
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch
@@ -33,6 +39,9 @@ from portal.models import User
 from portal.phones import phone_normalize
 from portal.services import actor_ensure_active, user_profile_update
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 logger = logging.getLogger(__name__)
 
 CHECKIN_SALT = "bookings.checkin"
@@ -42,8 +51,8 @@ EXCLUSION_CONSTRAINT = "booking_no_overlap"
 # --- formatting helpers -------------------------------------------------------
 
 
-def _zone(booking_or_resource):
-    resource = getattr(booking_or_resource, "resource", booking_or_resource)
+def _zone(booking_or_resource: Booking | Resource) -> ZoneInfo:
+    resource = booking_or_resource.resource if isinstance(booking_or_resource, Booking) else booking_or_resource
     return resource.organization.city.tzinfo
 
 
@@ -51,7 +60,7 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def notice_context(booking: Booking) -> dict:
+def notice_context(booking: Booking) -> dict[str, Any]:
     """The JSON-serialisable context every booking notification gets (times in the site language)."""
     zone = _zone(booking)
     language = settings.LANGUAGE_CODE
@@ -59,7 +68,7 @@ def notice_context(booking: Booking) -> dict:
     return {
         "booking_id": booking.pk,
         "resource": booking.resource.name,
-        "service": booking.service.name if booking.service_id else "",
+        "service": booking.service.name if booking.service is not None else "",
         "organization": organization.name,
         "address": organization.address,
         "city": organization.city.name,
@@ -87,7 +96,7 @@ def booking_app_link(booking: Booking) -> AppLink:
 # --- permissions ----------------------------------------------------------------
 
 
-def _ensure_manager(actor, organization: Organization) -> None:
+def _ensure_manager(actor: User, organization: Organization) -> None:
     actor_ensure_active(actor)
     if not organization_can_manage(user=actor, organization=organization):
         raise errors.PermissionDenied(_("Only the organization's owner or staff can do this."))
@@ -96,7 +105,9 @@ def _ensure_manager(actor, organization: Organization) -> None:
 # --- booking rules ----------------------------------------------------------------
 
 
-def _resolve_end(*, starts_at: datetime, ends_at: datetime | None, service: Service | None, resource: Resource):
+def _resolve_end(
+    *, starts_at: datetime, ends_at: datetime | None, service: Service | None, resource: Resource
+) -> datetime:
     if service is not None:
         if service.organization_id != resource.organization_id or not service.is_active:
             raise errors.ValidationError(_("This service is not offered here."), code="invalid_service")
@@ -136,7 +147,11 @@ def _check_times(*, resource: Resource, starts_at: datetime, ends_at: datetime, 
         )
 
 
-def _check_resource(resource: Resource) -> None:
+class _Visibility(TypedDict):
+    organization_visible: bool
+
+
+def _check_resource(resource: WithAnnotations[Resource, _Visibility]) -> None:
     """``resource`` comes from _lock_resource, which reads the organization's visibility."""
     if not resource.is_active:
         raise errors.ValidationError(_("This resource cannot be booked."), code="resource_inactive")
@@ -164,7 +179,9 @@ def _slot_taken(conflict: Booking | None, resource: Resource) -> errors.SlotTake
     )
 
 
-def _find_conflict(*, resource: Resource, starts_at, ends_at, exclude_pk=None) -> Booking | None:
+def _find_conflict(
+    *, resource: Resource, starts_at: datetime, ends_at: datetime, exclude_pk: int | None = None
+) -> Booking | None:
     queryset = Booking.objects.filter(resource=resource).active().overlapping(starts_at, ends_at)
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
@@ -177,7 +194,7 @@ def _is_overlap_violation(exc: IntegrityError) -> bool:
     return name == EXCLUSION_CONSTRAINT or EXCLUSION_CONSTRAINT in str(exc)
 
 
-def _save_guarded(booking: Booking, *, resource: Resource, **save_kwargs) -> None:
+def _save_guarded(booking: Booking, *, resource: Resource, **save_kwargs: Any) -> None:
     """Save under a savepoint; the exclusion constraint's refusal becomes SlotTaken."""
     try:
         with transaction.atomic():
@@ -191,7 +208,7 @@ def _save_guarded(booking: Booking, *, resource: Resource, **save_kwargs) -> Non
         raise _slot_taken(conflict, resource) from exc
 
 
-def _lock_resource(resource: Resource) -> Resource:
+def _lock_resource(resource: Resource) -> WithAnnotations[Resource, _Visibility]:
     """Lock the resource row: bookings of one resource are decided one at a time.
 
     Only the resource row is locked (``of``), so bookings of other resources of
@@ -230,7 +247,7 @@ def owner_day_url(booking: Booking) -> str:
     return f"{reverse('bookings:owner_bookings', args=[booking.resource.organization_id])}?{urlencode({'date': day})}"
 
 
-def _notify_owner(booking: Booking, *, event: str, actor, account_deleted: bool = False) -> None:
+def _notify_owner(booking: Booking, *, event: str, actor: User | None, account_deleted: bool = False) -> None:
     """Tell the organization's owner about a booking of theirs created, moved or cancelled.
 
     Not when the owner did it themselves. One notice per booking and event
@@ -244,6 +261,7 @@ def _notify_owner(booking: Booking, *, event: str, actor, account_deleted: bool 
     key = f"booking:{booking.pk}:owner:{owner.pk}:{event}"
     if event == "moved":
         key += f":{_iso_utc(booking.starts_at)}"
+    who: dict[str, Any]
     if account_deleted:
         who = {"client": _("the client deleted their account"), "phone": "", "comment": "", "account_deleted": True}
     else:
@@ -286,14 +304,14 @@ def _clean_note(*, comment: str, phone: str) -> tuple[str, str]:
 @transaction.atomic
 def booking_create(
     *,
-    user,
+    user: User,
     resource: Resource,
     starts_at: datetime,
     ends_at: datetime | None = None,
     service: Service | None = None,
     comment: str = "",
     phone: str = "",
-    actor=None,
+    actor: User | None = None,
     now: datetime | None = None,
 ) -> Booking:
     """Book ``resource`` for ``user`` from ``starts_at``.
@@ -361,7 +379,7 @@ def _lock_booking(booking: Booking) -> Booking:
 def booking_move(
     *,
     booking: Booking,
-    actor,
+    actor: User,
     starts_at: datetime,
     ends_at: datetime | None = None,
     resource: Resource | None = None,
@@ -414,7 +432,9 @@ def booking_move(
 
 
 @transaction.atomic
-def booking_note_update(*, booking: Booking, actor, comment: str | None = None, phone: str | None = None) -> Booking:
+def booking_note_update(
+    *, booking: Booking, actor: User, comment: str | None = None, phone: str | None = None
+) -> Booking:
     """Change the client's comment or contact phone of a booking (the booker, owners and staff)."""
     booking = _lock_booking(booking)
     if booking.user_id != actor.pk:
@@ -437,7 +457,7 @@ def cancel_deadline(booking: Booking) -> datetime:
     return cancel_deadline_for(booking.starts_at)
 
 
-def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
+def can_cancel(*, booking: Booking, user: User, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     if booking.status not in Booking.UPCOMING_STATUSES:
         return False
@@ -447,7 +467,9 @@ def can_cancel(*, booking: Booking, user, now: datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, account_deleted: bool = False) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor: User, now: datetime | None = None, account_deleted: bool = False
+) -> Booking:
     """Cancel a booking: the booker until BOOKING_CANCEL_DEADLINE_HOURS before start, owners and staff any time.
 
     Cancelling a cancelled booking returns it unchanged. The booker and the
@@ -476,7 +498,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None, acco
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
 
     context = {**notice_context(booking), "by_owner": booking.user_id != actor.pk}
-    recipients = [] if account_deleted else [booking.user]
+    recipients: list[User] = [] if account_deleted else [booking.user]
     recipients += [
         link.user
         for link in booking.participant_links.select_related("user").exclude(status=BookingParticipant.Status.DECLINED)
@@ -503,7 +525,7 @@ INVITATION_SENT_MESSAGE = gettext_lazy(
 )
 
 
-def _ensure_room_for_one_more(booking: Booking, *, exclude_user=None) -> None:
+def _ensure_room_for_one_more(booking: Booking, *, exclude_user: User | None = None) -> None:
     """The booker, the accepted participants and one more must fit the resource's capacity."""
     capacity = booking.resource.capacity
     if not capacity:
@@ -520,7 +542,7 @@ def _ensure_room_for_one_more(booking: Booking, *, exclude_user=None) -> None:
 
 
 @transaction.atomic
-def booking_invite(*, booking: Booking, actor, email: str) -> None:
+def booking_invite(*, booking: Booking, actor: User, email: str) -> None:
     """The booker invites someone by email to take part.
 
     The outcome the booker sees is the same whether or not the email is
@@ -559,7 +581,7 @@ def booking_invite(*, booking: Booking, actor, email: str) -> None:
 
 
 @transaction.atomic
-def booking_accept(*, booking: Booking, user, now: datetime | None = None) -> BookingParticipant:
+def booking_accept(*, booking: Booking, user: User, now: datetime | None = None) -> BookingParticipant:
     """The invitee accepts: they take part (the booker sees them) and get reminders from now on."""
     booking = _lock_booking(booking)
     link = BookingParticipant.objects.select_for_update().filter(booking=booking, user=user).first()
@@ -577,7 +599,7 @@ def booking_accept(*, booking: Booking, user, now: datetime | None = None) -> Bo
 
 
 @transaction.atomic
-def booking_decline(*, booking: Booking, user, now: datetime | None = None) -> BookingParticipant:
+def booking_decline(*, booking: Booking, user: User, now: datetime | None = None) -> BookingParticipant:
     """The invitee declines (or a participant leaves): the booking leaves their list and reminders stop."""
     link = BookingParticipant.objects.select_for_update().filter(booking=booking, user=user).first()
     if link is None:
@@ -593,7 +615,7 @@ def booking_decline(*, booking: Booking, user, now: datetime | None = None) -> B
 
 
 @transaction.atomic
-def bookings_release_user(*, user, now: datetime | None = None) -> dict[str, int]:
+def bookings_release_user(*, user: User, now: datetime | None = None) -> dict[str, int]:
     """Free what a deleted account holds: its future bookings and its places in others' bookings.
 
     Called for ``portal.signals.user_erasing``. The user's pending and confirmed
@@ -650,11 +672,12 @@ def booking_from_token(token: str) -> Booking:
         payload = signing.loads(_token_from_input(token), salt=CHECKIN_SALT)
     except signing.BadSignature as exc:
         raise invalid from exc
-    if not isinstance(payload, dict):
+    booking_pk = payload.get("b") if isinstance(payload, dict) else None
+    if booking_pk is None:
         raise invalid
     booking = (
         Booking.objects.select_related("resource__organization__city", "user", "service")
-        .filter(pk=payload.get("b"), checkin_code=payload.get("c") or "")
+        .filter(pk=booking_pk, checkin_code=payload.get("c") or "")
         .first()
     )
     if booking is None:
@@ -663,7 +686,7 @@ def booking_from_token(token: str) -> Booking:
 
 
 @transaction.atomic
-def booking_check_in(*, booking: Booking, actor, now: datetime | None = None) -> tuple[Booking, bool]:
+def booking_check_in(*, booking: Booking, actor: User, now: datetime | None = None) -> tuple[Booking, bool]:
     """Mark the booking checked in; returns ``(booking, already_checked_in)``.
 
     Only the organization's owner or staff check in, from
@@ -699,7 +722,7 @@ def booking_check_in(*, booking: Booking, actor, now: datetime | None = None) ->
     return booking, False
 
 
-def booking_check_in_by_token(*, token: str, actor, now: datetime | None = None) -> tuple[Booking, bool]:
+def booking_check_in_by_token(*, token: str, actor: User, now: datetime | None = None) -> tuple[Booking, bool]:
     """Check in the booking a scanned or pasted token names (see booking_check_in)."""
     return booking_check_in(booking=booking_from_token(token), actor=actor, now=now)
 
@@ -720,7 +743,7 @@ def checkin_message(booking: Booking, already: bool) -> str:
 # --- background jobs --------------------------------------------------------------------
 
 
-def _claim_reminder(*, booking: Booking, user, offset: int, sent: bool) -> bool:
+def _claim_reminder(*, booking: Booking, user: User, offset: int, sent: bool) -> bool:
     """Insert the reminder row; False when another run already claimed it."""
     try:
         with transaction.atomic():
@@ -802,7 +825,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def booking_mark_no_shows(*, now: datetime | None = None) -> dict:
+def booking_mark_no_shows(*, now: datetime | None = None) -> dict[str, int]:
     """Close bookings that have ended: confirmed ones nobody checked in become no-shows,
     checked-in ones become completed. Safe to run any number of times."""
     now = now or timezone.now()
@@ -818,9 +841,9 @@ def booking_mark_no_shows(*, now: datetime | None = None) -> dict:
 # --- owners: resources and opening hours ------------------------------------------------------
 
 
-def _services_of(organization: Organization, services) -> list[Service]:
+def _services_of(organization: Organization, services: Iterable[Service | int]) -> list[Service]:
     """``services`` (rows or ids) checked to be the organization's own."""
-    ids = {getattr(s, "pk", s) for s in services}
+    ids = {s.pk if isinstance(s, Service) else s for s in services}
     found = list(Service.objects.filter(organization=organization, pk__in=ids))
     if len(found) != len(ids):
         raise errors.ValidationError(
@@ -832,14 +855,14 @@ def _services_of(organization: Organization, services) -> list[Service]:
 @transaction.atomic
 def resource_create(
     *,
-    actor,
+    actor: User,
     organization: Organization,
     name: str,
     kind: str,
     description: str = "",
     capacity: int | None = None,
     amenities: list[str] | None = None,
-    services: list | None = None,
+    services: list[Service | int] | None = None,
     is_active: bool = True,
 ) -> Resource:
     """An owner (or staff) adds a bookable resource to their organization.
@@ -867,7 +890,7 @@ def resource_create(
 
 
 @transaction.atomic
-def resource_update(*, actor, resource: Resource, **fields) -> Resource:
+def resource_update(*, actor: User, resource: Resource, **fields: Any) -> Resource:
     """Change a resource's name, kind, description, capacity, amenities, services or active flag."""
     _ensure_manager(actor, resource.organization)
     allowed = {"name", "kind", "description", "capacity", "amenities", "services", "is_active"}
@@ -887,7 +910,7 @@ def resource_update(*, actor, resource: Resource, **fields) -> Resource:
 
 @transaction.atomic
 def opening_hours_replace(
-    *, actor, organization: Organization, intervals: list[tuple[int, time, time]]
+    *, actor: User, organization: Organization, intervals: list[tuple[int, time, time]]
 ) -> list[OpeningHours]:
     """Replace the organization's weekly opening hours with ``intervals`` of (weekday, opens, closes).
 
@@ -926,7 +949,7 @@ REVIEW_REMINDER_HOUR = 10
 REVIEW_REMINDER_MAX_DAYS = 3
 
 
-def _review_context(review: Review) -> dict:
+def _review_context(review: Review) -> dict[str, Any]:
     organization = review.organization
     return {
         "review_id": review.pk,
@@ -939,7 +962,7 @@ def _review_context(review: Review) -> dict:
     }
 
 
-def can_review(*, booking: Booking, user) -> bool:
+def can_review(*, booking: Booking, user: User | AnonymousUser | None) -> bool:
     """The booker may review a visit that took place (checked in or completed), once."""
     return bool(
         user
@@ -982,7 +1005,7 @@ def _clean_review_text(text: str | None) -> str:
 
 @transaction.atomic
 def review_create(
-    *, user, organization: Organization | int, booking: Booking | int, rating: int, text: str = ""
+    *, user: User, organization: Organization | int, booking: Booking | int, rating: int, text: str = ""
 ) -> Review:
     """The client reviews a visit: ``rating`` 1–5 and an optional text.
 
@@ -1041,19 +1064,19 @@ def review_create(
 
 def _lock_review(review: Review | int) -> Review:
     pk = review.pk if isinstance(review, Review) else review
-    review = (
+    found = (
         Review.objects.select_for_update(of=("self",))
         .select_related("organization__owner", "author")
         .filter(pk=pk)
         .first()
     )
-    if review is None:
+    if found is None:
         raise errors.NotFound(_("Review not found."))
-    return review
+    return found
 
 
 @transaction.atomic
-def review_reply(*, review: Review | int, by, text: str) -> Review:
+def review_reply(*, review: Review | int, by: User, text: str) -> Review:
     """The organization's owner answers a visible review, once (Conflict ``already_replied``)."""
     actor_ensure_active(by)
     review = _lock_review(review)
@@ -1081,7 +1104,7 @@ def review_reply(*, review: Review | int, by, text: str) -> Review:
 
 
 @transaction.atomic
-def review_hide(*, review: Review | int, by, reason: str) -> Review:
+def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
     """Staff hide a review from the organization's page and its rating, giving the reason."""
     if not (by and by.is_authenticated and by.is_staff):
         raise errors.PermissionDenied(_("Only staff can hide reviews."))
@@ -1105,7 +1128,7 @@ def review_hide(*, review: Review | int, by, reason: str) -> Review:
 
 
 @transaction.atomic
-def review_unhide(*, review: Review | int, by) -> Review:
+def review_unhide(*, review: Review | int, by: User) -> Review:
     """Staff show a hidden review again (the reason is kept for the record)."""
     if not (by and by.is_authenticated and by.is_staff):
         raise errors.PermissionDenied(_("Only staff can show reviews again."))

@@ -186,11 +186,12 @@ def organization(request, pk: int):
     slots: list[SlotChoice] = []
     if step == "slots":
         duration = _duration(service, move_booking)
-        if any_resource:
+        found: list[selectors.ResourceSlot] = []
+        if any_resource and service is not None:
             found = selectors.service_free_slots(
                 service=service, day=day, resources=offering, exclude_booking=move_booking
             )
-        else:
+        elif resource is not None:  # the step is "slots": a resource, or "any" with a service
             found = [
                 selectors.ResourceSlot(slot.starts_at, slot.ends_at, resource)
                 for slot in selectors.resource_free_slots(

@@ -75,7 +75,8 @@ class ServiceAdminForm(forms.ModelForm):
         fields = ["organization", "name", "description", "price", "duration_minutes", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {f: cleaned[f] for f in ("name", "price", "duration_minutes") if cleaned.get(f) is not None}
         try:
             cleaned.update(services.service_fields_clean(values))
@@ -177,7 +178,8 @@ class OrganizationAdminForm(forms.ModelForm):
         return _reencoded(self.cleaned_data.get("logo"), max_side=LOGO_MAX_SIDE)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {f: cleaned[f] for f in services.ORGANIZATION_FIELDS if f in cleaned}
         try:
             values = services.organization_fields_clean(values)
@@ -367,7 +369,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = ["filename", "status", "progress", "dry_run", "all_or_nothing", "total_rows",
                        "created_count", "updated_count", "skipped_count", "error_count", "message",
                        "error_table", "created_by", "created_at", "started_at", "finished_at"]  # fmt: skip
-    fields = readonly_fields
+    fields = list(readonly_fields)
     change_form_template = "admin/catalog/importjob/change_form.html"
 
     def has_change_permission(self, request, obj=None):

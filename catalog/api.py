@@ -6,6 +6,8 @@ reads of what is not visible. ``GET /organizations/mine/`` lists the owner's
 organizations in every status.
 """
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -149,13 +151,13 @@ class OrganizationDetailSerializer(OrganizationCardSerializer):
         gallery = getattr(obj, "gallery", None)
         if gallery is None:
             gallery = list(obj.photos.order_by("position", "pk"))
-        return PhotoSerializer(gallery, many=True, context=self.context).data
+        return list(PhotoSerializer(gallery, many=True, context=self.context).data)
 
     def get_services(self, obj) -> list[dict]:
         active = getattr(obj, "active_services", None)
         if active is None:
             active = list(obj.services.filter(is_active=True).order_by("price", "name"))
-        return ServiceSerializer(active, many=True).data
+        return list(ServiceSerializer(active, many=True).data)
 
 
 class OwnerOrganizationSerializer(OrganizationDetailSerializer):
@@ -376,7 +378,7 @@ class OrganizationDetailView(generics.RetrieveUpdateDestroyAPIView):
 
 class _OwnerActionView(APIView):
     permission_classes = [IsAuthenticated]
-    service = None
+    service: Callable[..., Organization]  # each view's service (a staticmethod)
 
     @extend_schema(request=None, responses=OwnerOrganizationSerializer)
     def post(self, request, pk: int):

@@ -7,8 +7,14 @@ catalog, so it hands the answer down: its ``AppConfig.ready()`` registers a
 resolver here. Without one (bookings not installed) nothing is bookable.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -16,11 +22,11 @@ class SetupStep:
     """One thing the owner sets up before clients can book (``key`` names it for code and tests)."""
 
     key: str
-    label: str
+    label: StrOrPromise  # lazy texts are translated where they are shown
     done: bool
     url: str
     required: bool = True
-    detail: str = ""
+    detail: StrOrPromise = ""
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ def seed(stdout, context=None) -> dict:
     cities = {}
     for slug, name, tz in CITIES:
         cities[slug], _created = City.objects.update_or_create(slug=slug, defaults={"name": name, "timezone": tz})
-    categories = {}
+    categories: dict[str | None, Category] = {}
     for position, (slug, name, parent) in enumerate(CATEGORIES):
         categories[slug], _created = Category.objects.update_or_create(
             slug=slug,
@@ -283,13 +283,13 @@ def seed(stdout, context=None) -> dict:
         for index, name in enumerate(names):
             city = city_list[(seed_no + index) % len(city_list)]
             category = categories[kind]
-            parent = categories.get(next(p for s, _n, p in CATEGORIES if s == kind) or "")
+            parent_category = categories.get(next(p for s, _n, p in CATEGORIES if s == kind) or "")
             organizations.append(
                 _organization(
                     owner=users[seed_no % len(users)],
                     name=name,
                     city=city,
-                    categories=[c for c in (category, parent) if c],
+                    categories=[c for c in (category, parent_category) if c],
                     description=description,
                     address=f"{STREETS[seed_no % len(STREETS)]}, {seed_no % 90 + 1}",
                     phone=_phone(seed_no),

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -20,12 +22,17 @@ class CatalogFilterForm(forms.Form):
 
     def __init__(self, *args, cities=(), categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["city"].choices = [("", _("All cities")), *((c.slug, c.name) for c in cities)]
-        self.fields["category"].choices = [
+        cast(forms.ChoiceField, self.fields["city"]).choices = [
+            ("", _("All cities")),
+            *((c.slug, c.name) for c in cities),
+        ]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
             ("", _("All categories")),
             *((c.slug, f"— {c.name}" if c.parent_id else c.name) for c in categories),
         ]
-        self.fields["ordering"].choices = [(k, label) for k, (label, _order) in selectors.ORDERINGS.items()]
+        cast(forms.ChoiceField, self.fields["ordering"]).choices = [
+            (k, label) for k, (label, _order) in selectors.ORDERINGS.items()
+        ]
         if not extensions.free_today_available():
             del self.fields["free_today"]
 

@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
@@ -55,7 +55,11 @@ COLUMNS = [
     "owner_email",
 ]
 REQUIRED_COLUMNS = {"external_id", "name", "city"}
-MAX_LENGTHS = {name: Organization._meta.get_field(name).max_length for name in ("external_id", "name", "address")}
+MAX_LENGTHS = {
+    name: column.max_length
+    for name in ("external_id", "name", "address")
+    if isinstance(column := Organization._meta.get_field(name), models.CharField) and column.max_length
+}
 CATEGORY_SEPARATOR = ";"
 PROGRESS_EVERY = 50
 

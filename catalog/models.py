@@ -2,6 +2,9 @@
 
 import re
 import zlib
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -12,6 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import City  # re-exported: cities are shared reference data kept in portal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.models import User
 
 
 class Tone(models.TextChoices):
@@ -33,7 +41,7 @@ class Tone(models.TextChoices):
     GRAY = "gray", _("gray")
 
 
-TONE_RGB = {
+TONE_RGB: dict[str, tuple[int, int, int]] = {
     Tone.BLUE: (11, 94, 215),
     Tone.TEAL: (15, 118, 110),
     Tone.GREEN: (21, 128, 61),
@@ -67,6 +75,10 @@ class Category(models.Model):
         help_text=_("The background of placeholders of its organizations; empty: the parent's colour."),
     )
 
+    # Carried from a pre_ signal to its post_ signal by catalog.search (not columns).
+    _search_renamed: bool
+    _search_organizations: list[int]
+
     class Meta:
         verbose_name = _("category")
         verbose_name_plural = _("categories")
@@ -83,13 +95,14 @@ class Category(models.Model):
         """Its colour, else its parent's, else a stable one picked from the slug."""
         if self.color:
             return self.color
-        if self.parent_id and self.parent.color:
-            return self.parent.color
+        parent = self.parent
+        if parent is not None and parent.color:
+            return parent.color
         return tone_for(self.slug or self.name)
 
 
-class OrganizationQuerySet(models.QuerySet):
-    def visible(self, *, now=None):
+class OrganizationQuerySet(models.QuerySet["Organization"]):
+    def visible(self, *, now: datetime | None = None) -> "OrganizationQuerySet":
         """The public catalog: published, owner not blocked, listing paid up.
 
         The one definition used by pages, the API, the sitemap and mailing audiences.
@@ -101,15 +114,18 @@ class OrganizationQuerySet(models.QuerySet):
             listed_until__gt=now,
         )
 
-    def owned_by(self, user):
+    def owned_by(self, user: "User | AnonymousUser | None") -> "OrganizationQuerySet":
         """Everything ``user`` owns, whatever its status (the owner's pages and API)."""
         if not user or not user.is_authenticated:
             return self.none()
         return self.filter(owner=user)
 
 
-class OrganizationManager(models.Manager.from_queryset(OrganizationQuerySet)):
-    def get_queryset(self):
+_OrganizationManagerBase = models.Manager.from_queryset(OrganizationQuerySet)
+
+
+class OrganizationManager(_OrganizationManagerBase["Organization"]):
+    def get_queryset(self) -> models.QuerySet["Organization"]:
         # The search columns are for the database only: never load them (they are large).
         return super().get_queryset().defer("search_vector", "search_text", "search_extra")
 
@@ -159,6 +175,10 @@ class Organization(models.Model):
     reviews_count = models.PositiveIntegerField(_("reviews"), default=0, editable=False)
 
     objects = OrganizationManager()
+
+    # What a catalog card shows, set by the views that list cards (catalog.selectors.card_min_price, card_cover).
+    min_price: Decimal | None
+    cover: "OrganizationPhoto | None"
 
     class Meta:
         verbose_name = _("organization")

@@ -41,9 +41,13 @@ When nothing matches, ``suggestion`` proposes the closest words of the
 catalog's vocabulary («Возможно, вы искали …»), on every database.
 """
 
+from __future__ import annotations
+
 import difflib
 import re
+from collections.abc import Iterable
 from functools import cache as memoize
+from typing import TYPE_CHECKING, Any
 
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
@@ -56,6 +60,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from catalog.cache import catalog_version
 from catalog.models import Category, Organization, Service
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 # pg_trgm's word similarity a typo must reach (its default, 0.6, misses «каворкинг» → «коворкинги»: 0.5).
 WORD_SIMILARITY = 0.5
@@ -86,7 +93,7 @@ def terms(q: str | None) -> list[str]:
 
 
 @memoize
-def _stemmer(language: str):
+def _stemmer(language: str) -> Any:  # snowballstemmer has no types
     return snowballstemmer.stemmer(language)
 
 
@@ -161,12 +168,12 @@ def order_by_relevance(qs: QuerySet[Organization]) -> QuerySet[Organization]:
     """Order what ``search`` returned: exact name first, then the name tiers, then the best scores."""
     if "name_tier" not in qs.query.annotations:
         return qs.order_by("name", "pk")
-    if "search_score" in qs.query.annotations:
-        return qs.order_by("-name_tier", "-search_score", "name", "pk")
-    return qs.order_by("-name_tier", "name", "pk")
+    by_score = ("-search_score",) if "search_score" in qs.query.annotations else ()
+    # The Django plugin checks order_by() against the model's fields; these are search()'s annotations.
+    return qs.order_by("-name_tier", *by_score, "name", "pk")  # type: ignore[misc]
 
 
-def _set_word_similarity(sender, connection, **kwargs) -> None:
+def _set_word_similarity(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """Every new PostgreSQL connection uses our typo threshold (a placeholder until pg_trgm loads)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -179,7 +186,7 @@ def _set_word_similarity(sender, connection, **kwargs) -> None:
 def vocabulary() -> list[str]:
     """The words of the visible catalog's names, categories and active services (cached per catalog version)."""
     key = f"catalog:search:vocabulary:{catalog_version()}"
-    words = cache.get(key)
+    words: list[str] | None = cache.get(key)
     if words is None:
         texts = Organization.objects.visible().values_list("search_name", "search_extra")
         words = sorted({w for row in texts for text in row for w in text.split() if len(w) > 2 and not w.isdigit()})
@@ -194,7 +201,8 @@ def suggestion(q: str) -> str | None:
         return None
     known = vocabulary()
     known_set = set(known)
-    changed, result = False, []
+    changed = False
+    result: list[str] = []
     for word in words:
         if word in known_set or len(word) < 3:
             result.append(word)
@@ -215,7 +223,7 @@ def _document(name: str, extra: str, description: str, address: str) -> str:
     return "\n".join(part for part in (normalize(name), extra, normalize(description), normalize(address)) if part)
 
 
-def organization_search_refresh(*, organization_ids=None) -> int:
+def organization_search_refresh(*, organization_ids: Iterable[int | str | None] | None = None) -> int:
     """Recompute the search columns of these organizations (every one when None).
 
     Signals call it after single writes; code that writes in bulk
@@ -244,7 +252,7 @@ def _refresh_batch(ids: list[int]) -> None:
         "organization_id", "name"
     ):
         service_names.setdefault(organization_id, set()).add(normalize(name))
-    changed = []
+    changed: list[Organization] = []
     for organization in Organization.objects.filter(pk__in=ids).only(
         "pk", "name", "description", "address", "search_name", "search_extra", "search_text"
     ):
@@ -272,16 +280,29 @@ def _refresh_batch(ids: list[int]) -> None:
 TEXT_FIELDS = {"name", "description", "address"}
 
 
-def _organization_saved(sender, instance, created, update_fields=None, **kwargs):
+def _organization_saved(
+    sender: type[Organization],
+    instance: Organization,
+    created: bool,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
     if created or update_fields is None or TEXT_FIELDS & set(update_fields):
         organization_search_refresh(organization_ids=[instance.pk])
 
 
-def _service_changed(sender, instance, **kwargs):
+def _service_changed(sender: type[Service], instance: Service, **kwargs: Any) -> None:
     organization_search_refresh(organization_ids=[instance.organization_id])
 
 
-def _categories_changed(sender, instance, action, reverse, pk_set, **kwargs):
+def _categories_changed(
+    sender: type[Any],
+    instance: Organization | Category,
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None,
+    **kwargs: Any,
+) -> None:
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if not reverse:
@@ -293,22 +314,22 @@ def _categories_changed(sender, instance, action, reverse, pk_set, **kwargs):
         organization_search_refresh(organization_ids=None)
 
 
-def _category_named(sender, instance, **kwargs):
+def _category_named(sender: type[Category], instance: Category, **kwargs: Any) -> None:
     instance._search_renamed = (
         instance.pk is None or not Category.objects.filter(pk=instance.pk, name=instance.name).exists()
     )
 
 
-def _category_saved(sender, instance, created, **kwargs):
+def _category_saved(sender: type[Category], instance: Category, created: bool, **kwargs: Any) -> None:
     if not created and getattr(instance, "_search_renamed", True):
         organization_search_refresh(organization_ids=_organizations_of(instance))
 
 
-def _category_deleting(sender, instance, **kwargs):
+def _category_deleting(sender: type[Category], instance: Category, **kwargs: Any) -> None:
     instance._search_organizations = _organizations_of(instance)
 
 
-def _category_deleted(sender, instance, **kwargs):
+def _category_deleted(sender: type[Category], instance: Category, **kwargs: Any) -> None:
     organization_search_refresh(organization_ids=getattr(instance, "_search_organizations", []))
 
 

@@ -1,8 +1,14 @@
 """Catalog reads: the public list with filters and search, details, pickers."""
 
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -11,7 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from catalog import extensions, search
 from catalog.cache import catalog_version
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
+from mailings.models import Mailing
 from portal.models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class OrganizationPage(TypedDict):
+    """What ``organization_detail_queryset`` prefetches onto each organization."""
+
+    gallery: list[OrganizationPhoto]
+    active_services: list[Service]
+
 
 ORDERINGS = {
     # public value: (label, order_by)
@@ -20,8 +38,8 @@ ORDERINGS = {
     "name": (_("Name A–Z"), ("name", "pk")),
     "-name": (_("Name Z–A"), ("-name", "-pk")),
     "newest": (_("Newest first"), ("-created_at", "-pk")),
-    "price": (_("Cheapest first"), (F("min_price").asc(nulls_last=True), "name", "pk")),
-    "-price": (_("Most expensive first"), (F("min_price").desc(nulls_last=True), "name", "pk")),
+    "price": (_("Cheapest first"), (F("price_from").asc(nulls_last=True), "name", "pk")),
+    "-price": (_("Most expensive first"), (F("price_from").desc(nulls_last=True), "name", "pk")),
 }
 DEFAULT_ORDERING = "name"
 
@@ -36,17 +54,17 @@ def owners(*, city_id: int | None = None) -> QuerySet[User]:
     return User.objects.filter(pk__in=organizations.values("owner_id"))
 
 
-def mailing_audience_owners(mailing) -> QuerySet[User]:
+def mailing_audience_owners(mailing: Mailing) -> QuerySet[User]:
     """Mailing audience "owners" (a resolver registered with mailings in CatalogConfig.ready())."""
     return owners()
 
 
-def mailing_audience_city_owners(mailing) -> QuerySet[User]:
+def mailing_audience_city_owners(mailing: Mailing) -> QuerySet[User]:
     """Mailing audience "city": the owners of organizations in the mailing's city (beside its residents)."""
     return owners(city_id=mailing.city_id)
 
 
-def organization_can_manage(*, user, organization: Organization) -> bool:
+def organization_can_manage(*, user: User | AnonymousUser | None, organization: Organization) -> bool:
     """May ``user`` manage ``organization``: its details, photos, services, resources, opening
     hours, bookings (check-in included) and subscriptions?
 
@@ -54,14 +72,18 @@ def organization_can_manage(*, user, organization: Organization) -> bool:
     staff, on any organization (they moderate the catalog and check in at any
     desk); nobody anonymous, inactive or blocked.
     """
-    if user is None or not user.is_authenticated or not user.is_active or user.is_blocked:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return False
+    if not user.is_active or user.is_blocked:
         return False
     return bool(user.is_staff or organization.owner_id == user.pk)
 
 
-def organizations_managed_by(*, user) -> QuerySet[Organization]:
+def organizations_managed_by(*, user: User | AnonymousUser | None) -> QuerySet[Organization]:
     """The organizations ``user`` may manage (``organization_can_manage`` as a query): all for staff."""
-    if user is None or not user.is_authenticated or not user.is_active or user.is_blocked:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return Organization.objects.none()
+    if not user.is_active or user.is_blocked:
         return Organization.objects.none()
     if user.is_staff:
         return Organization.objects.all()
@@ -84,7 +106,7 @@ def organization_list(
     ordering: str | None = None,
     free_today: bool = False,
     base: QuerySet[Organization] | None = None,
-    now=None,
+    now: datetime | None = None,
 ) -> QuerySet[Organization]:
     """Visible organizations filtered by city slug (or id), category slug (or id, children
     included), a search query (catalog.search) and "has free time today", ordered; ready to
@@ -113,7 +135,7 @@ def organization_list(
         ordering = DEFAULT_ORDERING
     if ordering in ("price", "-price"):
         qs = qs.annotate(
-            min_price=Subquery(
+            price_from=Subquery(
                 Service.objects.filter(organization=OuterRef("pk"), is_active=True)
                 .order_by()
                 .values("organization")
@@ -121,7 +143,8 @@ def organization_list(
                 .values("m")[:1]
             )
         )
-    qs = search.order_by_relevance(qs) if ordering == "relevance" else qs.order_by(*ORDERINGS[ordering][1])
+    # Every ordering but "relevance" names its order_by.
+    qs = search.order_by_relevance(qs) if ordering == "relevance" else qs.order_by(*ORDERINGS[ordering][1] or ())
     return with_cards(qs)
 
 
@@ -142,28 +165,31 @@ def with_cards(qs: QuerySet[Organization]) -> QuerySet[Organization]:
     )
 
 
-def card_min_price(organization: Organization):
+def card_min_price(organization: Organization) -> Decimal | None:
     """The cheapest active service's price of a card from ``with_cards`` (None without services)."""
     services = getattr(organization, "active_service_prices", None)
     if services is None:
         services = getattr(organization, "active_services", [])
-    prices = [s.price for s in services]
+    prices: list[Decimal] = [s.price for s in services]
     return min(prices) if prices else None
 
 
-def card_cover(organization: Organization):
+def card_cover(organization: Organization) -> OrganizationPhoto | None:
     """The first gallery photo of a card from ``with_cards``, or None."""
-    gallery = getattr(organization, "gallery", None)
+    gallery: list[OrganizationPhoto] | None = getattr(organization, "gallery", None)
     if gallery is None:
         gallery = list(organization.photos.all())
     return gallery[0] if gallery else None
 
 
-def organization_detail_queryset(*, user=None) -> QuerySet[Organization]:
+def organization_detail_queryset(
+    *, user: User | AnonymousUser | None = None
+) -> QuerySet[WithAnnotations[Organization, OrganizationPage]]:
     """Organizations whose page ``user`` may open: visible ones and those they may manage."""
-    if user is not None and user.is_authenticated and user.is_staff and user.is_active and not user.is_blocked:
+    signed_in = user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated
+    if isinstance(user, User) and signed_in and user.is_staff and user.is_active and not user.is_blocked:
         qs = Organization.objects.all()
-    elif user is not None and user.is_authenticated:
+    elif signed_in:
         qs = Organization.objects.filter(
             Q(pk__in=Organization.objects.visible().values("pk"))
             | Q(pk__in=organizations_managed_by(user=user).values("pk"))
@@ -178,7 +204,7 @@ def organization_detail_queryset(*, user=None) -> QuerySet[Organization]:
     )  # fmt: skip
 
 
-def organizations_of_owner(*, user) -> QuerySet[Organization]:
+def organizations_of_owner(*, user: User | AnonymousUser | None) -> QuerySet[Organization]:
     return (
         Organization.objects.owned_by(user)
         .select_related("city")
@@ -199,17 +225,17 @@ def featured_organizations(*, limit: int = 6) -> list[Organization]:
     return organizations
 
 
-def pickers() -> dict:
+def pickers() -> dict[str, list[Any]]:
     """Cities and categories for the filter pickers, cached until the catalog changes."""
     key = f"catalog:pickers:{catalog_version()}"
-    data = cache.get(key)
+    data: dict[str, list[Any]] | None = cache.get(key)
     if data is None:
         data = {"cities": list(cities()), "categories": list(categories())}
         cache.set(key, data, 3600)
     return data
 
 
-def home_context() -> dict:
+def home_context() -> dict[str, Any]:
     """What the home page shows: the city and category pickers and a few featured organizations."""
     data = pickers()
     return {
@@ -219,7 +245,7 @@ def home_context() -> dict:
     }
 
 
-def search_suggestion(*, q: str, **filters) -> str | None:
+def search_suggestion(*, q: str, **filters: Any) -> str | None:
     """«Возможно, вы искали …»: a query close to ``q`` that finds something with the same filters, or None."""
     proposal = search.suggestion(q)
     if proposal and organization_list(q=proposal, **filters).exists():
@@ -227,7 +253,7 @@ def search_suggestion(*, q: str, **filters) -> str | None:
     return None
 
 
-def organization_links(*, organization: Organization) -> dict:
+def organization_links(*, organization: Organization) -> dict[str, str]:
     """Links of an organization's page: the address in Yandex Maps, the phone, the Mini App share links.
 
     ``telegram``: ``https://t.me/<bot>?startapp=org_<id>`` when TELEGRAM_BOT_USERNAME is set;

@@ -5,11 +5,14 @@ Who may manage an organization is ``catalog.selectors.organization_can_manage``
 found, never as forbidden, so its existence does not leak.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import IO, Any, Literal
 
 from django.db import transaction
 from django.db.models import Max, ProtectedError
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from catalog.cache import catalog_changed
@@ -19,6 +22,7 @@ from catalog.selectors import organizations_managed_by
 from catalog.slugs import make_slug
 from catalog.validators import normalize_website
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from portal.models import User
 from portal.phones import phone_normalize
 from portal.services import actor_ensure_active
 
@@ -62,7 +66,7 @@ def organization_rating_set(*, organization: Organization | int, rating: Decimal
 # --- helpers --------------------------------------------------------------------
 
 
-def _lock_own(organization: Organization | int, by) -> Organization:
+def _lock_own(organization: Organization | int, by: User) -> Organization:
     """Lock and return the organization if ``by`` may manage it; NotFound otherwise."""
     actor_ensure_active(by)
     pk = organization.pk if isinstance(organization, Organization) else organization
@@ -75,11 +79,10 @@ def _lock_own(organization: Organization | int, by) -> Organization:
 def organization_slug(*, name: str, city: City, exclude_pk: int | None = None) -> str:
     """A slug for ``name`` that is free in ``city`` (``name``, ``name-2``, …)."""
     base = make_slug(name)
-    taken = set(
-        Organization.objects.filter(city=city, slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
+    same_start = Organization.objects.filter(city=city, slug__startswith=base)
+    if exclude_pk is not None:
+        same_start = same_start.exclude(pk=exclude_pk)
+    taken = set(same_start.values_list("slug", flat=True))
     slug, n = base, 2
     while slug in taken:
         slug = f"{base}-{n}"
@@ -87,7 +90,7 @@ def organization_slug(*, name: str, city: City, exclude_pk: int | None = None) -
     return slug
 
 
-def organization_fields_clean(data: dict) -> dict:
+def organization_fields_clean(data: dict[str, Any]) -> dict[str, Any]:
     """Normalise and validate organization fields; raise ValidationError with a field map.
 
     The services run it on every write; a form that must show the errors next to
@@ -126,7 +129,7 @@ def organization_missing_fields(*, organization: Organization) -> list[str]:
 @transaction.atomic
 def organization_create(
     *,
-    owner,
+    owner: User,
     name: str,
     city: City,
     categories: list[Category] | None = None,
@@ -134,7 +137,7 @@ def organization_create(
     address: str = "",
     phone: str = "",
     website: str = "",
-    logo=None,
+    logo: IO[bytes] | None = None,
 ) -> Organization:
     """Create a draft organization owned by ``owner`` (it is published separately)."""
     actor_ensure_active(owner)
@@ -153,7 +156,14 @@ def organization_create(
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization | int, by, categories=None, logo=None, **fields) -> Organization:
+def organization_update(
+    *,
+    organization: Organization | int,
+    by: User,
+    categories: Iterable[Category] | None = None,
+    logo: IO[bytes] | Literal[False] | None = None,
+    **fields: Any,
+) -> Organization:
     """Change an organization's details; a new name or city gives it a new slug.
 
     ``logo``: a new upload, ``False`` to remove the logo, None to keep it.
@@ -182,9 +192,8 @@ def organization_update(*, organization: Organization | int, by, categories=None
     if logo:
         organization.logo = validate_and_reencode(logo, max_side=LOGO_MAX_SIDE)
     elif logo is False and organization.logo:
-        storage, name = organization.logo.storage, organization.logo.name
+        _delete_on_commit(organization.logo)
         organization.logo = ""
-        transaction.on_commit(lambda: storage.delete(name))
     organization.save()
     if categories is not None:
         organization.categories.set(categories)
@@ -197,7 +206,7 @@ def organization_update(*, organization: Organization | int, by, categories=None
 
 
 @transaction.atomic
-def organization_delete(*, organization: Organization | int, by) -> None:
+def organization_delete(*, organization: Organization | int, by: User) -> None:
     """Delete an organization with its services and photos."""
     organization = _lock_own(organization, by)
     try:
@@ -207,7 +216,7 @@ def organization_delete(*, organization: Organization | int, by) -> None:
 
 
 @transaction.atomic
-def organization_publish(*, organization: Organization | int, by) -> Organization:
+def organization_publish(*, organization: Organization | int, by: User) -> Organization:
     """Publish an organization once its required fields are filled.
 
     Owners cannot re-publish what moderators hid; staff publishing clears that mark.
@@ -229,7 +238,7 @@ def organization_publish(*, organization: Organization | int, by) -> Organizatio
 
 
 @transaction.atomic
-def organization_hide(*, organization: Organization | int, by, note: str = "") -> Organization:
+def organization_hide(*, organization: Organization | int, by: User, note: str = "") -> Organization:
     """Hide an organization from the catalog (owner, or staff in moderation)."""
     organization = _lock_own(organization, by)
     organization.status = Organization.Status.HIDDEN
@@ -243,7 +252,7 @@ def organization_hide(*, organization: Organization | int, by, note: str = "") -
 
 
 @transaction.atomic
-def organizations_hide_for_owner(*, owner) -> int:
+def organizations_hide_for_owner(*, owner: User) -> int:
     """Hide every organization of ``owner`` whose account is being deleted; returns how many changed.
 
     Called for ``portal.signals.user_erasing``: the organizations leave the
@@ -268,7 +277,9 @@ def organizations_hide_for_owner(*, owner) -> int:
 
 
 @transaction.atomic
-def photo_add(*, organization: Organization | int, by, image, caption: str = "") -> OrganizationPhoto:
+def photo_add(
+    *, organization: Organization | int, by: User, image: IO[bytes] | None, caption: str = ""
+) -> OrganizationPhoto:
     """Validate (Pillow) and append a photo at the end of the gallery."""
     organization = _lock_own(organization, by)
     if organization.photos.count() >= MAX_PHOTOS:
@@ -283,7 +294,7 @@ def photo_add(*, organization: Organization | int, by, image, caption: str = "")
     return photo
 
 
-def _own_photo(photo_id: int, organization: Organization | int, by) -> tuple[Organization, OrganizationPhoto]:
+def _own_photo(photo_id: int, organization: Organization | int, by: User) -> tuple[Organization, OrganizationPhoto]:
     organization = _lock_own(organization, by)
     try:
         return organization, organization.photos.select_for_update().get(pk=photo_id)
@@ -292,15 +303,21 @@ def _own_photo(photo_id: int, organization: Organization | int, by) -> tuple[Org
 
 
 @transaction.atomic
-def photo_delete(*, organization: Organization | int, photo_id: int, by) -> None:
+def photo_delete(*, organization: Organization | int, photo_id: int, by: User) -> None:
     _organization, photo = _own_photo(photo_id, organization, by)
-    storage, name = photo.image.storage, photo.image.name
+    _delete_on_commit(photo.image)
     photo.delete()
-    transaction.on_commit(lambda: storage.delete(name))
+
+
+def _delete_on_commit(file: FieldFile) -> None:
+    """Delete ``file`` from its storage once the transaction commits (a rollback keeps it)."""
+    storage, name = file.storage, file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
-def photo_caption_set(*, organization: Organization | int, photo_id: int, by, caption: str) -> OrganizationPhoto:
+def photo_caption_set(*, organization: Organization | int, photo_id: int, by: User, caption: str) -> OrganizationPhoto:
     """Change a photo's caption (200 characters at most)."""
     _organization, photo = _own_photo(photo_id, organization, by)
     photo.caption = (caption or "").strip()[:200]
@@ -309,7 +326,7 @@ def photo_caption_set(*, organization: Organization | int, photo_id: int, by, ca
 
 
 @transaction.atomic
-def photo_move(*, organization: Organization | int, photo_id: int, by, position: int) -> OrganizationPhoto:
+def photo_move(*, organization: Organization | int, photo_id: int, by: User, position: int) -> OrganizationPhoto:
     """Move a photo to ``position`` (0 = first) and renumber the gallery 0..n-1."""
     organization, photo = _own_photo(photo_id, organization, by)
     photos = [p for p in organization.photos.select_for_update().order_by("position", "pk") if p.pk != photo.pk]
@@ -328,7 +345,7 @@ def photo_move(*, organization: Organization | int, photo_id: int, by, position:
 SERVICE_FIELDS = ("name", "description", "price", "duration_minutes", "is_active")
 
 
-def service_fields_clean(data: dict) -> dict:
+def service_fields_clean(data: dict[str, Any]) -> dict[str, Any]:
     """Normalise and validate service fields (name, price, duration); ValidationError with a field map."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(data)
@@ -361,9 +378,9 @@ def service_fields_clean(data: dict) -> dict:
 def service_create(
     *,
     organization: Organization | int,
-    by,
+    by: User,
     name: str,
-    price,
+    price: Decimal | int | float | str,
     duration_minutes: int,
     description: str = "",
     is_active: bool = True,
@@ -377,7 +394,7 @@ def service_create(
     return Service.objects.create(organization=organization, **data)
 
 
-def _own_service(service_id: int, by) -> Service:
+def _own_service(service_id: int, by: User) -> Service:
     actor_ensure_active(by)
     qs = (
         Service.objects.select_for_update()
@@ -391,7 +408,7 @@ def _own_service(service_id: int, by) -> Service:
 
 
 @transaction.atomic
-def service_update(*, service: Service | int, by, **fields) -> Service:
+def service_update(*, service: Service | int, by: User, **fields: Any) -> Service:
     service = _own_service(service.pk if isinstance(service, Service) else service, by)
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
@@ -403,7 +420,7 @@ def service_update(*, service: Service | int, by, **fields) -> Service:
 
 
 @transaction.atomic
-def service_delete(*, service: Service | int, by) -> bool:
+def service_delete(*, service: Service | int, by: User) -> bool:
     """Delete a service; one that bookings refer to is deactivated instead. Returns True if deleted."""
     service = _own_service(service.pk if isinstance(service, Service) else service, by)
     try:

@@ -1,5 +1,7 @@
 """Catalog pages: the home page, the public list and organization page, and the owner's pages."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,9 @@ from portal.errors import DomainError
 from portal.miniapp_start import miniapp_share_links
 from portal.service_forms import form_errors_add
 from portal.throttling import throttle, throttle_upload
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PAGE_SIZE = 12
 OG_DEFAULT_IMAGE = "img/og-default.jpg"
@@ -88,7 +93,9 @@ def catalog_list(request):
 
 
 def organization_detail(request, pk: int):
-    organization = get_object_or_404(selectors.organization_detail_queryset(user=request.user), pk=pk)
+    organization: WithAnnotations[Organization, selectors.OrganizationPage] = get_object_or_404(
+        selectors.organization_detail_queryset(user=request.user), pk=pk
+    )
     is_owner = selectors.organization_can_manage(user=request.user, organization=organization)
     is_visible = Organization.objects.visible().filter(pk=organization.pk).exists() if is_owner else True
     return render(

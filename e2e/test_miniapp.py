@@ -12,6 +12,7 @@ they expose to the page: ``window.TelegramWebviewProxy`` (events out) and
 import json
 import re
 from datetime import time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -94,7 +95,7 @@ def organization(db):
 
 
 def telegram_url(path: str, *, user: dict, start_param: str = "", theme: dict | None = None, **extra) -> str:
-    init_extra = {"start_param": start_param} if start_param else {}
+    init_extra: dict[str, Any] = {"start_param": start_param} if start_param else {}
     fragment = {
         "tgWebAppData": telegram_init_data(user=user, **init_extra, **extra),
         "tgWebAppVersion": "8.0",

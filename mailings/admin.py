@@ -6,8 +6,11 @@ to oneself as a test, scheduled, watched while sending and cancelled if need
 be. Every action calls a service in mailings.services.
 """
 
+from __future__ import annotations
+
 import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mailings import drafts, services
 from mailings.channels import vk
+from mailings.channels.email import EMAIL_ATTACHMENT_MAX_BYTES
 from mailings.models import BotSubscriber, Delivery, Mailing, MailingButton, Notification
 from mailings.selectors import mailing_failures, mailing_progress
 from mailings.telegram_html import (
@@ -34,6 +38,9 @@ from mailings.telegram_html import (
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.errors import DomainError
 from portal.service_forms import ServiceSavingAdminMixin, instance_refresh
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(BotSubscriber)
@@ -113,7 +120,8 @@ class MailingForm(forms.ModelForm):
 
     def clean(self):
         """The mailing's rules live in ``services.mailing_validate``; show its answer next to the field."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if any(name in self.errors for name in ("name", "text", "audience", "channels")):
             return cleaned
         try:
@@ -201,7 +209,7 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
         for mailing in queryset:
             self._run(request, lambda m=mailing: services.mailing_cancel(mailing=m), _("Cancelled: %s") % mailing)
 
-    def _run(self, request, call, success: str) -> bool:
+    def _run(self, request, call, success: StrOrPromise) -> bool:
         try:
             call()
         except DomainError as exc:
@@ -299,10 +307,10 @@ class MailingAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
 TAG = re.compile(r"<[a-zA-Z]")
 
 
-def delivery_warnings(mailing) -> list[str]:
+def delivery_warnings(mailing) -> list[StrOrPromise]:
     """What the mailing's channels cannot carry, said before sending (the preview, saving, scheduling)."""
     channels = set(mailing.channels or [])
-    warnings = []
+    warnings: list[StrOrPromise] = []
     if "vk" in channels and mailing.media and vk.media_unsupported(mailing.media_type):
         warnings.append(
             _(
@@ -315,7 +323,7 @@ def delivery_warnings(mailing) -> list[str]:
         warnings.append(_("VK: the GIF is sent as a document (VK plays it in the chat)."))
     if "email" in channels and mailing.media:
         try:
-            too_large = mailing.media.size > services.EMAIL_MEDIA_MAX_BYTES
+            too_large = mailing.media.size > EMAIL_ATTACHMENT_MAX_BYTES
         except OSError:
             too_large = False
         if too_large:

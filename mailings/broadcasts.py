@@ -8,12 +8,18 @@ recipient → ``mailing_fan_out`` enqueues ``send_mailing_batch`` per id range �
 (``mailings.sending``) → ``mailing_finish_if_done`` reports to staff.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +32,7 @@ from mailings.selectors import mailing_progress, mailing_recipient_rows
 from mailings.sending import DeliveryError, deliver, deliver_batch, retry_error
 from mailings.telegram_html import TelegramHTMLError, sanitize, to_plain_text, validate_button_url, validate_html
 from portal.errors import Conflict, ValidationError
-from portal.models import SecurityEvent
+from portal.models import City, SecurityEvent, User
 from portal.services import security_event_record
 
 MAILING_CHANNELS = ("telegram", "vk", "email")
@@ -53,7 +59,16 @@ MEDIA_HANDLE_FIELDS = {"telegram": "telegram_file_id", "vk": "vk_attachment"}
 # --- Composing and scheduling --------------------------------------------------
 
 
-def mailing_validate(*, name: str, text: str, audience: str, channels, buttons, city=None, media=None) -> str:
+def mailing_validate(
+    *,
+    name: str,
+    text: str,
+    audience: str,
+    channels: Iterable[str] | None,
+    buttons: Iterable[tuple[str, str]] | None,
+    city: City | None = None,
+    media: File[Any] | None = None,
+) -> str:
     """Check a mailing's fields; return the media type ("" without media). Raises ValidationError."""
     if not (name or "").strip():
         raise ValidationError(_("Give the mailing a name."), code="name_required")
@@ -94,13 +109,13 @@ def mailing_create(
     *,
     name: str,
     text: str,
-    send_at,
+    send_at: datetime | None,
     audience: str,
     channels: list[str],
     buttons: list[tuple[str, str]] | None = None,
-    media=None,
-    city=None,
-    created_by=None,
+    media: File[Any] | None = None,
+    city: City | None = None,
+    created_by: User | None = None,
 ) -> Mailing:
     """Create a scheduled mailing with its ordered buttons.
 
@@ -173,7 +188,7 @@ def mailing_cancel(*, mailing: Mailing) -> Mailing:
 # --- Dispatch, listing the recipients, fan-out -----------------------------------
 
 
-def mailings_dispatch_due(*, now=None) -> list[int]:
+def mailings_dispatch_due(*, now: datetime | None = None) -> list[int]:
     """Claim every due scheduled mailing (once, however many dispatchers run) and start it.
 
     Also resumes sending mailings whose workers went quiet (crash, lost task).
@@ -205,7 +220,7 @@ def mailing_start(*, mailing_id: int) -> int:
     if mailing.status != Mailing.Status.SENDING:
         return 0
     for channel in mailing.channels:
-        chunk = []
+        chunk: list[Delivery] = []
         for recipient_key, subscriber_id, user_id in mailing_recipient_rows(mailing=mailing, channel=channel):
             chunk.append(
                 Delivery(
@@ -258,7 +273,7 @@ def mailing_fan_out(*, mailing_id: int) -> int:
     return batches
 
 
-def mailings_resume_stalled(*, now=None) -> list[int]:
+def mailings_resume_stalled(*, now: datetime | None = None) -> list[int]:
     """Pick up sending mailings nobody has touched for MAILING_DELIVERY_LEASE_SECONDS.
 
     Deliveries left "sending" by a dead worker go back to pending with their
@@ -269,7 +284,7 @@ def mailings_resume_stalled(*, now=None) -> list[int]:
     now = now or timezone.now()
     lease = settings.MAILING_DELIVERY_LEASE_SECONDS
     deadline = now - timedelta(seconds=lease)
-    resumed = []
+    resumed: list[int] = []
     stalled = Mailing.objects.filter(status=Mailing.Status.SENDING).filter(
         models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lte=deadline)
     )
@@ -293,7 +308,7 @@ def mailings_resume_stalled(*, now=None) -> list[int]:
     return resumed
 
 
-def _mailing_store_counts(*, mailing_id: int) -> dict:
+def _mailing_store_counts(*, mailing_id: int) -> dict[str, Any]:
     mailing = Mailing.objects.get(pk=mailing_id)
     progress = mailing_progress(mailing=mailing)
     Mailing.objects.filter(pk=mailing_id).update(
@@ -375,7 +390,7 @@ def _mailing_media(*, mailing: Mailing, channel: Channel) -> Media | None:
     field = MEDIA_HANDLE_FIELDS.get(channel.name)
     if not mailing.media:
         return None
-    kind, filename = mailing.media_type, mailing.media.name.rsplit("/", 1)[-1]
+    kind, filename = mailing.media_type, (mailing.media.name or "").rsplit("/", 1)[-1]
     if field is None:  # email: the file itself goes as an attachment
         with mailing.media.open("rb") as file:
             return Media(kind=kind, filename=filename, content=file.read())
@@ -396,7 +411,9 @@ def _mailing_media(*, mailing: Mailing, channel: Channel) -> Media | None:
     return Media(kind=kind, filename=filename, handle=handle)
 
 
-def _remember_media_handle(*, mailing: Mailing, channel: Channel, message: Message, results) -> Message:
+def _remember_media_handle(
+    *, mailing: Mailing, channel: Channel, message: Message, results: Iterable[SendResult]
+) -> Message:
     """Keep the handle a send reported for media sent as bytes, and send the handle from now on."""
     media = message.media
     if media is None or media.handle:
@@ -420,7 +437,7 @@ def _heartbeat(mailing_id: int) -> None:
     Mailing.objects.filter(pk=mailing_id).update(heartbeat_at=timezone.now())
 
 
-def _skip_gone(rows) -> int:
+def _skip_gone(rows: QuerySet[Delivery]) -> int:
     """Skip the rows whose user was blocked or whose chat unsubscribed since the listing."""
     fresh = rows.filter(batch_key="")
     skipped = fresh.filter(user__is_blocked=True).update(status=Delivery.Status.SKIPPED, error="blocked user")
@@ -434,10 +451,12 @@ def _address(recipient_key: str, email: str | None) -> str:
     return (email or "") if prefix == "email" else value
 
 
-def _groups(*, mailing_id: int, items, size: int):
+def _groups(
+    *, mailing_id: int, items: Iterable[tuple[int, str, str, str | None]], size: int
+) -> Iterator[tuple[str, list[tuple[int, str]]]]:
     """``(batch_key, [(pk, address), …])`` to send together: groups a dead worker left first, then new ones."""
-    resumed: dict[str, list] = {}
-    fresh = []
+    resumed: dict[str, list[tuple[int, str]]] = {}
+    fresh: list[tuple[int, str]] = []
     for pk, recipient_key, batch_key, email in items:
         if batch_key:
             resumed.setdefault(batch_key, []).append((pk, _address(recipient_key, email)))
@@ -463,7 +482,9 @@ def _claim(*, ids: list[int], batch_key: str, worker: str) -> list[int]:
     return mine
 
 
-def _record(*, rows: list[tuple[int, str]], results: dict[str, SendResult], counts: dict) -> SendResult | None:
+def _record(
+    *, rows: list[tuple[int, str]], results: dict[str, SendResult], counts: dict[str, int]
+) -> SendResult | None:
     """Store each row's outcome; rows to retry go back to pending (keeping their batch key). The retry, if any."""
     by_status: dict[str, list[int]] = {}
     retry = None
@@ -485,7 +506,9 @@ def _record(*, rows: list[tuple[int, str]], results: dict[str, SendResult], coun
     return retry
 
 
-def mailing_send_batch(*, mailing_id: int, channel: str, first_id: int, last_id: int, worker: str = "") -> dict:
+def mailing_send_batch(
+    *, mailing_id: int, channel: str, first_id: int, last_id: int, worker: str = ""
+) -> dict[str, int]:
     """Send the pending deliveries of one id range on ``channel``; rows are claimed right before their message.
 
     Rows go in groups of the channel's ``batch_size`` (VK: 100 peers per call,
@@ -548,9 +571,10 @@ def mailing_send_batch(*, mailing_id: int, channel: str, first_id: int, last_id:
     return counts
 
 
-def mailing_send_test(*, mailing: Mailing, user) -> list[str]:
+def mailing_send_test(*, mailing: Mailing, user: User) -> list[str]:
     """Send one copy of ``mailing`` to ``user`` through each of its channels that reaches them."""
-    reached, errors = [], []
+    reached: list[str] = []
+    errors: list[str] = []
     for name in mailing.channels:
         channel = get_channel(name)
         address = channel.address_for(user)

@@ -8,8 +8,12 @@ sending time by ``mailing_send_at_validate``, and a mailing that has started
 sending can no longer change.
 """
 
-from datetime import datetime, timedelta
+from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +21,7 @@ from django.utils.translation import gettext as _
 from mailings import services
 from mailings.models import Mailing, MailingButton
 from portal.errors import Conflict, ValidationError
+from portal.models import City, User
 
 # A form filled in a minute ago is not "in the past" yet.
 SEND_AT_GRACE = timedelta(minutes=5)
@@ -40,9 +45,9 @@ def mailing_draft_save(
     audience: str,
     channels: list[str],
     buttons: list[tuple[str, str]] | None = None,
-    media=None,
-    city=None,
-    by=None,
+    media: File[Any] | Literal[False] | None = None,
+    city: City | None = None,
+    by: User | None = None,
 ) -> Mailing:
     """Create a draft (``mailing`` None) or change a draft or scheduled mailing, buttons included.
 

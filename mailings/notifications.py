@@ -10,6 +10,7 @@ until one takes the message; a kind may be limited to some channels
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +42,7 @@ def notification_kind_register(*, kind: str, channels: Sequence[str]) -> None:
     _KIND_CHANNELS[kind] = tuple(channels)
 
 
-def _render(kind: str, context: dict) -> tuple[str, str]:
+def _render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render ``notifications/<kind>/subject.txt`` and ``body.txt`` in the site language."""
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"notifications/{kind}/subject.txt", context).strip()
@@ -49,7 +50,7 @@ def _render(kind: str, context: dict) -> tuple[str, str]:
     return " ".join(subject.split()), text
 
 
-def _render_email_html(kind: str, context: dict) -> str | None:
+def _render_email_html(kind: str, context: dict[str, Any]) -> str | None:
     """The optional ``notifications/<kind>/body.html`` (emails only)."""
     with translation.override(settings.LANGUAGE_CODE):
         try:
@@ -58,12 +59,12 @@ def _render_email_html(kind: str, context: dict) -> str | None:
             return None
 
 
-def _render_context(user, context: dict) -> dict:
+def _render_context(user: User, context: dict[str, Any]) -> dict[str, Any]:
     return {**context, "user": user, "SITE_URL": settings.SITE_URL}
 
 
 def notify(
-    *, user, kind: str, context: dict | None = None, dedupe_key: str, app_link: AppLink | None = None
+    *, user: User, kind: str, context: dict[str, Any] | None = None, dedupe_key: str, app_link: AppLink | None = None
 ) -> Notification | None:
     """Tell ``user`` something once.
 
@@ -92,14 +93,14 @@ def notify(
     return notification
 
 
-def _app_link(context: dict) -> AppLink | None:
+def _app_link(context: object) -> AppLink | None:
     data = context.get(APP_LINK_KEY) if isinstance(context, dict) else None
     if not isinstance(data, dict) or not data.get("text") or not str(data.get("path", "")).startswith("/"):
         return None
     return AppLink(text=data["text"], path=data["path"], start_param=data.get("start_param", ""))
 
 
-def notify_staff(*, kind: str, context: dict | None = None, dedupe_key: str) -> list[Notification]:
+def notify_staff(*, kind: str, context: dict[str, Any] | None = None, dedupe_key: str) -> list[Notification]:
     """notify() every active staff user, each under ``<dedupe_key>:staff:<id>``."""
     sent = []
     for staff in User.objects.active().filter(is_staff=True).order_by("pk"):
@@ -134,7 +135,8 @@ def notification_deliver(*, notification_id: int) -> Notification:
         )
         notification.attempts += 1
         routes = channels_for_user(notification.user, names=_KIND_CHANNELS.get(notification.kind))
-        errors, retry = [], None
+        errors: list[str] = []
+        retry = None
         for channel, address in routes:
             notification.channel = channel.name
             result = deliver(

@@ -1,9 +1,10 @@
 """Reads for mailings: audiences (who receives a mailing) and progress."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Q, QuerySet
@@ -16,7 +17,7 @@ from portal.models import User
 # owners, subscribers of a plan…): that app registers a resolver at its
 # AppConfig.ready(). A resolver takes the Mailing and returns a queryset of the
 # users in the audience; the resolvers of one audience are OR-ed together.
-AudienceResolver = Callable[[Mailing], QuerySet]
+AudienceResolver = Callable[[Mailing], QuerySet[User]]
 _audience_resolvers: dict[str, list[AudienceResolver]] = defaultdict(list)
 
 
@@ -28,7 +29,7 @@ def audience_register(*, audience: str, resolver: AudienceResolver) -> None:
         _audience_resolvers[audience].append(resolver)
 
 
-def audience_users(*, mailing: Mailing) -> QuerySet:
+def audience_users(*, mailing: Mailing) -> QuerySet[User]:
     """Registered, active, not blocked users in the mailing's audience.
 
     "users" is everybody; "subscribers" and "city" (users who chose the city)
@@ -49,7 +50,7 @@ def audience_users(*, mailing: Mailing) -> QuerySet:
     return users.filter(reduce(or_, conditions))
 
 
-def audience_subscribers(*, mailing: Mailing, channel: str) -> QuerySet:
+def audience_subscribers(*, mailing: Mailing, channel: str) -> QuerySet[BotSubscriber]:
     """Active subscribers of ``channel`` in the audience; never a blocked user's chat."""
     subscribers = BotSubscriber.objects.filter(channel=channel, is_active=True).exclude(user__is_blocked=True)
     if mailing.audience == Mailing.Audience.SUBSCRIBERS:
@@ -57,7 +58,7 @@ def audience_subscribers(*, mailing: Mailing, channel: str) -> QuerySet:
     return subscribers.filter(user__in=audience_users(mailing=mailing))
 
 
-def mailing_recipient_rows(*, mailing: Mailing, channel: str):
+def mailing_recipient_rows(*, mailing: Mailing, channel: str) -> Iterator[tuple[str, int | None, int | None]]:
     """Yield ``(recipient_key, subscriber_id, user_id)`` lazily (memory flat in the count)."""
     if channel == "email":
         rows = (
@@ -71,14 +72,16 @@ def mailing_recipient_rows(*, mailing: Mailing, channel: str):
             yield f"email:{user_id}", None, user_id
         return
     prefix = "tg" if channel == "telegram" else "vk"
-    rows = audience_subscribers(mailing=mailing, channel=channel).order_by("pk").values_list("pk", "chat_id", "user_id")
-    for pk, chat_id, user_id in rows.iterator(chunk_size=2000):
+    chats = (
+        audience_subscribers(mailing=mailing, channel=channel).order_by("pk").values_list("pk", "chat_id", "user_id")
+    )
+    for pk, chat_id, user_id in chats.iterator(chunk_size=2000):
         yield f"{prefix}:{chat_id}", pk, user_id
 
 
-def mailing_progress(*, mailing: Mailing) -> dict:
+def mailing_progress(*, mailing: Mailing) -> dict[str, Any]:
     """Counts by status, percent done and the send rate (messages per second)."""
-    counts = Delivery.objects.filter(mailing=mailing).aggregate(
+    counts: dict[str, Any] = Delivery.objects.filter(mailing=mailing).aggregate(
         total=Count("pk"),
         sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
         failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
@@ -96,11 +99,11 @@ def mailing_progress(*, mailing: Mailing) -> dict:
     return counts
 
 
-def mailing_failures(*, mailing: Mailing) -> QuerySet:
+def mailing_failures(*, mailing: Mailing) -> QuerySet[Delivery]:
     return Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED).order_by("pk")
 
 
-def subscriber_chat_for(*, user, channel: str) -> str | None:
+def subscriber_chat_for(*, user: User, channel: str) -> str | None:
     """The chat of ``user``'s most recent active subscription on ``channel`` ("telegram", "vk"), or None."""
     return (
         BotSubscriber.objects.filter(user=user, channel=channel, is_active=True)
@@ -110,13 +113,13 @@ def subscriber_chat_for(*, user, channel: str) -> str | None:
     )
 
 
-def mailings_sending_progress() -> list[dict]:
+def mailings_sending_progress() -> list[dict[str, Any]]:
     """Every mailing being sent: its id, last sign of progress and delivery counts by status.
 
     Two queries whatever the number of mailings (the scrape of /metrics calls it).
     ``progress_at`` is the last heartbeat of a batch, or the start when none has run yet.
     """
-    mailings = {
+    mailings: dict[int, dict[str, Any]] = {
         row["pk"]: {
             "mailing_id": row["pk"],
             "progress_at": row["heartbeat_at"] or row["started_at"],

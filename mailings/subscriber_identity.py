@@ -22,6 +22,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
 
 from mailings.models import BotSubscriber
+from portal.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ PLATFORM_CHANNELS = ("telegram", "vk")
 
 
 @transaction.atomic
-def subscriber_link_platform_identity(*, channel: str, chat_id, user=None) -> BotSubscriber | None:
+def subscriber_link_platform_identity(
+    *, channel: str, chat_id: int | str, user: User | None = None
+) -> BotSubscriber | None:
     """Link the bot chat ``chat_id`` of ``channel`` to the person with that Telegram/VK identity.
 
     ``user``: the user who has just signed in with the identity; None looks

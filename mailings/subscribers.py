@@ -4,10 +4,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from mailings.models import BotSubscriber, Delivery, Notification
+from portal.models import User
 
 
 def subscriber_subscribe(
-    *, channel: str, chat_id, username: str = "", first_name: str = "", language_code: str = "", user=None
+    *,
+    channel: str,
+    chat_id: int | str,
+    username: str = "",
+    first_name: str = "",
+    language_code: str = "",
+    user: User | None = None,
 ) -> BotSubscriber:
     """Create or re-activate the subscriber of a chat; link ``user`` when given. Returns it."""
     with transaction.atomic():
@@ -16,7 +23,7 @@ def subscriber_subscribe(
             chat_id=str(chat_id),
             defaults={"username": username or "", "first_name": first_name or "", "language_code": language_code or ""},
         )
-        fields = []
+        fields: list[str] = []
         if not subscriber.is_active:
             subscriber.is_active, subscriber.unsubscribed_at = True, None
             fields += ["is_active", "unsubscribed_at"]
@@ -34,7 +41,7 @@ def subscriber_subscribe(
     return subscriber
 
 
-def subscriber_deactivate(*, channel: str, chat_id) -> bool:
+def subscriber_deactivate(*, channel: str, chat_id: int | str) -> bool:
     """Mark a chat's subscriber inactive (/stop, blocked the bot). True when it changed."""
     return bool(
         BotSubscriber.objects.filter(channel=channel, chat_id=str(chat_id), is_active=True).update(
@@ -43,7 +50,7 @@ def subscriber_deactivate(*, channel: str, chat_id) -> bool:
     )
 
 
-def subscriber_link_user(*, subscriber: BotSubscriber, user) -> BotSubscriber:
+def subscriber_link_user(*, subscriber: BotSubscriber, user: User) -> BotSubscriber:
     """Attach ``user`` to a bot subscriber (account linking)."""
     BotSubscriber.objects.filter(pk=subscriber.pk).update(user=user)
     subscriber.user = user
@@ -51,7 +58,7 @@ def subscriber_link_user(*, subscriber: BotSubscriber, user) -> BotSubscriber:
 
 
 @transaction.atomic
-def recipient_forget(*, user) -> dict[str, int]:
+def recipient_forget(*, user: User) -> dict[str, int]:
     """Stop reaching a deleted account: unlink its bot chats and drop what is queued for it.
 
     Called for ``portal.signals.user_erasing``. The user's bot subscribers lose

@@ -124,7 +124,7 @@ def mailing_card(*, mailing_id: int, page: int = 1) -> tuple[str, InlineKeyboard
             _("Audience: %(audience)s; channels: %(channels)s")
             % {
                 "audience": mailing.get_audience_display(),
-                "channels": ", ".join(dict(Mailing.CHANNEL_CHOICES).get(c, c) for c in mailing.channels or []),
+                "channels": ", ".join(str(dict(Mailing.CHANNEL_CHOICES).get(c, c)) for c in mailing.channels or []),
             }
         ),
     ]

@@ -104,7 +104,8 @@ def vk_callback(request):
         obj = {}
     try:
         if event["type"] == "message_new":
-            message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
+            inner = obj.get("message")
+            message = inner if isinstance(inner, dict) else obj
             peer_id = int(message["from_id"])
             subscriber_subscribe(channel="vk", chat_id=peer_id)
             # A VK user who signed in (Mini App, VK login) before writing: their chat is theirs.

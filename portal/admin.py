@@ -73,8 +73,8 @@ class SocialAccountInline(admin.TabularInline):
     model = SocialAccount
     extra = 0
     can_delete = False
-    fields = ["provider", "uid", "date_joined", "last_login"]
-    readonly_fields = fields
+    readonly_fields = ["provider", "uid", "date_joined", "last_login"]
+    fields = list(readonly_fields)
     verbose_name = _("linked account")
     verbose_name_plural = _("linked accounts (Telegram, VK, Yandex)")
 
@@ -147,8 +147,9 @@ class UserAdmin(DjangoUserAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         for action in _user_actions:
-            func, name, description = self.get_action(action)
-            actions[name] = (func, name, description)
+            found = self.get_action(action)  # (func, name, description); None only for an unknown name
+            if found is not None:
+                actions[found[1]] = found
         return actions
 
     def save_model(self, request, obj, form, change):
@@ -282,7 +283,7 @@ class SecurityEventAdmin(admin.ModelAdmin):
     list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "kind", "user", "actor", "ip", "details"]
-    fields = readonly_fields
+    fields = list(readonly_fields)
     show_full_result_count = False  # the log grows without bound; skip the second COUNT(*)
 
     def has_add_permission(self, request):

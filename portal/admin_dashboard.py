@@ -17,6 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +30,10 @@ class Figure:
     """One number on the start page: what it counts, its value (already formatted or a number), a link."""
 
     key: str
-    label: str
+    label: StrOrPromise
     value: object
     url: str = ""
-    hint: str = ""
+    hint: StrOrPromise = ""
     attention: bool = False  # drawn highlighted (e.g. tickets waiting for an answer)
 
 

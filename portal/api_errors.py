@@ -53,6 +53,8 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else "error"
         detail = exc.detail if isinstance(exc.detail, str) else response.data
         response.data = {"detail": str(detail), "code": code}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response.data["retry_after"] = int(exc.wait)
+        # DRF sets Throttled.wait; the stubs do not declare it.
+        wait = exc.wait if isinstance(exc, exceptions.Throttled) else None  # type: ignore[attr-defined]
+        if wait is not None:
+            response.data["retry_after"] = int(wait)
     return response

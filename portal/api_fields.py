@@ -2,11 +2,17 @@
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.utils import html
+
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer[Any]  # what StrictJSONMixin is mixed into
+else:
+    _SerializerBase = object
 
 
 class DecimalStringField(serializers.DecimalField):
@@ -22,7 +28,7 @@ class DecimalStringField(serializers.DecimalField):
 
     @property
     def pattern(self) -> str:
-        whole = max((self.max_digits or 18) - self.decimal_places, 1)
+        whole = max((self.max_digits or 18) - (self.decimal_places or 0), 1)
         sign = "" if self.min_value is not None and self.min_value >= 0 else "-?"
         fraction = rf"(\.[0-9]{{1,{self.decimal_places}}})?" if self.decimal_places else ""
         return rf"^{sign}[0-9]{{1,{whole}}}{fraction}$"
@@ -40,7 +46,7 @@ class DecimalStringFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
 
 
-class StrictJSONMixin:
+class StrictJSONMixin(_SerializerBase):
     """A JSON body's values must have the JSON type the schema gives them.
 
     DRF converts what it can: ``5`` becomes ``"5"`` for a CharField, ``"5"``
@@ -53,9 +59,11 @@ class StrictJSONMixin:
     def to_internal_value(self, data):
         if isinstance(data, Mapping) and not html.is_html_input(data):
             errors = {
-                field.field_name: [_("Incorrect type: expected %(type)s.") % {"type": _json_type(field)}]
+                name: [_("Incorrect type: expected %(type)s.") % {"type": _json_type(field)}]
                 for field in self._writable_fields
-                if field.field_name in data and not _has_json_type(field, data[field.field_name])
+                if (name := field.field_name) is not None  # always set: the fields are bound
+                and name in data
+                and not _has_json_type(field, data[name])
             }
             if errors:
                 raise serializers.ValidationError(errors)

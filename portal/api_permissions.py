@@ -1,13 +1,32 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
+    from portal.models import User
 
 
 class UserBlockedError(PermissionDenied):
     default_detail = _("Your account has been blocked.")
     default_code = "user_blocked"
+
+
+def authenticated_user(request: Request) -> User:
+    """The signed-in user of a request that ``IsAuthenticated`` let through (401 for anybody else)."""
+    from portal.models import User  # this module is loaded with the settings, before the models
+
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 class NotBlocked(BasePermission):

@@ -4,13 +4,20 @@ Services raise these; the API exception handler and the HTML views map them to
 HTTP (400/403/404/409). Services never know about HTTP.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class DomainError(Exception):
     """A business rule refused the operation. ``code`` is machine-readable."""
 
     code = "invalid"
 
-    def __init__(self, message: str = "", *, code: str | None = None, extra: dict | None = None):
+    def __init__(self, message: StrOrPromise = "", *, code: str | None = None, extra: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = str(message) or self.__class__.__name__
         if code:

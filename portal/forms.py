@@ -1,5 +1,7 @@
 """Forms of the accounts pages."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +30,7 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
-        self.fields["city"].empty_label = _("Not chosen")
+        cast(forms.ModelChoiceField, self.fields["city"]).empty_label = _("Not chosen")
         self.fields["avatar_upload"].help_text = _("JPEG, PNG or WebP, up to %(size)s MB.") % {
             "size": image_max_size_text()
         }

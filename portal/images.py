@@ -24,6 +24,7 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
+from typing import IO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -39,19 +40,29 @@ DEFAULT_THUMBNAIL_SIZE = (256, 256)
 JPEG_QUALITY = 85
 
 
+class EncodedImage(ContentFile):
+    """A re-encoded picture in memory: always named, with its size in pixels."""
+
+    name: str
+
+    def __init__(self, content: bytes, *, name: str, image_size: tuple[int, int]) -> None:
+        super().__init__(content, name=name)
+        self.image_size = image_size
+
+
 @dataclass(frozen=True)
 class NormalizedImage:
     """The re-encoded image and its thumbnail, ready for ``FieldFile.save(name, content)``."""
 
-    image: ContentFile
-    thumbnail: ContentFile
+    image: EncodedImage
+    thumbnail: EncodedImage
     width: int
     height: int
     format: str  # "JPEG" or "PNG": the format of both files
     content_type: str
 
 
-def _read_bounded(file, max_bytes: int) -> bytes:
+def _read_bounded(file: IO[bytes], max_bytes: int) -> bytes:
     size = getattr(file, "size", None)
     if size is not None and size > max_bytes:
         raise _too_large(max_bytes)
@@ -101,7 +112,7 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 
 def image_validate_and_normalize(
-    file,
+    file: IO[bytes],
     *,
     max_bytes: int | None = None,
     max_pixels: int | None = None,
@@ -173,8 +184,8 @@ def _normalize(
 
     stem = uuid.uuid4().hex
     return NormalizedImage(
-        image=ContentFile(_encode(image, out_format), name=f"{stem}.{extension}"),
-        thumbnail=ContentFile(_encode(thumb, out_format), name=f"{stem}_thumb.{extension}"),
+        image=EncodedImage(_encode(image, out_format), name=f"{stem}.{extension}", image_size=image.size),
+        thumbnail=EncodedImage(_encode(thumb, out_format), name=f"{stem}_thumb.{extension}", image_size=thumb.size),
         width=image.width,
         height=image.height,
         format=out_format,

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache as DjangoLocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from portal.metrics import cache_request_duration_seconds, cache_requests_total
 
+if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache as _CacheBase  # what _Metered is mixed into
+else:
+    _CacheBase = object
+
 _inside = ContextVar("citydesk_cache_metering", default=False)
 _MISSING = object()
 
 
-class _Metered:
+class _Metered(_CacheBase):
     """Wraps the public operations of a cache backend with counters."""
 
     metrics_name = "cache"  # the ``cache`` label: the kind of backend
@@ -73,19 +80,17 @@ class _Metered:
             lambda found: [("hit", 1)] if found else [("miss", 1)],
         )
 
-    def add(self, key, value, timeout=_MISSING, version=None):
-        return self._metered("add", lambda: super(_Metered, self).add(key, value, *_timeout(timeout), version=version))
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._metered("add", lambda: super(_Metered, self).add(key, value, timeout, version=version))
 
-    def set(self, key, value, timeout=_MISSING, version=None):
-        return self._metered("set", lambda: super(_Metered, self).set(key, value, *_timeout(timeout), version=version))
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._metered("set", lambda: super(_Metered, self).set(key, value, timeout, version=version))
 
-    def set_many(self, data, timeout=_MISSING, version=None):
-        return self._metered(
-            "set_many", lambda: super(_Metered, self).set_many(data, *_timeout(timeout), version=version)
-        )
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._metered("set_many", lambda: super(_Metered, self).set_many(data, timeout, version=version))
 
-    def touch(self, key, timeout=_MISSING, version=None):
-        return self._metered("touch", lambda: super(_Metered, self).touch(key, *_timeout(timeout), version=version))
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._metered("touch", lambda: super(_Metered, self).touch(key, timeout, version=version))
 
     def delete(self, key, version=None):
         return self._metered("delete", lambda: super(_Metered, self).delete(key, version=version))
@@ -95,11 +100,6 @@ class _Metered:
 
     def incr(self, key, delta=1, version=None):
         return self._metered("incr", lambda: super(_Metered, self).incr(key, delta, version=version))
-
-
-def _timeout(timeout) -> tuple:
-    """No positional timeout when the caller gave none, so the backend's default applies."""
-    return () if timeout is _MISSING else (timeout,)
 
 
 class RedisCache(_Metered, DjangoRedisCache):

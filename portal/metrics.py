@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 # prometheus_client picks multiprocess mode when the variable exists at import,
 # even when empty; an empty value means "off" here.
@@ -317,23 +318,26 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # --- Database -----------------------------------------------------------------------------
 
 
-def _query_observer(alias: str):
-    queries = db_queries_total.labels(alias)
-    duration = db_query_duration_seconds.labels(alias)
+class _QueryObserver:
+    """An ``execute_wrapper`` that counts and times the statements of one connection."""
 
-    def observe(execute, sql, params, many, context):
+    citydesk_metrics = True  # how database_instrument recognises it
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.queries = db_queries_total.labels(alias)
+        self.duration = db_query_duration_seconds.labels(alias)
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         except Exception as exc:
-            db_errors_total.labels(alias, exc.__class__.__name__).inc()
+            db_errors_total.labels(self.alias, exc.__class__.__name__).inc()
             raise
         finally:
-            queries.inc()
-            duration.observe(time.perf_counter() - started)
-
-    observe.citydesk_metrics = True
-    return observe
+            self.queries.inc()
+            self.duration.observe(time.perf_counter() - started)
 
 
 def database_instrument(sender, connection, **kwargs) -> None:
@@ -344,4 +348,4 @@ def database_instrument(sender, connection, **kwargs) -> None:
     never removes it.
     """
     if not any(getattr(wrapper, "citydesk_metrics", False) for wrapper in connection.execute_wrappers):
-        connection.execute_wrappers.insert(0, _query_observer(connection.alias))
+        connection.execute_wrappers.insert(0, _QueryObserver(connection.alias))

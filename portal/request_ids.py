@@ -19,8 +19,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 HEADER = "X-Request-ID"
 META_KEY = "HTTP_X_REQUEST_ID"
@@ -121,14 +123,21 @@ def log_records_carry_request_id() -> None:
     previous = logging.getLogRecordFactory()
     if getattr(previous, "citydesk_request_id", False):
         return
+    logging.setLogRecordFactory(_RecordFactory(previous))
 
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
+
+class _RecordFactory:
+    """A log record factory that adds ``request_id`` to the records of the one it wraps."""
+
+    citydesk_request_id = True  # how log_records_carry_request_id recognises it
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
         record.request_id = _request_id.get() or NO_ID
         return record
-
-    factory.citydesk_request_id = True
-    logging.setLogRecordFactory(factory)
 
 
 class RequestIdFilter(logging.Filter):

@@ -10,6 +10,8 @@ task), so an event leads to the log lines of the same request. Personal data
 
 from __future__ import annotations
 
+from typing import Any
+
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
@@ -31,7 +33,7 @@ def event_tag_request_id(event: dict, hint: dict) -> dict:
 
 def sentry_init(*, dsn: str, environment: str = "", traces_sample_rate: float = 0.0, transport=None) -> None:
     """Start reporting to ``dsn``. ``transport`` replaces the HTTP transport (tests)."""
-    options = {
+    options: dict[str, Any] = {
         "dsn": dsn,
         "environment": environment or None,
         "integrations": [DjangoIntegration(), CeleryIntegration()],

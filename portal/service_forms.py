@@ -5,10 +5,19 @@ Services raise ``portal.errors.DomainError``; a field map in ``extra["errors"]``
 instead of each writing their own.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 
 from portal.errors import DomainError
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    _AdminBase = ModelAdmin[Any]  # what ServiceSavingAdminMixin is mixed into
+else:
+    _AdminBase = object
 
 
 def form_errors_add(form, exc: DomainError) -> None:
@@ -27,7 +36,7 @@ def instance_refresh(obj, saved) -> None:
     obj._state.adding = False
 
 
-class ServiceSavingAdminMixin:
+class ServiceSavingAdminMixin(_AdminBase):
     """For a ModelAdmin whose save_model/save_related call services.
 
     Its form shows the rules it can check beforehand; a refusal only the write

@@ -6,9 +6,11 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from ipaddress import ip_address
+from typing import IO, Any
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,7 +45,7 @@ def security_event_record(
     actor: User | None = None,
     username: str | None = None,
     ip: str | None = None,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
 ) -> SecurityEvent:
     """Append an event to the security log (``SecurityEvent.Kind``).
 
@@ -77,13 +79,13 @@ def security_event_record(
 # --- Acting users ------------------------------------------------------------------
 
 
-def actor_ensure_active(user) -> None:
+def actor_ensure_active(user: User | AnonymousUser | None) -> None:
     """Refuse a user who may not act: anonymous (PermissionDenied ``not_authenticated``), blocked (UserBlocked).
 
     Every service that acts for a person calls this first, so "a blocked user
     changes nothing" holds in the pages, the API, the bots and the admin alike.
     """
-    if user is None or not user.is_authenticated or not user.is_active:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
         raise PermissionDenied(_("Log in to continue."), code="not_authenticated")
     if user.is_blocked:
         raise UserBlocked(_("Your account has been blocked."))
@@ -159,7 +161,9 @@ TELEGRAM_PROVIDER = "telegram"
 VK_PROVIDER = "vk"
 
 
-def _social_user_get_or_create(*, provider: str, uid: str, names: dict, extra_data: dict) -> tuple[User, bool]:
+def _social_user_get_or_create(
+    *, provider: str, uid: str, names: dict[str, str], extra_data: dict[str, Any]
+) -> tuple[User, bool]:
     """Find the user of a platform identity, or create the user and the SocialAccount.
 
     Concurrent first requests race to insert the SocialAccount; allauth's unique
@@ -179,11 +183,11 @@ def _social_user_get_or_create(*, provider: str, uid: str, names: dict, extra_da
     return user, True
 
 
-def _name_part(value, limit: int = 150) -> str:
+def _name_part(value: object, limit: int = 150) -> str:
     return str(value or "").strip()[:limit]
 
 
-def _telegram_uid(telegram_user: dict) -> str:
+def _telegram_uid(telegram_user: dict[str, Any]) -> str:
     user_id = telegram_user.get("id") if isinstance(telegram_user, dict) else None
     if (
         isinstance(user_id, bool)
@@ -196,7 +200,7 @@ def _telegram_uid(telegram_user: dict) -> str:
     return str(int(user_id))
 
 
-def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -> tuple[User, bool]:
+def telegram_user_get_or_create(*, telegram_user: dict[str, Any], start_param: str = "") -> tuple[User, bool]:
     """The user of a Telegram identity (Telegram's ``user`` dict: ``id``, ``first_name``…).
 
     Creates the user and the ``telegram`` SocialAccount (uid = Telegram id) on the
@@ -222,7 +226,7 @@ def telegram_user_get_or_create(*, telegram_user: dict, start_param: str = "") -
 
 
 def vk_user_get_or_create(
-    *, vk_user_id: str, first_name: str = "", last_name: str = "", launch_params: dict | None = None
+    *, vk_user_id: str, first_name: str = "", last_name: str = "", launch_params: dict[str, Any] | None = None
 ) -> tuple[User, bool]:
     """The user of a VK identity (``vk`` SocialAccount, uid = VK user id), created on first use.
 
@@ -288,7 +292,7 @@ def telegram_link_create(*, user: User) -> tuple[str, str, datetime]:
 
 
 @transaction.atomic
-def telegram_link_consume(*, token: str, telegram_user: dict) -> User:
+def telegram_link_consume(*, token: str, telegram_user: dict[str, Any]) -> User:
     """Link the Telegram identity ``telegram_user`` (Telegram's user dict) to the token's user.
 
     Single use, valid for 10 minutes. Accepts the bare token or ``link_<token>``.
@@ -348,7 +352,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone", "city")
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, **fields) -> User:
+def user_profile_update(*, user: User, **fields: Any) -> User:
     """Change profile fields (any of first_name, last_name, phone, city); the phone is normalised."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -366,7 +370,7 @@ def user_profile_update(*, user: User, **fields) -> User:
     return user
 
 
-def user_avatar_set(*, user: User, file) -> User:
+def user_avatar_set(*, user: User, file: IO[bytes]) -> User:
     """Validate, re-encode and store a new avatar (and its square thumbnail); the old files are deleted.
 
     Raises ValidationError (see portal.images) and changes nothing on bad input.
@@ -374,12 +378,17 @@ def user_avatar_set(*, user: User, file) -> User:
     normalized = image_validate_and_normalize(file, max_side=1024, thumbnail_crop=True)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        old = [f.name for f in (user.avatar, user.avatar_thumbnail) if f]
+        old = _stored_names(user)
         user.avatar.save(normalized.image.name, normalized.image, save=False)
         user.avatar_thumbnail.save(normalized.thumbnail.name, normalized.thumbnail, save=False)
         user.save(update_fields=["avatar", "avatar_thumbnail"])
         transaction.on_commit(lambda: _delete_files(old))
     return user
+
+
+def _stored_names(user: User) -> list[str]:
+    """The storage names of the user's avatar files (none when there is no avatar)."""
+    return [f.name for f in (user.avatar, user.avatar_thumbnail) if f and f.name]
 
 
 def _delete_files(names: list[str]) -> None:
@@ -427,8 +436,9 @@ def user_delete(*, user: User, by: User | None = None) -> User:
     the other apps release what they hold (see portal/signals.py). Deleting an
     erased account again changes nothing.
     """
-    self_service = by is None or by.pk == user.pk
-    if not self_service and not by.is_staff:
+    staff = None if by is None or by.pk == user.pk else by  # who erases someone else's account
+    self_service = staff is None
+    if staff is not None and not staff.is_staff:
         raise PermissionDenied(_("Only staff can delete another user's account."), code="permission_denied")
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_staff or user.is_superuser:
@@ -439,10 +449,10 @@ def user_delete(*, user: User, by: User | None = None) -> User:
     if self_service and user.is_blocked:
         raise UserBlocked(_("Your account has been blocked. Please contact support."))
     now = timezone.now()
-    user_erasing.send(sender=User, user=user, by=None if self_service else by, now=now)
+    user_erasing.send(sender=User, user=user, by=staff, now=now)
     _identities_erase(user=user)
 
-    files = [f.name for f in (user.avatar, user.avatar_thumbnail) if f]
+    files = _stored_names(user)
     user.email = erased_email(user.pk)
     user.first_name = ""
     user.last_name = ""
@@ -458,7 +468,7 @@ def user_delete(*, user: User, by: User | None = None) -> User:
     user.user_permissions.clear()
     if files:
         transaction.on_commit(lambda: _delete_files(files))
-    logger.info("account %s deleted (%s)", user.pk, "by the user" if self_service else f"by staff {by.pk}")
+    logger.info("account %s deleted (%s)", user.pk, "by the user" if staff is None else f"by staff {staff.pk}")
     return user
 
 

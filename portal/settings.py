@@ -522,7 +522,7 @@ FRAME_ANCESTORS = env.list(
 SILENCED_SYSTEM_CHECKS = ["security.W002"]  # X-Frame-Options: see ContentSecurityPolicyMiddleware
 
 
-def _origin(url: str) -> str:
+def _origin(url: str | None) -> str:
     """scheme://host[:port] of ``url`` ("" when it has none)."""
     from urllib.parse import urlsplit
 

@@ -88,7 +88,8 @@ def scope_rate(scope: str) -> tuple[int, int] | None:
     if scope not in rates:
         raise ImproperlyConfigured(f"No throttle rate for scope {scope!r} in DEFAULT_THROTTLE_RATES.")
     rate = rates[scope]
-    return parse_rate(rate) if rate else None
+    # The DRF stubs type the rates as numbers; they are strings like "20/min".
+    return parse_rate(rate) if rate else None  # type: ignore[arg-type]
 
 
 def client_key(request) -> str:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api_fields import StrictSerializer
-from portal.api_permissions import NotBlocked
+from portal.api_permissions import NotBlocked, authenticated_user
 from portal.api_query import query_validate
 from portal.api_schema import api_errors
 from portal.errors import NotFound
@@ -114,7 +114,9 @@ class ReferralCodeListCreateView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReferralCode.objects.none()
-        return ReferralCode.objects.filter(user=self.request.user).order_by("-is_active", "-created_at", "-pk")
+        return ReferralCode.objects.filter(user=authenticated_user(self.request)).order_by(
+            "-is_active", "-created_at", "-pk"
+        )
 
     @extend_schema(request=ReferralCodeCreateSerializer, responses={201: ReferralCodeSerializer})
     @api_errors({409: "too_many_codes: delete an old code first"})
@@ -161,7 +163,7 @@ class MyReferralsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Referral.objects.none()
-        return selectors.referral_list_for_user(user=self.request.user)
+        return selectors.referral_list_for_user(user=authenticated_user(self.request))
 
     @extend_schema(
         responses=inline_serializer(

@@ -1,4 +1,5 @@
 import logging
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -70,7 +71,7 @@ class ReferralCodeCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = settings.REFERRAL_CODE_MIN_DAYS, settings.REFERRAL_CODE_MAX_DAYS
-        field = self.fields["days"]
+        field = cast(forms.IntegerField, self.fields["days"])
         field.min_value, field.max_value = low, high
         field.validators += [MinValueValidator(low), MaxValueValidator(high)]
         field.widget.attrs.update({"min": low, "max": high})

@@ -9,11 +9,21 @@ address's key, too) after the transaction commits.
 """
 
 import hashlib
+from datetime import datetime
+from typing import Final, Literal, TypedDict
 
 from django.core.cache import cache
 from django.db import transaction
 
-MISSING = "none"
+from portal.models import User
+
+
+class CachedCode(TypedDict):
+    code: str
+    expires_at: datetime
+
+
+MISSING: Final = "none"
 # Upper bound for a cached answer; positive answers also stop at the code's expiry.
 TIMEOUT_SECONDS = 300
 MISSING_TIMEOUT_SECONDS = 60
@@ -28,11 +38,13 @@ def key_for_email(email: str) -> str:
     return f"referrals:lookup:{digest}"
 
 
-def get(email: str):
-    return cache.get(key_for_email(email))
+def get(email: str) -> CachedCode | Literal["none"] | None:
+    """The cached answer for ``email``: the code, MISSING (no usable code), or None (not cached)."""
+    cached: CachedCode | Literal["none"] | None = cache.get(key_for_email(email))
+    return cached
 
 
-def set_found(email: str, value: dict, seconds_left: float) -> None:
+def set_found(email: str, value: CachedCode, seconds_left: float) -> None:
     timeout = int(min(TIMEOUT_SECONDS, seconds_left))
     if timeout > 0:
         cache.set(key_for_email(email), value, timeout)
@@ -54,5 +66,5 @@ def invalidate_email_on_commit(email: str | None) -> None:
     transaction.on_commit(lambda: invalidate_email(email))
 
 
-def invalidate_on_commit(user) -> None:
+def invalidate_on_commit(user: User) -> None:
     invalidate_email_on_commit(user.email)

@@ -1,5 +1,7 @@
 """Referral codes and the referrals recorded with them."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,17 +9,20 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from portal.models import User
+
 # No 0/O, 1/I/L: codes are read aloud and typed from screenshots.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
 
-class ReferralCodeQuerySet(models.QuerySet):
-    def usable(self):
+class ReferralCodeQuerySet(models.QuerySet["ReferralCode"]):
+    def usable(self) -> "ReferralCodeQuerySet":
         """Codes that can be used right now: active and not expired."""
         return self.filter(is_active=True, expires_at__gt=timezone.now())
 
-    def for_user(self, user):
+    def for_user(self, user: "User") -> "ReferralCodeQuerySet":
         return self.filter(user=user)
 
 
@@ -94,6 +99,9 @@ class Referral(models.Model):
     created_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
     bonus_paid_at = models.DateTimeField(_("bonus paid at"), null=True, blank=True)
     bonus_amount = models.DecimalField(_("bonus amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+
+    # Set by the "my referrals" page for its template (referrals.services.referred_display_name).
+    referred_name: str
 
     class Meta:
         verbose_name = _("referral")

@@ -1,16 +1,17 @@
 """Reads for referrals that are more than one filter."""
 
 from decimal import Decimal
+from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from portal.models import User
 from referrals import lookup_cache
 from referrals.models import Referral, ReferralCode
 
 
-def referral_code_lookup_by_email(*, email: str) -> dict | None:
+def referral_code_lookup_by_email(*, email: str) -> lookup_cache.CachedCode | None:
     """The active, unexpired code of the active, unblocked user with ``email``.
 
     Returns ``{"code", "expires_at"}`` or None — the same None whether the email
@@ -24,17 +25,17 @@ def referral_code_lookup_by_email(*, email: str) -> dict | None:
     if cached is not None and cached["expires_at"] > timezone.now():
         return {"code": cached["code"], "expires_at": cached["expires_at"]}
 
-    users = get_user_model().objects.active().filter(email__iexact=email)
+    users = User.objects.active().filter(email__iexact=email)
     code = ReferralCode.objects.usable().filter(user__in=users).only("code", "expires_at").first()
     if code is None:
         lookup_cache.set_missing(email)
         return None
-    value = {"code": code.code, "expires_at": code.expires_at}
+    value: lookup_cache.CachedCode = {"code": code.code, "expires_at": code.expires_at}
     lookup_cache.set_found(email, value, (code.expires_at - timezone.now()).total_seconds())
     return value
 
 
-def referral_code_list_for_user(*, user):
+def referral_code_list_for_user(*, user: User) -> QuerySet[ReferralCode]:
     return (
         ReferralCode.objects.filter(user=user)
         .annotate(referrals_count=Count("referrals"))
@@ -42,12 +43,12 @@ def referral_code_list_for_user(*, user):
     )
 
 
-def referral_list_for_user(*, user):
+def referral_list_for_user(*, user: User) -> QuerySet[Referral]:
     """Who joined with ``user``'s codes, newest first."""
     return Referral.objects.filter(referrer=user).select_related("referred").order_by("-created_at", "-pk")
 
 
-def referral_totals_for_user(*, user) -> dict:
+def referral_totals_for_user(*, user: User) -> dict[str, Any]:
     totals = Referral.objects.filter(referrer=user).aggregate(
         total=Count("pk"),
         bonus_paid=Count("pk", filter=Q(bonus_paid_at__isnull=False)),

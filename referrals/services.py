@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from billing.services import balance_credit
 from mailings.services import notify
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.models import User
 from referrals import lookup_cache, tasks
 from referrals.models import CODE_ALPHABET, CODE_LENGTH, Referral, ReferralCode
 
@@ -46,14 +46,15 @@ def _generate_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _lock_user(user) -> None:
+def _lock_user(user: User) -> None:
     """Lock the user's row: it guards "one active code per user" for every code write."""
-    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
 def _lifetime_days(days: int | None) -> int:
     if days is None:
-        return settings.REFERRAL_CODE_DEFAULT_DAYS
+        default: int = settings.REFERRAL_CODE_DEFAULT_DAYS
+        return default
     low, high = settings.REFERRAL_CODE_MIN_DAYS, settings.REFERRAL_CODE_MAX_DAYS
     try:
         days = int(days)
@@ -67,7 +68,7 @@ def _lifetime_days(days: int | None) -> int:
     return days
 
 
-def _deactivate_others(*, user, keep_pk: int | None = None) -> None:
+def _deactivate_others(*, user: User, keep_pk: int | None = None) -> None:
     others = ReferralCode.objects.filter(user=user, is_active=True)
     if keep_pk is not None:
         others = others.exclude(pk=keep_pk)
@@ -75,7 +76,7 @@ def _deactivate_others(*, user, keep_pk: int | None = None) -> None:
 
 
 @transaction.atomic
-def referral_code_create(*, user, days: int | None = None) -> ReferralCode:
+def referral_code_create(*, user: User, days: int | None = None) -> ReferralCode:
     """Create a new active code for ``user`` living ``days`` days (settings give the range).
 
     The user's other codes are deactivated in the same transaction.
@@ -102,7 +103,7 @@ def referral_code_create(*, user, days: int | None = None) -> ReferralCode:
     return code
 
 
-def _get_own_code(*, user, code_id) -> ReferralCode:
+def _get_own_code(*, user: User, code_id: int | str) -> ReferralCode:
     try:
         return ReferralCode.objects.select_for_update().get(pk=int(code_id), user=user)
     except (ReferralCode.DoesNotExist, TypeError, ValueError):
@@ -110,7 +111,7 @@ def _get_own_code(*, user, code_id) -> ReferralCode:
 
 
 @transaction.atomic
-def referral_code_activate(*, user, code_id: int) -> ReferralCode:
+def referral_code_activate(*, user: User, code_id: int) -> ReferralCode:
     """Make one of the user's codes the active one; the others are deactivated."""
     _lock_user(user)
     code = _get_own_code(user=user, code_id=code_id)
@@ -125,7 +126,7 @@ def referral_code_activate(*, user, code_id: int) -> ReferralCode:
 
 
 @transaction.atomic
-def referral_code_deactivate(*, user, code_id: int) -> ReferralCode:
+def referral_code_deactivate(*, user: User, code_id: int) -> ReferralCode:
     """Switch one of the user's codes off (idempotent)."""
     _lock_user(user)
     code = _get_own_code(user=user, code_id=code_id)
@@ -137,7 +138,7 @@ def referral_code_deactivate(*, user, code_id: int) -> ReferralCode:
 
 
 @transaction.atomic
-def referral_code_delete(*, user, code_id: int) -> ReferralCode:
+def referral_code_delete(*, user: User, code_id: int) -> ReferralCode:
     """Delete one of the user's codes and return it (unsaved). Referrals made with it are kept."""
     _lock_user(user)
     code = _get_own_code(user=user, code_id=code_id)
@@ -147,7 +148,7 @@ def referral_code_delete(*, user, code_id: int) -> ReferralCode:
 
 
 @transaction.atomic
-def referral_codes_deactivate_for_user(*, user) -> int:
+def referral_codes_deactivate_for_user(*, user: User) -> int:
     """Switch off every code of ``user`` (their account is being deleted); returns how many changed.
 
     Called for ``portal.signals.user_erasing``. The codes and the referrals
@@ -186,7 +187,7 @@ def referral_code_check(*, code: str) -> str:
 
 
 @transaction.atomic
-def referral_apply(*, user, code: str, source: str) -> Referral:
+def referral_apply(*, user: User, code: str, source: str) -> Referral:
     """Record that ``user`` joined with referral ``code`` (source: site, api, miniapp, bot).
 
     Allowed once per user, within REFERRAL_APPLY_WINDOW_HOURS (24 h) of their
@@ -212,7 +213,7 @@ def referral_apply(*, user, code: str, source: str) -> Referral:
     referral_code = ReferralCode.objects.select_related("user").filter(code=normalized).first()
     if referral_code is not None and referral_code.user_id == user.pk:
         raise ValidationError(_("You cannot use your own referral code."), code="self_referral")
-    _ensure_usable(referral_code)
+    referral_code = _ensure_usable(referral_code)
 
     try:
         with transaction.atomic():
@@ -241,7 +242,7 @@ def referral_bonus_amount() -> Decimal:
 
 
 @transaction.atomic
-def referral_bonus_pay(*, referred_user, reference: str = "") -> Referral | None:
+def referral_bonus_pay(*, referred_user: User, reference: str = "") -> Referral | None:
     """Credit the referrer of ``referred_user`` the referral bonus, exactly once.
 
     Called when the referred user's first top-up is paid; a referrer whose
@@ -272,7 +273,7 @@ def referral_bonus_pay(*, referred_user, reference: str = "") -> Referral | None
     return referral
 
 
-def _display_name(user) -> str:
+def _display_name(user: User) -> str:
     """A friendly name that does not leak the whole email address."""
     name = user.get_full_name() if hasattr(user, "get_full_name") else ""
     if name:

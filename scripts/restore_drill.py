@@ -73,8 +73,9 @@ def inventory(url: str) -> dict:
             )
         ]
         counts = {
-            table: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+            table: row[0]
             for table in tables
+            if (row := conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone())
         }
         extensions = sorted(row[0] for row in conn.execute("SELECT extname FROM pg_extension"))
         constraints = sorted(

@@ -5,6 +5,8 @@ Every message and status change goes through support.services, so it is
 recorded and the other side is notified, as on the site.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
@@ -18,6 +20,7 @@ from django.utils.translation import ngettext
 
 from portal import errors
 from portal.admin_dashboard import Figure, dashboard_register
+from portal.models import User
 from support import selectors, services
 from support.models import Ticket, TicketMessage, TicketStatusChange
 from support.views import attachment_response
@@ -27,8 +30,8 @@ class TicketStatusChangeInline(admin.TabularInline):
     model = TicketStatusChange
     extra = 0
     can_delete = False
-    fields = ["created_at", "changed_by", "from_status", "to_status", "comment"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "changed_by", "from_status", "to_status", "comment"]
+    fields = list(readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
@@ -70,19 +73,24 @@ class TicketAdminForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = []
+        fields: list[str] = []
 
-    actor = None  # set by TicketAdmin.get_form
+    actor: User | None = None  # set by TicketAdmin.get_form
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = services.ticket_allowed_statuses(ticket=self.instance, actor=self.actor) if self.instance.pk else []
-        self.fields["new_status"].choices = [("", _("— keep the current status —"))] + [
+        allowed = (
+            services.ticket_allowed_statuses(ticket=self.instance, actor=self.actor)
+            if self.instance.pk and self.actor is not None
+            else []
+        )
+        cast(forms.ChoiceField, self.fields["new_status"]).choices = [("", _("— keep the current status —"))] + [
             (value, Ticket.Status(value).label) for value in allowed
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("status_comment") and not cleaned.get("new_status"):
             self.add_error("new_status", _("Choose the new status the comment is about."))
         replying = cleaned.get("reply_text") or cleaned.get("reply_attachment")

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from bookings.models import Booking
 from portal.api_fields import StrictModelSerializer
 from portal.api_parsers import LimitedJSONParser
-from portal.api_permissions import NotBlocked
+from portal.api_permissions import NotBlocked, authenticated_user
 from portal.api_schema import api_errors
 from portal.throttling import WRITE_THROTTLES, throttle_hit
 from support import services
@@ -92,7 +92,7 @@ class TicketListCreateView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        return Ticket.objects.filter(user=self.request.user).order_by("-created_at", "-pk")
+        return Ticket.objects.filter(user=authenticated_user(self.request)).order_by("-created_at", "-pk")
 
     @extend_schema(summary="My support tickets")
     def get(self, request, *args, **kwargs):
@@ -115,7 +115,7 @@ class TicketDetailView(generics.RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        return Ticket.objects.filter(user=self.request.user).prefetch_related("history__changed_by")
+        return Ticket.objects.filter(user=authenticated_user(self.request)).prefetch_related("history__changed_by")
 
     @extend_schema(summary="One of my tickets, with its status history")
     def get(self, request, *args, **kwargs):

@@ -1,5 +1,7 @@
 """Forms of the support pages and the ticket admin."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,7 @@ from portal.models import User
 class TicketForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     text = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 6}))
-    booking = forms.ModelChoiceField(
+    booking: "forms.ModelChoiceField[Booking]" = forms.ModelChoiceField(
         label=_("Booking"),
         queryset=None,
         required=False,
@@ -20,9 +22,9 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["booking"].queryset = Booking.objects.filter(user=user).select_related(
-            "resource__organization__city"
-        )
+        cast("forms.ModelChoiceField[Booking]", self.fields["booking"]).queryset = Booking.objects.filter(
+            user=user
+        ).select_related("resource__organization__city")
 
 
 class MessageForm(forms.Form):
@@ -39,7 +41,8 @@ class MessageForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not (cleaned.get("text") or "").strip() and not cleaned.get("attachment") and not self.errors:
             self.add_error("text", _("Write a message or attach an image."))
         return cleaned

@@ -4,13 +4,16 @@ Also the appeal of a blocked person (no login): it opens a ticket for staff
 whatever the address given, so the answer never tells whether it is registered.
 """
 
+from datetime import datetime
+from typing import IO, Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -140,14 +143,14 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
 
 
 def _ticket_url(ticket: Ticket) -> str:
-    return settings.SITE_URL + reverse("support:ticket_detail", args=[ticket.pk])
+    return f"{settings.SITE_URL}{reverse('support:ticket_detail', args=[ticket.pk])}"
 
 
 def _admin_url(ticket: Ticket) -> str:
-    return settings.SITE_URL + reverse("admin:support_ticket_change", args=[ticket.pk])
+    return f"{settings.SITE_URL}{reverse('admin:support_ticket_change', args=[ticket.pk])}"
 
 
-def _staff_context(ticket: Ticket, *, text: str, attachment: bool = False) -> dict:
+def _staff_context(ticket: Ticket, *, text: str, attachment: bool = False) -> dict[str, Any]:
     """What a notification to staff says about a ticket (JSON-serialisable)."""
     return {
         "ticket_id": ticket.pk,
@@ -173,13 +176,15 @@ def _staff_of_ticket(ticket: Ticket) -> list[User]:
     )
 
 
-def ticket_message_list(*, ticket: Ticket):
+def ticket_message_list(*, ticket: Ticket) -> QuerySet[TicketMessage]:
     """The conversation of a ticket, oldest first (authors loaded)."""
     return ticket.messages.select_related("author").order_by("created_at", "pk")
 
 
 @transaction.atomic
-def ticket_message_add(*, ticket: Ticket, author: User, text: str, attachment=None, as_staff: bool = False):
+def ticket_message_add(
+    *, ticket: Ticket, author: User, text: str, attachment: IO[bytes] | None = None, as_staff: bool = False
+) -> TicketMessage:
     """Add a message to ``ticket``'s conversation and notify the other side.
 
     ``as_staff`` is the back office (the author must be staff); otherwise the
@@ -302,7 +307,7 @@ def appeal_answer_deliver(*, ticket_id: int, text: str) -> bool:
     return True
 
 
-def tickets_erase_for_user(*, user: User, by: User, now) -> int:
+def tickets_erase_for_user(*, user: User, by: User, now: datetime) -> int:
     """Account deletion: close the user's tickets (recorded in their history, nobody notified) and erase
     what the user wrote, their messages and attachments included. Idempotent: tickets erased before are
     left alone. Returns how many were erased."""
@@ -337,5 +342,10 @@ def _messages_erase(*, user: User, placeholder: str) -> int:
     files = [name for name in messages.exclude(attachment="").values_list("attachment", flat=True) if name]
     erased = messages.update(text=placeholder, attachment="")
     if files:
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+        transaction.on_commit(lambda: _storage_delete(files))
     return erased
+
+
+def _storage_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)

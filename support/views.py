@@ -103,7 +103,7 @@ def attachment_response(message: TicketMessage) -> FileResponse:
     """Serve a message's image privately (never cached by shared caches)."""
     if not message.attachment:
         raise Http404
-    response = FileResponse(message.attachment.open("rb"), content_type=_content_type(message.attachment.name))
+    response = FileResponse(message.attachment.open("rb"), content_type=_content_type(message.attachment.name or ""))
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -78,7 +78,9 @@ def _signup(client: APIClient, email=EMAIL) -> User:
     mail.outbox.clear()
     response = site.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302, response.content
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", mail.outbox[0].body).group(1)
+    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
+    assert found, mail.outbox[0].body
+    link = found.group(1)
     assert site.post(link).status_code == 302
     client.cookies = site.cookies
     return User.objects.get(email=email)
@@ -128,7 +130,7 @@ def _build_up_an_account(world, settings) -> dict:
     assert response.status_code == 200, response.content
     user.refresh_from_db()
     avatar_files = [user.avatar.name, user.avatar_thumbnail.name]
-    assert all(default_storage.exists(name) for name in avatar_files)
+    assert all(name and default_storage.exists(name) for name in avatar_files)
 
     # Telegram: the deep link from the profile, opened in the bot
     token = anna.post("/api/v1/me/telegram-link/").json()["token"]

@@ -11,7 +11,7 @@ allauth's OAuth round trip to VK, which cannot run here: it is entered at allaut
 
 import json
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -122,7 +122,9 @@ def site_signup(email: str) -> Client:
     mail.outbox.clear()
     response = site.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302, response.content
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", mail.outbox[0].body).group(1)
+    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
+    assert found, mail.outbox[0].body
+    link = found.group(1)
     assert site.post(link).status_code == 302
     return site
 
@@ -132,7 +134,9 @@ def add_email(client, email: str) -> None:
     mail.outbox.clear()
     response = client.post("/accounts/email/", {"action_add": "", "email": email})
     assert response.status_code == 302, response.content
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", mail.outbox[0].body).group(1)
+    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
+    assert found, mail.outbox[0].body
+    link = found.group(1)
     assert client.post(link).status_code == 302
 
 
@@ -163,6 +167,7 @@ def channel_of_next_notification(user, django_capture_on_commit_callbacks) -> st
             context={"organization": "Борода и Ко", "resource": "Кресло 1", "starts_local": "завтра", "url": "/"},
             dedupe_key=f"one-person:{next(_keys)}",
         )
+    assert notification is not None
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT, notification.error
     return notification.channel
@@ -237,7 +242,7 @@ def test_vk_then_telegram_then_email_is_one_person(platforms, django_capture_on_
 def book_tomorrow_at_ten(client, header, resource, service) -> Booking:
     zone = resource.organization.city.tzinfo
     day = timezone.localtime(timezone.now(), zone).date() + timedelta(days=1)
-    starts_at = timezone.make_aware(timezone.datetime.combine(day, time(10)), zone)
+    starts_at = timezone.make_aware(datetime.combine(day, time(10)), zone)
     response = client.post(
         "/api/v1/bookings/",
         data=json.dumps({"resource": resource.pk, "service": service.pk, "starts_at": starts_at.isoformat()}),

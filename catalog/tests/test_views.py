@@ -253,7 +253,7 @@ def test_detail_page_query_count_is_constant(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    def queries_for(services: int) -> int:
+    def queries_for(services):
         org = OrganizationFactory()
         for index in range(services):
             ServiceFactory(organization=org, name=f"Услуга {index}")

@@ -22,12 +22,18 @@ for our data: it reports ``sent``, ``failed`` (permanent: a bad address),
 platform named a wait). ``mailings.sending`` acts on the outcome.
 """
 
+from __future__ import annotations
+
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # A platform's "retry after N seconds" up to this long is waited out in place,
 # at most MAX_SHORT_WAITS times per message; anything longer goes back to the
@@ -54,19 +60,19 @@ class SendResult:
     media_handle: str = ""
 
     @classmethod
-    def sent(cls, *, media_handle: str = "") -> "SendResult":
+    def sent(cls, *, media_handle: str = "") -> SendResult:
         return cls(SendStatus.SENT, media_handle=media_handle)
 
     @classmethod
-    def failed(cls, error: str) -> "SendResult":
+    def failed(cls, error: str) -> SendResult:
         return cls(SendStatus.FAILED, error)
 
     @classmethod
-    def blocked(cls, error: str) -> "SendResult":
+    def blocked(cls, error: str) -> SendResult:
         return cls(SendStatus.BLOCKED, error)
 
     @classmethod
-    def retry(cls, error: str, *, retry_after: float | None = None) -> "SendResult":
+    def retry(cls, error: str, *, retry_after: float | None = None) -> SendResult:
         return cls(SendStatus.RETRY, error, retry_after=retry_after)
 
 
@@ -98,7 +104,7 @@ class AppLink:
     when that is not configured: a plain link to ``SITE_URL + path``.
     """
 
-    text: str
+    text: StrOrPromise  # may be lazy: notify() stores it in the site's language
     path: str  # a path on the site, e.g. "/bookings/42/"
     start_param: str = ""  # e.g. "booking_42" (portal.miniapp_start)
 

@@ -28,10 +28,12 @@ def channels_for_user(user, *, names: Sequence[str] | None = None) -> list[tuple
     """
     _load_builtin()
     names = [*settings.NOTIFY_CHANNELS, "console"] if names is None else list(names)
-    found = []
+    found: list[tuple[Channel, str]] = []
     for name in names:
         channel = _CHANNELS.get(name)
-        address = channel.address_for(user) if channel is not None else None
+        if channel is None:
+            continue
+        address = channel.address_for(user)
         if address:
             found.append((channel, address))
     return found

@@ -38,8 +38,13 @@ def gif():
     return SimpleUploadedFile("dance.gif", b"GIF89a" + b"\x00" * 64, content_type="image/gif")
 
 
-def video():
-    return SimpleUploadedFile("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, content_type="video/mp4")
+def video(padding: int = 64):
+    return SimpleUploadedFile("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * padding, content_type="video/mp4")
+
+
+def large_video():
+    """Past the 10 MB an email attaches."""
+    return video(padding=10 * 1024 * 1024)
 
 
 def change_page(client, mailing) -> str:
@@ -110,6 +115,8 @@ def test_warnings_come_with_the_save_and_the_schedule(staff_client):
         (("vk",), gif, ["document", "formatting"]),
         (("vk",), video, ["video.save", "formatting"]),
         (("email",), None, ["formatting"]),
+        (("email",), photo, ["formatting"]),
+        (("email",), large_video, ["larger than 10 MB", "formatting"]),
     ],
 )
 def test_warnings_per_channel(channels, media, expected, settings):

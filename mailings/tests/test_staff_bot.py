@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.models import LedgerEntry
 from billing.services import balance_credit
@@ -131,6 +131,20 @@ def test_a_mailing_card_shows_the_preview_progress_and_buttons(client, bot, staf
         [{"text": "Каталог", "url": "https://citydesk.example/catalog/"}],
         [{"text": "« К списку", "callback_data": "staff:list:3"}],
     ]
+
+
+def test_a_mailing_card_names_the_email_channel(client, bot, staff_chat):
+    mailing = mailing_create(
+        name="Письмо", text="Новости", send_at=timezone.now() + timedelta(hours=1), audience="users",
+        channels=["telegram", "email"],
+    )  # fmt: skip
+
+    post_update(client, callback_update(f"staff:mailing:{mailing.pk}:1"))
+
+    [card] = edits(bot)
+    with translation.override("ru"):
+        email = str(dict(Mailing.CHANNEL_CHOICES)["email"])
+    assert f"каналы: Telegram, {email}\n" in card["text"]
 
 
 def test_read_only_nothing_changes(client, bot, staff_chat):

@@ -12,7 +12,7 @@ VK_SECRET = "vk-test-app-secret"
 
 
 def telegram_init_data(
-    *, user: dict | None = None, auth_date: int | None = None, bot_token: str = BOT_TOKEN, **extra
+    *, user: dict | str | None = None, auth_date: int | None = None, bot_token: str = BOT_TOKEN, **extra
 ) -> str:
     fields = {
         "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",

@@ -1,5 +1,7 @@
 """Account deletion in portal: the service, DELETE /api/v1/me/, the page and the admin action."""
 
+from collections.abc import Mapping
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
@@ -24,7 +26,7 @@ from support.services import ticket_create
 pytestmark = pytest.mark.django_db
 
 
-def _snapshot(user) -> dict:
+def _snapshot(user) -> Mapping[str, object]:
     return User.objects.values().get(pk=user.pk)
 
 

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _confirmation_link(message) -> str:
-    return re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", message.body).group(1)
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
 
 
 def test_signup_confirm_and_login(client):

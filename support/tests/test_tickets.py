@@ -357,7 +357,7 @@ def test_admin_search_by_text_and_number(staff_client, user):
 
 
 def test_admin_change_page_query_count_does_not_grow_with_the_history(staff_client, user):
-    def queries_for(history_length: int) -> int:
+    def queries_for(history_length):
         ticket = TicketFactory(user=user)
         for _ in range(history_length):
             TicketStatusChange.objects.create(
