@@ -221,6 +221,10 @@ AXES_VERBOSE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": f"10/m/ip,{4 * AXES_FAILURE_LIMIT}/15m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Citydesk"  # the name staff see in their authenticator app
+# A code typed in its last seconds, or from a phone whose clock is a little off, still
+# passes: the previous and the next 30 s step are accepted too (RFC 6238, section 5.2).
+# A used code is refused for the rest of its life, and lockout counts wrong ones.
+MFA_TOTP_TOLERANCE = 1
 # STAFF_SESSION_AGE: seconds a staff session lasts from sign-in, however active.
 STAFF_SESSION_AGE = env.int("STAFF_SESSION_AGE", default=4 * 3600)
 

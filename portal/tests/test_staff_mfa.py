@@ -176,6 +176,15 @@ def test_the_helper_computes_the_codes_allauth_accepts():
     assert not validate_totp_code(TOTP_SECRET, totp_code(at=time.time() - 600))
 
 
+def test_a_code_typed_as_it_expires_still_passes_but_not_an_older_one():
+    from allauth.mfa.totp.internal.auth import validate_totp_code
+
+    # One 30 s step either side of now, no more (RFC 6238, section 5.2).
+    assert validate_totp_code(TOTP_SECRET, totp_code(at=time.time() - 30))
+    assert validate_totp_code(TOTP_SECRET, totp_code(at=time.time() + 30))
+    assert not validate_totp_code(TOTP_SECRET, totp_code(at=time.time() - 90))
+
+
 # --- shorter staff sessions ------------------------------------------------------------
 
 
