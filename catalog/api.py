@@ -6,7 +6,6 @@ reads of what is not visible. ``GET /organizations/mine/`` lists the owner's
 organizations in every status.
 """
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.cache import cache_seconds, list_cache_key
+from catalog.cache import cache_seconds, list_cache_key, versioned_get, versioned_set
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from catalog.validators import normalize_website
 from portal.api_fields import DecimalStringField, StrictModelSerializer, StrictSerializer
@@ -274,24 +273,25 @@ class OrganizationListView(generics.ListCreateAPIView):
         filters = {k: v or None for k, v in params.items() if k != "free_today"}
         return selectors.organization_list(**filters, free_today=params.get("free_today", False))
 
-    _cache_key = None
+    _cache_slot = None
 
     def list(self, request, *args, **kwargs):
         # The public list is the same for everybody: answer from the cache when we can.
         if cache_seconds() > 0 and getattr(request.accepted_renderer, "format", "") == "json":
             items = sorted(request.query_params.lists())
             key = list_cache_key("api", f"{request.get_host()}|{items}|{request.LANGUAGE_CODE}")
-            body = cache.get(key)
+            body, version = versioned_get(key)
             if body is not None:
                 return HttpResponse(body, content_type="application/json")
-            self._cache_key = key
+            self._cache_slot = (key, version)
         return super().list(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if self._cache_key and response.status_code == 200 and isinstance(response, Response):
+        if self._cache_slot and response.status_code == 200 and isinstance(response, Response):
             response.render()
-            cache.set(self._cache_key, response.content, cache_seconds())
+            key, version = self._cache_slot
+            versioned_set(key, response.content, cache_seconds(), version=version)
         return response
 
     def create(self, request, *args, **kwargs):

@@ -47,14 +47,13 @@ from functools import cache as memoize
 
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import Case, Exists, F, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from catalog.cache import catalog_version
+from catalog.cache import versioned_get, versioned_set
 from catalog.models import Category, Organization, Service
 
 # pg_trgm's word similarity a typo must reach (its default, 0.6, misses «каворкинг» → «коворкинги»: 0.5).
@@ -178,12 +177,11 @@ def _set_word_similarity(sender, connection, **kwargs) -> None:
 
 def vocabulary() -> list[str]:
     """The words of the visible catalog's names, categories and active services (cached per catalog version)."""
-    key = f"catalog:search:vocabulary:{catalog_version()}"
-    words = cache.get(key)
+    words, version = versioned_get("catalog:search:vocabulary")
     if words is None:
         texts = Organization.objects.visible().values_list("search_name", "search_extra")
         words = sorted({w for row in texts for text in row for w in text.split() if len(w) > 2 and not w.isdigit()})
-        cache.set(key, words, 3600)
+        versioned_set("catalog:search:vocabulary", words, 3600, version=version)
     return words
 
 

@@ -3,13 +3,12 @@
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import extensions, search
-from catalog.cache import catalog_version
+from catalog.cache import versioned_get, versioned_set
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from portal.models import User
 
@@ -201,11 +200,10 @@ def featured_organizations(*, limit: int = 6) -> list[Organization]:
 
 def pickers() -> dict:
     """Cities and categories for the filter pickers, cached until the catalog changes."""
-    key = f"catalog:pickers:{catalog_version()}"
-    data = cache.get(key)
+    data, version = versioned_get("catalog:pickers")
     if data is None:
         data = {"cities": list(cities()), "categories": list(categories())}
-        cache.set(key, data, 3600)
+        versioned_set("catalog:pickers", data, 3600, version=version)
     return data
 
 
