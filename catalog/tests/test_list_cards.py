@@ -117,3 +117,38 @@ def test_cards_show_what_each_organization_has(api_client, catalog):
     assert (cards["Без услуг"]["rating"], cards["Без услуг"]["is_verified"]) == (None, False)
     assert cards["Неактивные"]["min_price"] is None
     assert "Черновик" not in cards
+
+
+# --- Redis round trips -------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_a_cached_page_costs_two_round_trips_to_redis_the_throttle_and_the_read(api_client, settings):
+    from portal.tests.redis_trips import redis_round_trips
+
+    settings.CATALOG_LIST_CACHE_SECONDS = 30
+    OrganizationFactory(name="Кэш")
+    api_client.get(LIST)  # the catalog version exists, the throttle's script is loaded
+
+    with redis_round_trips() as missed:
+        api_client.get(LIST, {"ordering": "newest"})
+    with redis_round_trips() as hit:
+        response = api_client.get(LIST, {"ordering": "newest"})
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["name"] == "Кэш"
+    # The throttle counts the anonymous scope; MGET reads the catalog version and the entry together.
+    assert missed == [["EVALSHA"], ["MGET"], ["SET"]]
+    assert hit == [["EVALSHA"], ["MGET"]]
+
+
+@pytest.mark.redis
+def test_an_entry_of_an_older_catalog_version_is_not_served(api_client, settings):
+    settings.CATALOG_LIST_CACHE_SECONDS = 30
+    organization = OrganizationFactory(name="Старое имя")
+    assert api_client.get(LIST).json()["results"][0]["name"] == "Старое имя"
+
+    organization.name = "Новое имя"
+    organization.save()  # bumps the catalog version; the entry's key stays the same
+
+    assert api_client.get(LIST).json()["results"][0]["name"] == "Новое имя"
