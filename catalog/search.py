@@ -166,10 +166,19 @@ def order_by_relevance(qs: QuerySet[Organization]) -> QuerySet[Organization]:
 
 
 def _set_word_similarity(sender, connection, **kwargs) -> None:
-    """Every new PostgreSQL connection uses our typo threshold (a placeholder until pg_trgm loads)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET pg_trgm.word_similarity_threshold = {WORD_SIMILARITY:.2f}")
+    """Every new PostgreSQL connection uses our typo threshold (a placeholder until pg_trgm loads).
+
+    With a connection pool (DATABASE_POOL) Django reports a connection each time it
+    takes one from the pool: the setting is made once per server connection.
+    """
+    if connection.vendor != "postgresql":
+        return
+    raw = connection.connection
+    if getattr(raw, "_citydesk_word_similarity", False):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET pg_trgm.word_similarity_threshold = {WORD_SIMILARITY:.2f}")
+    raw._citydesk_word_similarity = True
 
 
 # --- "did you mean" -------------------------------------------------------------------------
