@@ -142,7 +142,6 @@ def test_a_cached_page_costs_two_round_trips_to_redis_the_throttle_and_the_read(
     assert hit == [["EVALSHA"], ["MGET"]]
 
 
-@pytest.mark.redis
 def test_an_entry_of_an_older_catalog_version_is_not_served(api_client, settings):
     settings.CATALOG_LIST_CACHE_SECONDS = 30
     organization = OrganizationFactory(name="Старое имя")
