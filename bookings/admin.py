@@ -146,6 +146,7 @@ class ResourceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
 
     form = ResourceAdminForm
     list_display = ["name", "organization", "kind", "capacity", "is_active"]
+    ordering = ["organization__name", "name"]  # by the organization's name (Meta.ordering sorts by its id)
     list_filter = ["kind", "is_active", "organization__city"]
     search_fields = ["name", "organization__name"]
     raw_id_fields = ["organization"]

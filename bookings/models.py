@@ -63,7 +63,9 @@ class Resource(models.Model):
     class Meta:
         verbose_name = _("resource")
         verbose_name_plural = _("resources")
-        ordering = ["organization", "name"]
+        # organization_id, not organization: ordering by the relation would join the
+        # organizations to sort by their name (their Meta.ordering) in every query.
+        ordering = ["organization_id", "name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gt=0), name="resource_capacity_positive"
@@ -111,7 +113,7 @@ class OpeningHours(models.Model):
     class Meta:
         verbose_name = _("opening hours")
         verbose_name_plural = _("opening hours")
-        ordering = ["organization", "weekday", "opens_at"]
+        ordering = ["organization_id", "weekday", "opens_at"]  # not "organization": see Resource
         constraints = [
             models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"),
             models.CheckConstraint(
@@ -136,7 +138,7 @@ class Closure(models.Model):
     class Meta:
         verbose_name = _("closed day")
         verbose_name_plural = _("closed days")
-        ordering = ["organization", "date"]
+        ordering = ["organization_id", "date"]  # not "organization": see Resource
         constraints = [
             models.UniqueConstraint(fields=["organization", "date"], name="closure_unique_date"),
         ]
@@ -311,7 +313,7 @@ class BookingParticipant(models.Model):
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
-        ordering = ["booking", "invited_at"]
+        ordering = ["booking_id", "invited_at"]  # not "booking": that would join and sort by its start
         constraints = [
             models.UniqueConstraint(fields=["booking", "user"], name="booking_participant_unique"),
         ]

@@ -335,6 +335,7 @@ class ServiceAdmin(ServiceSavingAdminMixin, admin.ModelAdmin):
 
     form = ServiceAdminForm
     list_display = ["name", "organization", "price", "duration_minutes", "is_active"]
+    ordering = ["organization__name", "name"]  # by the organization's name (Meta.ordering sorts by its id)
     list_filter = ["is_active", ("organization__city", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization"]

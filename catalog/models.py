@@ -272,7 +272,9 @@ class OrganizationPhoto(models.Model):
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
-        ordering = ["organization", "position", "pk"]
+        # organization_id, not organization: ordering by the relation would join the
+        # organizations to sort by their name (their Meta.ordering) in every gallery query.
+        ordering = ["organization_id", "position", "pk"]
         indexes = [models.Index(fields=["organization", "position"], name="photo_gallery_order_idx")]
 
     def __str__(self) -> str:
@@ -292,7 +294,7 @@ class Service(models.Model):
     class Meta:
         verbose_name = _("service")
         verbose_name_plural = _("services")
-        ordering = ["organization", "name"]
+        ordering = ["organization_id", "name"]  # not "organization": see OrganizationPhoto
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
             models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="service_duration_positive"),

@@ -51,14 +51,13 @@ from typing import TYPE_CHECKING, Any
 
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import Case, Exists, F, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from catalog.cache import catalog_version
+from catalog.cache import versioned_get, versioned_set
 from catalog.models import Category, Organization, Service
 
 if TYPE_CHECKING:
@@ -174,10 +173,19 @@ def order_by_relevance(qs: QuerySet[Organization]) -> QuerySet[Organization]:
 
 
 def _set_word_similarity(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """Every new PostgreSQL connection uses our typo threshold (a placeholder until pg_trgm loads)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET pg_trgm.word_similarity_threshold = {WORD_SIMILARITY:.2f}")
+    """Every new PostgreSQL connection uses our typo threshold (a placeholder until pg_trgm loads).
+
+    With a connection pool (DATABASE_POOL) Django reports a connection each time it
+    takes one from the pool: the setting is made once per server connection.
+    """
+    if connection.vendor != "postgresql":
+        return
+    raw = connection.connection
+    if getattr(raw, "_citydesk_word_similarity", False):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET pg_trgm.word_similarity_threshold = {WORD_SIMILARITY:.2f}")
+    raw._citydesk_word_similarity = True
 
 
 # --- "did you mean" -------------------------------------------------------------------------
@@ -185,12 +193,12 @@ def _set_word_similarity(sender: object, connection: BaseDatabaseWrapper, **kwar
 
 def vocabulary() -> list[str]:
     """The words of the visible catalog's names, categories and active services (cached per catalog version)."""
-    key = f"catalog:search:vocabulary:{catalog_version()}"
-    words: list[str] | None = cache.get(key)
+    words: list[str] | None
+    words, version = versioned_get("catalog:search:vocabulary")
     if words is None:
         texts = Organization.objects.visible().values_list("search_name", "search_extra")
         words = sorted({w for row in texts for text in row for w in text.split() if len(w) > 2 and not w.isdigit()})
-        cache.set(key, words, 3600)
+        versioned_set("catalog:search:vocabulary", words, 3600, version=version)
     return words
 
 

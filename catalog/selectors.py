@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache as memoize
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection
 from django.db.models import F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONArray
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import extensions, search
-from catalog.cache import catalog_version
+from catalog.cache import versioned_get, versioned_set
 from catalog.models import Category, City, Organization, OrganizationPhoto, Service
 from mailings.models import Mailing
 from portal.models import User
@@ -38,8 +42,8 @@ ORDERINGS = {
     "name": (_("Name A–Z"), ("name", "pk")),
     "-name": (_("Name Z–A"), ("-name", "-pk")),
     "newest": (_("Newest first"), ("-created_at", "-pk")),
-    "price": (_("Cheapest first"), (F("price_from").asc(nulls_last=True), "name", "pk")),
-    "-price": (_("Most expensive first"), (F("price_from").desc(nulls_last=True), "name", "pk")),
+    "price": (_("Cheapest first"), (F("min_price").asc(nulls_last=True), "name", "pk")),
+    "-price": (_("Most expensive first"), (F("min_price").desc(nulls_last=True), "name", "pk")),
 }
 DEFAULT_ORDERING = "name"
 
@@ -107,10 +111,12 @@ def organization_list(
     free_today: bool = False,
     base: QuerySet[Organization] | None = None,
     now: datetime | None = None,
+    cards: bool = True,
 ) -> QuerySet[Organization]:
     """Visible organizations filtered by city slug (or id), category slug (or id, children
     included), a search query (catalog.search) and "has free time today", ordered; ready to
-    paginate in a constant number of queries.
+    paginate in a constant number of queries: with what a card shows (``with_cards``), or
+    without (``cards=False``) for ``CardRows``.
 
     Ordering: ``relevance`` (default when searching), ``-rating``, ``name``, ``-name``,
     ``newest``, ``price``/``-price`` (by the cheapest active service).
@@ -134,18 +140,11 @@ def organization_list(
     if ordering == "relevance" and not q:
         ordering = DEFAULT_ORDERING
     if ordering in ("price", "-price"):
-        qs = qs.annotate(
-            price_from=Subquery(
-                Service.objects.filter(organization=OuterRef("pk"), is_active=True)
-                .order_by()
-                .values("organization")
-                .annotate(m=Min("price"))
-                .values("m")[:1]
-            )
-        )
-    # Every ordering but "relevance" names its order_by.
+        # The card's own min_price, selected once for the order and the card; the Django
+        # plugin takes it for a redefinition of the attribute the views set on instances.
+        qs = qs.annotate(min_price=_card_columns(connection.vendor)["min_price"])  # type: ignore[no-redef]
     qs = search.order_by_relevance(qs) if ordering == "relevance" else qs.order_by(*ORDERINGS[ordering][1] or ())
-    return with_cards(qs)
+    return with_cards(qs) if cards else qs
 
 
 def with_cards(qs: QuerySet[Organization]) -> QuerySet[Organization]:
@@ -163,6 +162,120 @@ def with_cards(qs: QuerySet[Organization]) -> QuerySet[Organization]:
             to_attr="active_service_prices",
         ),
     )
+
+
+def _min_price() -> Subquery:
+    """The cheapest active service's price of the outer organization (NULL without one)."""
+    return Subquery(
+        Service.objects.filter(organization=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("organization")
+        .annotate(m=Min("price"))
+        .values("m")[:1]
+    )
+
+
+def _card_subqueries(*, postgres: bool) -> dict[str, Subquery]:
+    """The card columns that need a subquery: the cheapest active price, the cover photo's
+    file name and (on PostgreSQL) the categories as a JSON array of ``[id, name, slug]``."""
+    cover = OrganizationPhoto.objects.filter(organization=OuterRef("pk")).order_by("position", "pk")
+    subqueries = {"min_price": _min_price(), "cover": Subquery(cover.values("image")[:1])}
+    if postgres:
+        categories = (
+            Organization.categories.through.objects.filter(organization_id=OuterRef("pk"))
+            .order_by()
+            .values("organization_id")
+            .annotate(
+                rows=JSONBAgg(
+                    JSONArray("category_id", "category__name", "category__slug"),
+                    order_by=("category__position", "category__name", "category_id"),
+                )
+            )
+            .values("rows")  # type: ignore[misc]  # the plugin does not see the annotation made just above
+        )
+        subqueries["category_rows"] = Subquery(categories)
+    return subqueries
+
+
+@memoize
+def _card_columns(vendor: str) -> dict[str, RawSQL]:
+    """``_card_subqueries`` compiled to SQL once per process, as columns for any organization query.
+
+    Resolving and compiling three correlated subqueries costs more than a
+    millisecond per request, most of the Python time of an uncached list page,
+    and their SQL never changes: it names the outer organization
+    "catalog_organization", the alias Django gives the base table of every
+    Organization query.
+    """
+    subqueries = _card_subqueries(postgres=vendor == "postgresql")
+    query = Organization.objects.values("pk", **subqueries).query
+    compiler = query.get_compiler(connection=connection)
+    columns = {}
+    for name in subqueries:
+        expression = query.annotations[name]
+        sql, params = compiler.compile(expression)
+        # The ORM wrote this SQL from the subqueries above: no outside input reaches it.
+        columns[name] = RawSQL(sql, params, output_field=expression.output_field)  # noqa: S611
+    return columns
+
+
+def organization_cards(qs: QuerySet[Organization]) -> QuerySet[Organization, dict[str, Any]]:
+    """The catalog cards of ``qs`` (``organization_list(..., cards=False)``) as rows, not model instances.
+
+    A row (a dict) holds ``id``, ``name``, ``slug``, ``address``, ``phone``,
+    ``website``, ``rating``, ``reviews_count``, ``city_id``, ``city_name``,
+    ``city_slug``, ``is_verified`` (the owner's), ``min_price`` (the cheapest
+    active service's price or None), ``cover`` (the file name of the first
+    gallery photo or None) and ``category_rows`` (``[id, name, slug]`` of each
+    category in display order, or None without categories), all from the
+    page's one query; on databases other than PostgreSQL ``category_rows`` is
+    missing until ``cards_complete`` fills it (one more query). Order and
+    filters are ``qs``'s.
+    """
+    fields = ["id", "name", "slug", "address", "phone", "website", "rating", "reviews_count", "city_id"]
+    columns = dict(_card_columns(connection.vendor))
+    if "min_price" in qs.query.annotations:  # ordered by price: computed once
+        fields.append("min_price")
+        del columns["min_price"]
+    rows: QuerySet[Organization, dict[str, Any]] = qs.values(
+        *fields, city_name=F("city__name"), city_slug=F("city__slug"), is_verified=F("owner__is_verified"), **columns
+    )
+    return rows
+
+
+class CardRows:
+    """The cards of a filtered, ordered organization queryset as rows, for a paginator.
+
+    ``count()`` counts the organizations (without the card's joins and
+    subqueries); a slice is the page's rows (``organization_cards``, completed
+    by ``cards_complete``): two queries for a page on PostgreSQL.
+    """
+
+    def __init__(self, organizations: QuerySet[Organization]):
+        self.organizations = organizations
+
+    def count(self) -> int:
+        # values(): the same SQL, without working out which columns the manager defers.
+        return self.organizations.values("pk").count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return cards_complete(list(organization_cards(self.organizations)[index]))
+
+
+def cards_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill ``category_rows`` of rows from ``organization_cards`` where the page query did not
+    (databases other than PostgreSQL): one query for the page. Returns ``rows``."""
+    missing = [row for row in rows if "category_rows" not in row]
+    if missing:
+        found: dict[int, list[Any]] = {row["id"]: [] for row in missing}
+        through = Organization.categories.through.objects.filter(organization_id__in=list(found))
+        for organization_id, *category in through.order_by(
+            "category__position", "category__name", "category_id"
+        ).values_list("organization_id", "category_id", "category__name", "category__slug"):
+            found[organization_id].append(category)
+        for row in missing:
+            row["category_rows"] = found[row["id"]]
+    return rows
 
 
 def card_min_price(organization: Organization) -> Decimal | None:
@@ -227,11 +340,11 @@ def featured_organizations(*, limit: int = 6) -> list[Organization]:
 
 def pickers() -> dict[str, list[Any]]:
     """Cities and categories for the filter pickers, cached until the catalog changes."""
-    key = f"catalog:pickers:{catalog_version()}"
-    data: dict[str, list[Any]] | None = cache.get(key)
+    data: dict[str, list[Any]] | None
+    data, version = versioned_get("catalog:pickers")
     if data is None:
         data = {"cities": list(cities()), "categories": list(categories())}
-        cache.set(key, data, 3600)
+        versioned_set("catalog:pickers", data, 3600, version=version)
     return data
 
 

@@ -132,9 +132,21 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if DATABASE_IS_POSTGRES:
-    # Persistent connections, checked before reuse.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Persistent connections (DATABASE_CONN_MAX_AGE seconds, one per thread), or with
+    # DATABASE_POOL=1 a psycopg pool per process (DATABASE_POOL_MIN_SIZE..DATABASE_POOL_MAX_SIZE
+    # connections shared by its threads). DATABASE_HEALTH_CHECKS=1 tests a connection with
+    # a round trip before each request reuses it (or each time it leaves the pool); off,
+    # a connection the server dropped fails the one request that meets it and is then
+    # replaced. docs/operations.md ("Database connections") has the measurements.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
+    if env.bool("DATABASE_POOL", default=False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 else:
     # SQLite (development): web, worker and beat write to one file. Transactions
     # take the write lock when they begin (a read lock upgraded later fails at

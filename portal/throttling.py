@@ -21,7 +21,13 @@ every web process). The window slides: the estimate is the current fixed
 window's count plus the previous window's count weighted by how much of it
 still overlaps the last ``period`` seconds (the approach Cloudflare describes
 for its rate limiting), so a client gets no double burst at a window edge.
-Increments are atomic (``INCR``); a refused request is not counted.
+A refused request is not counted.
+
+On Redis one Lua script counts a request against all its scopes at once
+(``INCR`` the current window, read the previous one, decide, ``DECR`` a
+refusal), atomically and in one round trip: an API request with the global
+scope and a view's scope costs one round trip for both. Other cache backends
+(``make run`` without Redis) do the same steps through the cache API.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import wraps
+from typing import TYPE_CHECKING, cast
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +48,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from portal.client_address import client_ip
+
+if TYPE_CHECKING:
+    from portal.metered_cache import RedisCache
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -100,34 +110,113 @@ def client_key(request) -> str:
     return f"ip:{client_ip(request)}"
 
 
-def _increment(key: str, timeout: int) -> int:
-    try:
-        return cache.incr(key)
-    except ValueError:  # first hit of the window
-        if cache.add(key, 1, timeout=timeout):
-            return 1
-        return cache.incr(key)
+#: One request against several scopes, on Redis. Per scope: KEYS current and previous window,
+#: ARGV limit, the previous window's overlap (a float) and the current window's time to live.
+#: Returns per scope {allowed (1/0), count, previous} where count includes this request.
+_HITS_SCRIPT = """
+local verdicts = {}
+for i = 1, #KEYS / 2 do
+  local current, previous_key = KEYS[2 * i - 1], KEYS[2 * i]
+  local limit, overlap, ttl = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+  local count = redis.call('INCR', current)
+  if count == 1 then redis.call('EXPIRE', current, ttl) end
+  local previous = tonumber(redis.call('GET', previous_key) or '0')
+  if previous * overlap + count <= limit then
+    verdicts[i] = {1, count, previous}
+  else
+    redis.call('DECR', current)
+    verdicts[i] = {0, count, previous}
+  end
+end
+return verdicts
+"""
+
+
+@dataclass(frozen=True)
+class _Window:
+    scope: str
+    limit: int
+    period: int
+    current_key: str
+    previous_key: str
+    elapsed: float
+
+    @property
+    def overlap(self) -> float:
+        return (self.period - self.elapsed) / self.period
+
+    @property
+    def ttl(self) -> int:
+        # A window's count is read as "previous" during the next one, so it lives two periods.
+        return 2 * self.period + 5
+
+    def verdict(self, *, allowed: bool, count: int, previous: int) -> Verdict:
+        if allowed:
+            return Verdict(True, 0.0)
+        wait = _wait(limit=self.limit, period=self.period, previous=previous, count=count - 1, elapsed=self.elapsed)
+        return Verdict(False, wait)
+
+
+def _windows(request, scopes, now: float) -> list[_Window]:
+    windows = []
+    who = None
+    for scope in dict.fromkeys(scopes):
+        rate = scope_rate(scope)
+        if rate is None:
+            continue
+        limit, period = rate
+        who = who or client_key(request)
+        window = int(now // period)
+        base = f"throttle:{scope}:{who}"
+        windows.append(_Window(scope, limit, period, f"{base}:{window}", f"{base}:{window - 1}", now - window * period))
+    return windows
+
+
+def _hits_redis(windows: list[_Window]) -> list[tuple[bool, int, int]]:
+    keys, args = [], []
+    for w in windows:
+        keys += [w.current_key, w.previous_key]
+        args += [w.limit, repr(w.overlap), w.ttl]
+    rows = cast("RedisCache", cache).script_run(_HITS_SCRIPT, keys=keys, args=args, operation="throttle")
+    return [(bool(allowed), int(count), int(previous)) for allowed, count, previous in rows]
+
+
+def _hits_cache_api(windows: list[_Window]) -> list[tuple[bool, int, int]]:
+    results = []
+    for w in windows:
+        try:
+            count = cache.incr(w.current_key)
+        except ValueError:  # first hit of the window
+            count = 1 if cache.add(w.current_key, 1, timeout=w.ttl) else cache.incr(w.current_key)
+        previous = cache.get(w.previous_key) or 0
+        allowed = previous * w.overlap + count <= w.limit
+        if not allowed:
+            cache.decr(w.current_key)
+        results.append((allowed, count, previous))
+    return results
+
+
+def throttle_hits(request, scopes, *, now: float | None = None) -> dict[str, Verdict]:
+    """Count one request of ``request``'s client against each of ``scopes``; the verdict of each.
+
+    A scope refuses when over its rate (and does not count the request); the
+    others count it whatever that one says. Scopes without a rate always allow.
+    On Redis this is one round trip whatever the number of scopes.
+    """
+    now = time.time() if now is None else now
+    verdicts = {scope: Verdict(True, 0.0) for scope in scopes}
+    windows = _windows(request, scopes, now)
+    if not windows:
+        return verdicts
+    run = _hits_redis if hasattr(cache, "script_run") else _hits_cache_api
+    for w, (allowed, count, previous) in zip(windows, run(windows), strict=True):
+        verdicts[w.scope] = w.verdict(allowed=allowed, count=count, previous=previous)
+    return verdicts
 
 
 def throttle_hit(request, scope: str, *, now: float | None = None) -> Verdict:
     """Count one request of ``request``'s client against ``scope``; refuse it when over the rate."""
-    rate = scope_rate(scope)
-    if rate is None:
-        return Verdict(True, 0.0)
-    limit, period = rate
-    now = time.time() if now is None else now
-    window = int(now // period)
-    base = f"throttle:{scope}:{client_key(request)}"
-    current_key, previous_key = f"{base}:{window}", f"{base}:{window - 1}"
-    # A window's count is read as "previous" during the next one, so it lives two periods.
-    count = _increment(current_key, timeout=2 * period + 5)
-    previous = cache.get(previous_key) or 0
-    elapsed = now - window * period
-    overlap = (period - elapsed) / period
-    if previous * overlap + count <= limit:
-        return Verdict(True, 0.0)
-    cache.decr(current_key)  # a refused request does not use up the budget
-    return Verdict(False, _wait(limit=limit, period=period, previous=previous, count=count - 1, elapsed=elapsed))
+    return throttle_hits(request, [scope], now=now)[scope]
 
 
 def _wait(*, limit: int, period: int, previous: int, count: int, elapsed: float) -> float:
@@ -163,7 +252,12 @@ def retry_after_text(wait: float) -> str:
 
 
 class ScopedThrottle(BaseThrottle):
-    """DRF throttle for the view's ``throttle_scope``, on the shared counters."""
+    """DRF throttle for the view's ``throttle_scope``, on the shared counters.
+
+    The first throttle of a view that DRF asks counts the request against the
+    scopes of all the view's throttles at once (one round trip) and leaves the
+    verdicts on the request for the others.
+    """
 
     def get_scope(self, view) -> str | None:
         return getattr(view, "throttle_scope", None)
@@ -171,11 +265,22 @@ class ScopedThrottle(BaseThrottle):
     def applies(self, request) -> bool:
         return True
 
-    def allow_request(self, request, view) -> bool:
+    def scope_for(self, request, view) -> str | None:
+        """The scope this request counts against here, or None."""
         scope = self.get_scope(view)
-        if not scope or not self.applies(request):
+        return scope if scope and self.applies(request) else None
+
+    def allow_request(self, request, view) -> bool:
+        scope = self.scope_for(request, view)
+        if not scope:
             return True
-        verdict = throttle_hit(request, scope)
+        verdicts = getattr(request, "_throttle_verdicts", None) or {}
+        if scope not in verdicts:
+            scopes: list[str | None] = [scope]
+            scopes += [t.scope_for(request, view) for t in view.get_throttles() if isinstance(t, ScopedThrottle)]
+            verdicts = {**verdicts, **throttle_hits(request, [s for s in scopes if s and s not in verdicts])}
+            request._throttle_verdicts = verdicts
+        verdict = verdicts[scope]
         self._wait = verdict.wait
         return verdict.allowed
 

@@ -74,6 +74,22 @@ def test_services_come_from_urls():
     ]
 
 
+def test_database_connections_are_persistent_without_health_checks_or_pooled_on_demand():
+    postgres = {**DEBUG_ON, "DATABASE_URL": "postgres://u:p@db.example:5432/citydesk"}
+    expr = (
+        "s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['CONN_HEALTH_CHECKS'], "
+        "s.DATABASES['default'].get('OPTIONS', {}).get('pool')"
+    )
+
+    default = _settings(postgres, expr)
+    checked = _settings({**postgres, "DATABASE_HEALTH_CHECKS": "1", "DATABASE_CONN_MAX_AGE": "30"}, expr)
+    pooled = _settings({**postgres, "DATABASE_POOL": "1", "DATABASE_POOL_MAX_SIZE": "8"}, expr)
+
+    assert default.stdout.strip() == "60 False None", default.stderr
+    assert checked.stdout.strip() == "30 True None", checked.stderr
+    assert pooled.stdout.strip() == "0 False {'min_size': 1, 'max_size': 8}", pooled.stderr
+
+
 def test_explicit_broker_wins_over_redis():
     result = _settings(
         {**DEBUG_ON, "REDIS_URL": "redis://a:6379/0", "CELERY_BROKER_URL": "amqp://guest@mq//"}, "s.CELERY_BROKER_URL"
