@@ -57,8 +57,9 @@ def main() -> int:
 # --- inside the child process -----------------------------------------------------------------
 
 
-def _seed() -> float:
-    """Create the data set once (a re-run reuses it); returns the seconds spent."""
+def _seed(count: int = ORGS) -> float:
+    """Create the data set of ``count`` listed organizations once (a re-run reuses it); returns the
+    seconds spent. The mixed-load benchmark seeds its catalog with it too."""
     import random
     from datetime import timedelta
     from decimal import Decimal
@@ -73,7 +74,7 @@ def _seed() -> float:
     from portal.models import User
 
     start = time.perf_counter()
-    if Organization.objects.visible().count() >= ORGS:
+    if Organization.objects.visible().count() >= count:
         from django.db import connection
 
         if Organization.objects.filter(search_name="").exists():  # a data set seeded before the search columns
@@ -96,7 +97,7 @@ def _seed() -> float:
     until = timezone.now() + timedelta(days=365)
     with transaction.atomic():
         orgs = []
-        for i in range(ORGS):
+        for i in range(count):
             kind, (names, description, _services) = kinds[i % len(kinds)]
             name = f"{rnd.choice(names)} {demo.STREETS[i % len(demo.STREETS)].split()[-1]} №{i}"
             orgs.append(
