@@ -100,9 +100,10 @@ def main() -> int:
 # --- inside the child process -----------------------------------------------------------------
 
 
-def _seed() -> float:
+def _seed(count: int = ORGS) -> float:
+    """The data set of ``count`` listed organizations (the mixed-load benchmark seeds its catalog with it too)."""
     return seed_organizations(
-        count=ORGS,
+        count=count,
         owner_email="bench-owner{}@example.com",
         phone_base=1000000,
         external_prefix="bench-",

@@ -156,6 +156,9 @@ class Cluster:
     anon_rate: int = 30
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     nodes: list[Node] = field(default_factory=list)
+    beat: bool = True
+    # On top of each web node's environment (bench/bench_scaleout.py: the gunicorn shape, the bot token).
+    web_env: dict[str, str] = field(default_factory=dict)
 
     def environment(self, **extra: str) -> dict[str, str]:
         ours = ("DJANGO_", "PYTEST", "CELERY_", "PROMETHEUS_", "WORKER_METRICS_", "LOG_", "METRICS_", "SENTRY_")
@@ -219,11 +222,9 @@ class Cluster:
         for index in range(self.web_count):
             name = f"web{index + 1}"
             port = free_port()
+            shape = {"GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2", **self.web_env}
             env = self.environment(
-                GUNICORN_BIND=f"127.0.0.1:{port}",
-                GUNICORN_WORKERS="2",
-                GUNICORN_THREADS="2",
-                PROMETHEUS_MULTIPROC_DIR=self.metrics_dir(name),
+                GUNICORN_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=self.metrics_dir(name), **shape
             )
             argv = [PYTHON, "-m", "gunicorn", "portal.wsgi:application", "--config", "deploy/gunicorn.conf.py"]
             self.nodes.append(Node(name, argv, env, port))
@@ -233,9 +234,10 @@ class Cluster:
             env = self.environment(WORKER_METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=self.metrics_dir(name))
             argv = [PYTHON, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2", "-n", f"{name}@%h"]
             self.nodes.append(Node(name, argv, env, port))
-        beat = [PYTHON, "-m", "celery", "-A", "portal", "beat", "--scheduler"]
-        beat += ["django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="]
-        self.nodes.append(Node("beat", beat, self.environment()))
+        if self.beat:
+            beat = [PYTHON, "-m", "celery", "-A", "portal", "beat", "--scheduler"]
+            beat += ["django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="]
+            self.nodes.append(Node("beat", beat, self.environment()))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise SystemExit("nginx is missing: apt-get install nginx-light")

@@ -8,6 +8,10 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # the container port, behind the proxy
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# sync: one request at a time per worker; gthread: `threads` at a time (and keep-alive).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
+# GUNICORN_PRELOAD=1: import the application once in the master and fork the workers from it.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
@@ -36,6 +40,18 @@ def on_starting(server):
     from portal.metrics import multiprocess_clear
 
     multiprocess_clear()
+
+
+def when_ready(server):
+    """The master is about to fork the workers. With the application preloaded, import the URLconf
+    (every view, serializer and form) here too, so a new worker serves its first request warm; and
+    hold no database connection, which every worker would inherit and share."""
+    if preload_app:
+        from django.db import connections
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018  (populates the resolver: imports the views)
+        connections.close_all()
 
 
 def child_exit(server, worker):

@@ -18,7 +18,7 @@ class PortalConfig(AppConfig):
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
 
-        from portal import deploy_checks, security_signals, social_signals, staff_mfa  # noqa: F401  (receivers, checks)
+        from portal import celery_checks, deploy_checks, security_signals, social_signals, staff_mfa  # noqa: F401  (receivers, checks)
         from portal.metrics import database_instrument
         from portal.middleware import staff_session_start
         from portal.request_ids import log_records_carry_request_id, request_id_forget
@@ -28,6 +28,7 @@ class PortalConfig(AppConfig):
         user_logged_in.connect(staff_session_start, dispatch_uid="staff_session_start")
         register_converter(IdConverter, "id")
         deploy_checks.register()
+        celery_checks.register()
         ensure_broker_folders()
         log_records_carry_request_id()
         request_finished.connect(request_id_forget, dispatch_uid="citydesk.request_id_forget")

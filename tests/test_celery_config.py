@@ -9,6 +9,7 @@ then run twice in parallel.
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 from portal.celery import app
 
@@ -58,3 +59,42 @@ def test_visibility_timeout_exceeds_the_tasks_time_limit_and_retry_countdown(tas
             longest_countdown = task.default_retry_delay
         # the countdown is waited out, then the task runs: both fit in the timeout
         assert longest_countdown + hard_limit < visibility_timeout(), f"{task.name}: countdown {longest_countdown}s"
+
+
+# --- the system check: a visibility timeout set too short in the environment stops `migrate` -------
+
+
+def test_the_configured_visibility_timeout_passes_the_check():
+    from portal.celery_checks import check_visibility_timeout
+
+    with override_settings(CELERY_BROKER_URL="redis://cache.example:6379/1"):
+        assert check_visibility_timeout() == []
+
+
+def test_a_timeout_shorter_than_the_longest_task_is_an_error():
+    from portal.celery_checks import check_visibility_timeout
+
+    # given: the CSV import may run 1900 s; a mailing batch 900 s after a 300 s countdown
+    short = {"visibility_timeout": 1500}
+    with override_settings(CELERY_BROKER_URL="redis://cache.example:6379/1", CELERY_BROKER_TRANSPORT_OPTIONS=short):
+        # when
+        found = check_visibility_timeout()
+    # then
+    assert {message.id for message in found} == {"citydesk.E002"}
+    named = " ".join(message.msg for message in found)
+    assert "catalog.tasks.run_import_job may stay unacknowledged 1960 s" in named  # 60 s backoff + 1900 s
+    assert "mailings.tasks.deliver_notification may stay unacknowledged 1920 s" in named  # 1800 s + 120 s
+    assert "send_mailing_batch" not in named  # 300 s + 900 s fits in 1500 s
+
+
+def test_the_check_leaves_other_brokers_alone():
+    from portal.celery_checks import check_visibility_timeout
+
+    with override_settings(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS={}):
+        assert check_visibility_timeout() == []
+
+
+def test_migrate_runs_the_check():
+    from django.core import checks
+
+    assert "check_visibility_timeout" in {check.__name__ for check in checks.registry.registry.get_checks()}

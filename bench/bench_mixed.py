@@ -1,0 +1,545 @@
+"""Mixed load: the capacity of each gunicorn configuration under an open-loop mix of real requests.
+
+For each configuration (worker class, workers, threads) the benchmark starts
+gunicorn with ``deploy/gunicorn.conf.py`` and production settings
+(``DJANGO_DEBUG=0``, ``LOG_FORMAT=json``, metrics in multiprocess mode, the
+default throttles) on loopback, and drives it with the open-loop generator of
+``bench/openloop.py``: Poisson arrivals at a target rate, latency from the
+scheduled send time, 1,000 client addresses. The mix and the data set are
+``bench/mixed_data.py``'s: catalog list 60 %, organization 15 %, free slots
+15 %, ``/me/`` 5 % and booking creation 5 % (both as Mini App users signed
+with the server's bot token).
+
+Each configuration gets a warm-up, then steps of ``BENCH_MIXED_STEP_SECONDS``:
+the rate grows by ``GROWTH`` per step until a step fails (p99 above
+``BENCH_MIXED_P99_MS`` or any error), then the gap between the last rate held
+and the first one failed is bisected down to ``RESOLUTION``. The capacity is
+the highest rate held. Errors are 5xx, timeouts, refused or cut connections,
+requests the client dropped (too many in flight) and any 4xx other than 409
+and 429; a 409 (``slot_taken``) and a 429 (throttled) are counted apart.
+Percentiles are printed only from 200 samples or more.
+
+Where the time goes: per step, the CPU used by the gunicorn processes, this
+process (the load generator), the PostgreSQL backends of the benchmark's
+database, Redis, and everything else on the machine (other work sharing it),
+from /proc; per configuration, the server's own time per view from its access
+lines (``duration_ms``).
+
+Runs in a child process: ``python -m bench mixed``. It uses its own database
+``citydesk_bench_mixed`` (seeded on the first run, ~1 minute) and Redis db 11
+(flushed before each configuration). Env:
+
+- ``BENCH_PG`` server URL without database (default postgres://postgres@127.0.0.1:5432)
+- ``BENCH_MIXED_REDIS_URL`` (default redis://127.0.0.1:6379/11)
+- ``BENCH_MIXED_CONFIGS`` comma-separated ``sync:W`` / ``gthread:WxT`` (add ``:pool`` for the psycopg
+  pool when the settings have ``DATABASE_POOL``), default
+  ``sync:1,sync:2,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4``
+- ``BENCH_MIXED_STEP_SECONDS`` (default 10), ``BENCH_MIXED_START`` (first rate per worker, default 40),
+  ``BENCH_MIXED_P99_MS`` (200), ``BENCH_MIXED_TIMEOUT`` (seconds, 5), ``BENCH_MIXED_SOURCES`` (1000),
+  ``BENCH_MIXED_ARRIVALS`` (``poisson`` or ``constant``), ``BENCH_MIXED_MAX_REQUESTS`` (the servers'
+  ``GUNICORN_MAX_REQUESTS``; default: the config file's), ``BENCH_MIXED_PRELOAD`` (``GUNICORN_PRELOAD``),
+  ``BENCH_MIXED_RATES`` (fixed rates in req/s, comma-separated, instead of the capacity search)
+- and ``BENCH_MIXED_ORGS``, ``BENCH_MIXED_BOOKABLE``, ``BENCH_MIXED_USERS`` for the data set.
+
+The capacities are written to ``var/bench/mixed-capacity.json`` for ``python -m bench soak``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+
+from bench import procstat
+from bench.openloop import MIN_SAMPLES, OpenLoop, Summary, loopback_sources, ms, percentile
+from bench.support import PRODUCTION_SECRETS, ROOT, create_database, free_port, run_child, stop
+
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "citydesk_bench_mixed"
+REDIS_URL = os.environ.get("BENCH_MIXED_REDIS_URL", "redis://127.0.0.1:6379/11")
+DEFAULT_CONFIGS = "sync:1,sync:2,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4"
+CONFIGS = os.environ.get("BENCH_MIXED_CONFIGS", DEFAULT_CONFIGS)
+STEP_SECONDS = float(os.environ.get("BENCH_MIXED_STEP_SECONDS", "10"))
+START_PER_WORKER = float(os.environ.get("BENCH_MIXED_START", "40"))
+P99_LIMIT_MS = float(os.environ.get("BENCH_MIXED_P99_MS", "200"))
+TIMEOUT = float(os.environ.get("BENCH_MIXED_TIMEOUT", "5"))
+SOURCES = int(os.environ.get("BENCH_MIXED_SOURCES", "1000"))
+POISSON = os.environ.get("BENCH_MIXED_ARRIVALS", "poisson") != "constant"
+MAX_REQUESTS = os.environ.get("BENCH_MIXED_MAX_REQUESTS", "")
+PRELOAD = os.environ.get("BENCH_MIXED_PRELOAD", "")
+# Fixed rates (req/s, comma-separated) instead of the capacity search.
+RATES = [float(r) for r in os.environ.get("BENCH_MIXED_RATES", "").split(",") if r.strip()]
+GROWTH = 1.5
+RESOLUTION = 0.12  # stop bisecting when the gap is within 12 % of the rate held
+MAX_STEPS = 8
+# The search goes down at most to start / FLOOR: below it steps grow long (200 samples each) and
+# the answer ("less than a quarter of the first guess") is already clear.
+FLOOR = 4
+WARMUP_SECONDS = 4
+STATE = ROOT / "var" / "bench"
+CAPACITY_FILE = STATE / "mixed-capacity.json"
+
+
+def main() -> int:
+    return run_child("bench.bench_mixed", orchestrator_environment())
+
+
+def orchestrator_environment() -> dict[str, str]:
+    """The benchmark process itself seeds and reads the database through Django (debug settings)."""
+    return {
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": "citydesk-bench-mixed",
+        "DJANGO_DEBUG": "1",
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+# --- configurations and servers ------------------------------------------------------------------
+
+
+def pool_supported() -> bool:
+    """Whether the settings offer a psycopg connection pool (``DATABASE_POOL``)."""
+    return "DATABASE_POOL" in (ROOT / "portal" / "settings.py").read_text()
+
+
+@dataclass(frozen=True)
+class Config:
+    spec: str
+    worker_class: str
+    workers: int
+    threads: int
+    pool: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> Config:
+        """``sync:2``, ``gthread:2x4`` or ``gthread:2x4:pool``."""
+        parts = spec.strip().split(":")
+        worker_class, size, pool = parts[0], parts[1], parts[2:] == ["pool"]
+        workers, _x, threads = size.partition("x")
+        if worker_class not in ("sync", "gthread") or (worker_class == "sync" and threads):
+            raise ValueError(f"unknown configuration {spec!r}")
+        return cls(spec.strip(), worker_class, int(workers), int(threads or 1), pool)
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            "GUNICORN_WORKER_CLASS": self.worker_class,
+            "GUNICORN_WORKERS": str(self.workers),
+            "GUNICORN_THREADS": str(self.threads),
+        }
+        if self.pool:
+            env["DATABASE_POOL"] = "1"
+        return env
+
+    @property
+    def label(self) -> str:
+        shape = f"{self.workers} × {self.threads}" if self.worker_class == "gthread" else f"{self.workers}"
+        return f"{self.worker_class} {shape}{' + pool' if self.pool else ''}"
+
+
+def server_environment(**extra: str) -> dict[str, str]:
+    """Production settings for a benchmark server on loopback (the secrets are stand-ins)."""
+    from bench import mixed_data
+
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_", "LOG_", "PROMETHEUS_"))}
+    env = {
+        **keep,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_DEBUG": "0",
+        **PRODUCTION_SECRETS,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": "citydesk-bench-mixed",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "METRICS_TOKEN": secrets.token_urlsafe(24),
+        **mixed_data.server_environment(),
+    }
+    if MAX_REQUESTS:
+        env["GUNICORN_MAX_REQUESTS"] = MAX_REQUESTS
+    if PRELOAD:
+        env["GUNICORN_PRELOAD"] = PRELOAD
+    env.update(extra)
+    return env
+
+
+def get(port: int, path: str) -> int:
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server stopped while starting (exit {proc.returncode})")
+        try:
+            if get(port, "/healthz") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answers /healthz on :{port}")
+
+
+@dataclass
+class Server:
+    """gunicorn with deploy/gunicorn.conf.py, its own session (stopped as a group), its log in a file."""
+
+    name: str
+    environment: dict[str, str]
+    port: int = 0
+    process: subprocess.Popen | None = None
+    log: Path = field(default=Path())
+
+    @property
+    def started(self) -> subprocess.Popen:
+        """The process (after start())."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} has not been started")
+        return self.process
+
+    def start(self) -> Server:
+        self.port = self.port or free_port()
+        self.log = STATE / f"{self.name}.log"
+        metrics = STATE / f"metrics-{self.name}"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        env = {**self.environment, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+        argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--config", "deploy/gunicorn.conf.py"]
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_healthy(self.port, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process, timeout=30)
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def workers(self) -> list[int]:
+        return procstat.children_of(self.started.pid)
+
+    def access_since(self, offset: int) -> dict[str, list[float]]:
+        """Server-side durations (ms) per view of the access lines written after ``offset``."""
+        return access_lines(self.log, offset)
+
+
+def access_lines(log: Path, offset: int) -> dict[str, list[float]]:
+    views: dict[str, list[float]] = {}
+    with open(log, "rb") as handle:
+        handle.seek(offset)
+        for line in handle:
+            if b'"portal.access"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            views.setdefault(entry.get("view") or entry.get("http_path", "?"), []).append(entry["duration_ms"])
+    return views
+
+
+def wait_idle(pids: list[int], *, below: float = 0.15, seconds: float = 15) -> None:
+    """Wait until the processes use less than ``below`` of a core (abandoned requests drained)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        before = sum(procstat.tree_cpu_seconds(pid) for pid in pids)
+        time.sleep(0.5)
+        if (sum(procstat.tree_cpu_seconds(pid) for pid in pids) - before) / 0.5 < below:
+            return
+
+
+# --- one step, and the capacity search ------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    summary: Summary
+    cpu: procstat.CpuUse
+    views: dict[str, list[float]]
+
+    @property
+    def rate(self) -> float:
+        return self.summary.target
+
+
+async def measure(client: OpenLoop, workload, meter: procstat.CpuMeter, logs: list[Any], rate: float,
+                  seconds: float, *, seed: int) -> Step:  # fmt: skip
+    """Drive the server at ``rate`` for ``seconds`` and collect latencies, CPU and server-side times."""
+    offsets = [(server, server.log_size()) for server in logs]
+    before = meter.read()
+    outcomes = await client.run(rate=rate, seconds=seconds, next_request=workload.next, seed=seed, poisson=POISSON)
+    cpu = meter.read() - before
+    views: dict[str, list[float]] = {}
+    for server, offset in offsets:
+        for view, durations in server.access_since(offset).items():
+            views.setdefault(view, []).extend(durations)
+    return Step(Summary(rate, seconds, list(outcomes)), cpu, views)
+
+
+async def capacity_search(client, workload, meter, logs, server_pids, *, start: float, report=None,
+                          step_seconds: float = STEP_SECONDS) -> list[Step]:  # fmt: skip
+    """Steps up from ``start`` (× GROWTH) to the first failure, then bisects; returns every step.
+
+    ``report(step)`` is called after each step (default: print its table row)."""
+    report = report or (lambda step: print(step_row(step), flush=True))
+    steps: list[Step] = []
+    held, failed = None, None
+    rate = start
+    seed = 100
+    while len(steps) < MAX_STEPS and rate >= start / FLOOR * 0.99:
+        seed += 1
+        # Long enough for the 200 samples a p99 needs (with a margin for the Poisson draw).
+        seconds = max(step_seconds, 1.25 * MIN_SAMPLES / rate)
+        step = await measure(client, workload, meter, logs, round(rate, 1), seconds, seed=seed)
+        steps.append(step)
+        report(step)
+        ok = step.summary.held(P99_LIMIT_MS)
+        if ok:
+            held = max(held or 0, rate)
+        else:
+            failed = min(failed or float("inf"), rate)
+        wait_idle(server_pids)
+        if failed is None:
+            rate *= GROWTH
+        elif held is None:
+            rate /= GROWTH
+        elif (failed - held) / held <= RESOLUTION:
+            break
+        else:
+            rate = (held + failed) / 2
+    return steps
+
+
+def capacity(steps: list[Step]) -> Step | None:
+    held = [step for step in steps if step.summary.held(P99_LIMIT_MS)]
+    return max(held, key=lambda step: step.rate) if held else None
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+STEP_HEADER = (
+    "| target req/s | achieved | sent | p50 ms | p95 ms | p99 ms | errors | 409 | 429 "
+    "| list p99 | detail p99 | slots p99 | me p99 | book p99 | client lag p99 | cores: server / pg / client / other |"
+)
+STEP_RULE = "| " + " | ".join(["---:"] * 15) + " |"
+
+
+def step_row(step: Step) -> str:
+    s, cores = step.summary, step.cpu.cores()
+    kinds = " | ".join(ms(s.kind_p99(kind)) for kind in ("list", "detail", "slots", "me", "book"))
+    verdict = "" if s.held(P99_LIMIT_MS) else " ✗"
+    return (
+        f"| {s.target:.0f}{verdict} | {s.achieved:.0f} | {s.sent} | {ms(s.p(0.50))} | {ms(s.p(0.95))} "
+        f"| {ms(s.p(0.99))} | {s.errors} | {s.conflicts} | {s.throttled} | {kinds} | {s.lag_p99:.1f} ms "
+        f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} |"
+    )
+
+
+def print_problems(steps: list[Step]) -> None:
+    problems: dict[str, int] = {}
+    for step in steps:
+        for key, count in step.summary.statuses().items():
+            if "409" not in key:
+                problems[key] = problems.get(key, 0) + count
+    if problems:
+        print("  not successes (all steps): " + ", ".join(f"{k} × {n}" for k, n in sorted(problems.items())))
+
+
+def print_breakdown(steps: list[Step]) -> None:
+    """Per kind of request, pooled over the steps held: client-side latency; and the server's time per view."""
+    from bench.mixed_data import KINDS
+
+    held = [step for step in steps if step.summary.held(P99_LIMIT_MS)]
+    which = f"the {len(held)} steps held"
+    if not held:
+        held, which = steps, "all steps (none held)"
+    print(f"\nPer kind, pooled over {which} (latency from the scheduled send):\n")
+    print("| kind | requests | p50 ms | p99 ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for kind in KINDS:
+        values = sorted(v for step in held for v in step.summary.kind_latencies(kind))
+        print(f"| {kind} | {len(values)} | {ms(percentile(values, 0.5))} | {ms(percentile(values, 0.99))} |")
+    views: dict[str, list[float]] = {}
+    for step in held:
+        for view, durations in step.views.items():
+            views.setdefault(view, []).extend(durations)
+    total = sum(sum(d) for d in views.values()) or 1.0
+    print("\nServer time per view (access lines, the same steps):\n")
+    print("| view | requests | mean ms | share of server time |")
+    print("| --- | ---: | ---: | ---: |")
+    for view, durations in sorted(views.items(), key=lambda item: -sum(item[1])):
+        print(f"| {view} | {len(durations)} | {sum(durations) / len(durations):.1f} | {sum(durations) / total:.0%} |")
+
+
+def print_summary(results: dict[Config, list[Step]], cpu_count: int) -> None:
+    print(f"\nCapacity: the highest rate held at p99 ≤ {P99_LIMIT_MS:.0f} ms with 0 errors\n")
+    print("| configuration | capacity req/s | per worker | p99 ms there | cores: server / pg / client / other |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for config, steps in results.items():
+        best = capacity(steps)
+        if best is None:
+            print(f"| {config.label} | none held | — | — | — |")
+            continue
+        cores = best.cpu.cores()
+        print(
+            f"| {config.label} | {best.rate:.0f} | {best.rate / config.workers:.0f} | {ms(best.summary.p(0.99))} "
+            f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} |"
+        )
+    print(f"\n({cpu_count} cores; 'other' is every process that is not the server, PostgreSQL's backends of the")
+    print("benchmark database, Redis or the load generator: on a shared machine, other people's work.)")
+
+
+def save_capacities(results: dict[Config, list[Step]]) -> None:
+    STATE.mkdir(parents=True, exist_ok=True)
+    data = {}
+    if CAPACITY_FILE.exists():
+        data = json.loads(CAPACITY_FILE.read_text())
+    for config, steps in results.items():
+        best = capacity(steps)
+        data[config.spec] = {
+            "capacity": best.rate if best else 0,
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    CAPACITY_FILE.write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def prepare() -> tuple:
+    """Database, data set, workload data (in this process, through Django)."""
+    create_database(PG, DB_NAME)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench import mixed_data
+
+    call_command("migrate", verbosity=0)
+    spent = mixed_data.seed()
+    mixed_data.bookings_clear()
+    data = mixed_data.workload_data()
+    from django.db import connections
+
+    connections.close_all()
+    return data, spent
+
+
+def describe_data(data, spent: dict) -> None:
+    seeded = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in spent.items())
+    print(
+        f"Data: {len(data.organizations)} listed organizations, {len(data.bookables)} bookable resources "
+        f"({len({b.resource for b in data.bookables})} with slots), {data.users} Mini App users "
+        f"(seeding: {seeded}; 0 = reused)"
+    )
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+async def run_configs(configs: list[Config], data) -> dict[Config, list[Step]]:
+    from bench.mixed_data import Workload
+
+    client = OpenLoop("127.0.0.1", 0, loopback_sources(SOURCES), timeout=TIMEOUT)
+    workload = None
+    results = {}
+    for config in configs:
+        started = time.monotonic()
+        flush_redis()
+        server = Server(f"mixed-{config.spec.replace(':', '-')}", server_environment(**config.environment()))
+        server.start()
+        try:
+            host = f"127.0.0.1:{server.port}"
+            if workload is None:
+                workload = Workload(data, host)
+            workload.host = host  # the Host header only; the booked slots carry over between configurations
+            client.port = server.port
+            meter = procstat.CpuMeter(server_pids=[server.started.pid], database=DB_NAME, pg_url=PG)
+            start = START_PER_WORKER * config.workers
+            print(f"\n### {config.label}  (workers {config.workers}, threads {config.threads})\n", flush=True)
+            await measure(client, workload, meter, [server], start * 0.7, WARMUP_SECONDS, seed=1)
+            wait_idle([server.started.pid])
+            print(STEP_HEADER)
+            print(STEP_RULE, flush=True)
+            if RATES:
+                steps = []
+                for n, rate in enumerate(RATES):
+                    steps.append(await measure(client, workload, meter, [server], rate, STEP_SECONDS, seed=200 + n))
+                    print(step_row(steps[-1]), flush=True)
+                    wait_idle([server.started.pid])
+            else:
+                steps = await capacity_search(client, workload, meter, [server], [server.started.pid], start=start)
+            meter.close()
+            results[config] = steps
+            best = capacity(steps)
+            held = f"{best.rate:.0f} req/s held" if best else "no rate held"
+            print(f"\n{held}; {time.monotonic() - started:.0f} s for this configuration.")
+            print_problems(steps)
+            print_breakdown(steps)
+        finally:
+            server.stop()
+    return results
+
+
+def configs_to_run() -> list[Config]:
+    configs = [Config.parse(spec) for spec in CONFIGS.split(",") if spec.strip()]
+    if not pool_supported():
+        skipped = [c.spec for c in configs if c.pool]
+        if skipped:
+            print(f"Skipped (no DATABASE_POOL in the settings): {', '.join(skipped)}")
+        configs = [c for c in configs if not c.pool]
+    return configs
+
+
+def run() -> int:
+    started = time.monotonic()
+    STATE.mkdir(parents=True, exist_ok=True)
+    data, spent = prepare()
+    describe_data(data, spent)
+    configs = configs_to_run()
+    print(
+        f"Open loop ({'Poisson' if POISSON else 'constant-rate'} arrivals), {SOURCES} client addresses, "
+        f"steps of {STEP_SECONDS:.0f} s, timeout {TIMEOUT:.0f} s, load average {procstat.load_average():.1f} "
+        f"at the start, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
+    )
+    results = asyncio.run(run_configs(configs, data))
+    print_summary(results, os.cpu_count() or 1)
+    save_capacities(results)
+    print(f"\nLoad average at the end {procstat.load_average():.1f}; {time.monotonic() - started:.0f} s in all.")
+    return 0
+
+
+if __name__ == "__main__":
+    if "--run" in sys.argv:
+        sys.exit(run())
+    sys.exit(main())
