@@ -10,10 +10,15 @@ scheduled send time, 1,000 client addresses. The mix and the data set are
 15 %, ``/me/`` 5 % and booking creation 5 % (both as Mini App users signed
 with the server's bot token).
 
-Each configuration gets a warm-up, then steps of ``BENCH_MIXED_STEP_SECONDS``:
-the rate grows by ``GROWTH`` per step until a step fails (p99 above
-``BENCH_MIXED_P99_MS`` or any error), then the gap between the last rate held
-and the first one failed is bisected down to ``RESOLUTION``. The capacity is
+All the configurations' servers are started at once (idle ones cost nothing)
+and, after a warm-up each, their searches take steps of
+``BENCH_MIXED_STEP_SECONDS`` in turns, so whatever else runs on the machine
+is spread over all of them rather than charged to whichever ran at the time.
+A search raises its rate by ``GROWTH`` per step until a step fails (p99 above
+``BENCH_MIXED_P99_MS`` or any error), then bisects the gap between the last
+rate held and the first one failed down to ``RESOLUTION``. A step that fails
+while other processes used more than ``NOISY_CORES`` of the machine is taken
+again once before it counts. The capacity is
 the highest rate held. Errors are 5xx, timeouts, refused or cut connections,
 requests the client dropped (too many in flight) and any 4xx other than 409
 and 429; a 409 (``slot_taken``) and a 429 (throttled) are counted apart.
@@ -22,18 +27,22 @@ Percentiles are printed only from 200 samples or more.
 Where the time goes: per step, the CPU used by the gunicorn processes, this
 process (the load generator), the PostgreSQL backends of the benchmark's
 database, Redis, and everything else on the machine (other work sharing it),
-from /proc; per configuration, the server's own time per view from its access
-lines (``duration_ms``).
+from /proc, and the CPU milliseconds one request cost the server and
+PostgreSQL (steadier than latencies on a shared machine); per configuration,
+the server's own time per view from its access lines (``duration_ms``) and,
+from its ``/metrics``, the SQL statements and Redis cache operations per
+request with the time they took.
 
 Runs in a child process: ``python -m bench mixed``. It uses its own database
 ``citydesk_bench_mixed`` (seeded on the first run, ~1 minute) and Redis db 11
-(flushed before each configuration). Env:
+(flushed when it starts), and takes about 7–9 minutes for the seven default
+configurations. Env:
 
 - ``BENCH_PG`` server URL without database (default postgres://postgres@127.0.0.1:5432)
 - ``BENCH_MIXED_REDIS_URL`` (default redis://127.0.0.1:6379/11)
 - ``BENCH_MIXED_CONFIGS`` comma-separated ``sync:W`` / ``gthread:WxT`` (add ``:pool`` for the psycopg
   pool when the settings have ``DATABASE_POOL``), default
-  ``sync:1,sync:2,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4``
+  ``sync:1,sync:2,sync:3,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4`` (sync:3 is the configuration file's default)
 - ``BENCH_MIXED_STEP_SECONDS`` (default 10), ``BENCH_MIXED_START`` (first rate per worker, default 40),
   ``BENCH_MIXED_P99_MS`` (200), ``BENCH_MIXED_TIMEOUT`` (seconds, 5), ``BENCH_MIXED_SOURCES`` (1000),
   ``BENCH_MIXED_ARRIVALS`` (``poisson`` or ``constant``), ``BENCH_MIXED_MAX_REQUESTS`` (the servers'
@@ -67,7 +76,7 @@ from bench.support import PRODUCTION_SECRETS, ROOT, create_database, free_port, 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "citydesk_bench_mixed"
 REDIS_URL = os.environ.get("BENCH_MIXED_REDIS_URL", "redis://127.0.0.1:6379/11")
-DEFAULT_CONFIGS = "sync:1,sync:2,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4"
+DEFAULT_CONFIGS = "sync:1,sync:2,sync:3,gthread:1x2,gthread:1x4,gthread:2x2,gthread:2x4"
 CONFIGS = os.environ.get("BENCH_MIXED_CONFIGS", DEFAULT_CONFIGS)
 STEP_SECONDS = float(os.environ.get("BENCH_MIXED_STEP_SECONDS", "10"))
 START_PER_WORKER = float(os.environ.get("BENCH_MIXED_START", "40"))
@@ -81,7 +90,10 @@ PRELOAD = os.environ.get("BENCH_MIXED_PRELOAD", "")
 RATES = [float(r) for r in os.environ.get("BENCH_MIXED_RATES", "").split(",") if r.strip()]
 GROWTH = 1.5
 RESOLUTION = 0.12  # stop bisecting when the gap is within 12 % of the rate held
-MAX_STEPS = 8
+MAX_STEPS = 9
+# A step that fails while other work used more than this many cores is taken again once: on a
+# shared machine a neighbour's burst should not decide the capacity.
+NOISY_CORES = 0.25
 # The search goes down at most to start / FLOOR: below it steps grow long (200 samples each) and
 # the answer ("less than a quarter of the first guess") is already clear.
 FLOOR = 4
@@ -264,6 +276,53 @@ def access_lines(log: Path, offset: int) -> dict[str, list[float]]:
     return views
 
 
+def server_counters(ports: list[int], token: str) -> dict[str, float]:
+    """Totals from the servers' /metrics (summed over nodes): requests, SQL statements and cache
+    operations with the time spent in each, and cache reads by result."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals: dict[str, float] = {}
+    wanted = {
+        "citydesk_http_requests_total": "requests",
+        "citydesk_http_request_duration_seconds_sum": "django_seconds",
+        "citydesk_db_queries_total": "sql",
+        "citydesk_db_query_duration_seconds_sum": "sql_seconds",
+        "citydesk_cache_requests_total": "cache",
+        "citydesk_cache_request_duration_seconds_sum": "cache_seconds",
+    }
+    for port in ports:
+        conn = HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/metrics", headers={"Host": "127.0.0.1", "Authorization": f"Bearer {token}"})
+            text = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name in wanted:
+                    totals[wanted[sample.name]] = totals.get(wanted[sample.name], 0.0) + sample.value
+                if sample.name == "citydesk_cache_requests_total" and sample.labels.get("operation") == "get":
+                    key = f"cache_get_{sample.labels.get('result')}"
+                    totals[key] = totals.get(key, 0.0) + sample.value
+    return totals
+
+
+def print_per_request(totals: dict[str, float]) -> None:
+    """What one request costs on average, from the servers' own counters (the whole run, warm-up included)."""
+    n = totals.get("requests", 0)
+    if not n:
+        return
+    django_ms = totals.get("django_seconds", 0) / n * 1000
+    sql, sql_ms = totals.get("sql", 0) / n, totals.get("sql_seconds", 0) / n * 1000
+    cache, cache_ms = totals.get("cache", 0) / n, totals.get("cache_seconds", 0) / n * 1000
+    gets = totals.get("cache_get_hit", 0) + totals.get("cache_get_miss", 0)
+    hits = f", {totals.get('cache_get_hit', 0) / gets:.0%} of cache reads hit" if gets else ""
+    print(
+        f"\nPer request (the servers' /metrics over {n:.0f} requests): {django_ms:.1f} ms in Django, of which "
+        f"{sql:.1f} SQL statements took {sql_ms:.1f} ms and {cache:.1f} Redis cache operations {cache_ms:.1f} ms{hits}."
+    )
+
+
 def wait_idle(pids: list[int], *, below: float = 0.15, seconds: float = 15) -> None:
     """Wait until the processes use less than ``below`` of a core (abandoned requests drained)."""
     deadline = time.monotonic() + seconds
@@ -302,38 +361,67 @@ async def measure(client: OpenLoop, workload, meter: procstat.CpuMeter, logs: li
     return Step(Summary(rate, seconds, list(outcomes)), cpu, views)
 
 
-async def capacity_search(client, workload, meter, logs, server_pids, *, start: float, report=None,
-                          step_seconds: float = STEP_SECONDS) -> list[Step]:  # fmt: skip
-    """Steps up from ``start`` (× GROWTH) to the first failure, then bisects; returns every step.
+class CapacitySearch:
+    """Steps up from ``start`` (× GROWTH) to the first failure, then bisects down to RESOLUTION.
 
-    ``report(step)`` is called after each step (default: print its table row)."""
+    ``rate`` is the next rate to try (None when the search is over); ``record`` takes its step."""
+
+    def __init__(self, start: float, step_seconds: float = STEP_SECONDS):
+        self.start = start
+        self.step_seconds = step_seconds
+        self.steps: list[Step] = []
+        self.held: float | None = None
+        self.failed: float | None = None
+        self.rate: float | None = start
+        self.retried: set[float] = set()
+
+    @property
+    def seconds(self) -> float:
+        """Long enough for the 200 samples a p99 needs (with a margin for the Poisson draw)."""
+        return max(self.step_seconds, 1.25 * MIN_SAMPLES / (self.rate or self.start))
+
+    def record(self, step: Step) -> bool:
+        """Take the step of ``rate``; False when it failed under noise and will be taken again."""
+        self.steps.append(step)
+        if self.rate is None:
+            raise RuntimeError("the search is over")
+        rate: float | None = self.rate
+        taken = self.rate
+        held = step.summary.held(P99_LIMIT_MS)
+        if not held and step.cpu.cores()["other"] > NOISY_CORES and taken not in self.retried:
+            self.retried.add(taken)
+            if len(self.steps) < MAX_STEPS:
+                return False
+        if held:
+            self.held = max(self.held or 0, taken)
+        else:
+            self.failed = min(self.failed or float("inf"), taken)
+        if self.failed is None:
+            rate = taken * GROWTH
+        elif self.held is None:
+            rate = taken / GROWTH
+        elif (self.failed - self.held) / self.held <= RESOLUTION:
+            rate = None
+        else:
+            rate = (self.held + self.failed) / 2
+        if rate is not None and (len(self.steps) >= MAX_STEPS or rate < self.start / FLOOR * 0.99):
+            rate = None
+        self.rate = round(rate, 1) if rate is not None else None
+        return True
+
+
+async def capacity_search(client, workload, meter, logs, server_pids, *, start: float, report=None) -> list[Step]:
+    """The capacity search of one server (or cluster); ``report(step)`` after each step (default:
+    print its table row)."""
     report = report or (lambda step: print(step_row(step), flush=True))
-    steps: list[Step] = []
-    held, failed = None, None
-    rate = start
-    seed = 100
-    while len(steps) < MAX_STEPS and rate >= start / FLOOR * 0.99:
-        seed += 1
-        # Long enough for the 200 samples a p99 needs (with a margin for the Poisson draw).
-        seconds = max(step_seconds, 1.25 * MIN_SAMPLES / rate)
-        step = await measure(client, workload, meter, logs, round(rate, 1), seconds, seed=seed)
-        steps.append(step)
+    search = CapacitySearch(start)
+    while search.rate is not None:
+        step = await measure(client, workload, meter, logs, search.rate, search.seconds, seed=100 + len(search.steps))
         report(step)
-        ok = step.summary.held(P99_LIMIT_MS)
-        if ok:
-            held = max(held or 0, rate)
-        else:
-            failed = min(failed or float("inf"), rate)
+        if not search.record(step):
+            print(f"  (failed while other work used {step.cpu.cores()['other']:.2f} cores: taken again)", flush=True)
         wait_idle(server_pids)
-        if failed is None:
-            rate *= GROWTH
-        elif held is None:
-            rate /= GROWTH
-        elif (failed - held) / held <= RESOLUTION:
-            break
-        else:
-            rate = (held + failed) / 2
-    return steps
+    return search.steps
 
 
 def capacity(steps: list[Step]) -> Step | None:
@@ -345,9 +433,25 @@ def capacity(steps: list[Step]) -> Step | None:
 
 STEP_HEADER = (
     "| target req/s | achieved | sent | p50 ms | p95 ms | p99 ms | errors | 409 | 429 "
-    "| list p99 | detail p99 | slots p99 | me p99 | book p99 | client lag p99 | cores: server / pg / client / other |"
+    "| list p99 | detail p99 | slots p99 | me p99 | book p99 | client lag p99 "
+    "| cores: server / pg / client / other | CPU ms per request: server / pg |"
 )
-STEP_RULE = "| " + " | ".join(["---:"] * 15) + " |"
+STEP_RULE = "| " + " | ".join(["---:"] * 17) + " |"
+
+
+def cpu_per_request(step: Step) -> tuple[float, float]:
+    """CPU milliseconds per answered request of the server and of PostgreSQL: what a request costs,
+    whatever else shares the machine (the latencies depend on that; this much less)."""
+    answered = max(1, step.summary.answered)
+    return step.cpu.server / answered * 1000, step.cpu.postgres / answered * 1000
+
+
+def cpu_ceiling(step: Step, cpu_count: int) -> float:
+    """The rate at which this machine's cores would all be busy with this work alone (server,
+    PostgreSQL, Redis and the load generator): a ceiling, not a capacity — queues grow long before."""
+    cpu = step.cpu
+    per_request = (cpu.server + cpu.postgres + cpu.redis + cpu.client) / max(1, step.summary.answered)
+    return cpu_count / per_request if per_request else 0.0
 
 
 def step_row(step: Step) -> str:
@@ -357,7 +461,8 @@ def step_row(step: Step) -> str:
     return (
         f"| {s.target:.0f}{verdict} | {s.achieved:.0f} | {s.sent} | {ms(s.p(0.50))} | {ms(s.p(0.95))} "
         f"| {ms(s.p(0.99))} | {s.errors} | {s.conflicts} | {s.throttled} | {kinds} | {s.lag_p99:.1f} ms "
-        f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} |"
+        f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} "
+        f"| {cpu_per_request(step)[0]:.1f} / {cpu_per_request(step)[1]:.1f} |"
     )
 
 
@@ -399,20 +504,26 @@ def print_breakdown(steps: list[Step]) -> None:
 
 def print_summary(results: dict[Config, list[Step]], cpu_count: int) -> None:
     print(f"\nCapacity: the highest rate held at p99 ≤ {P99_LIMIT_MS:.0f} ms with 0 errors\n")
-    print("| configuration | capacity req/s | per worker | p99 ms there | cores: server / pg / client / other |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| configuration | capacity req/s | per worker | p99 ms there | cores: server / pg / client / other "
+        "| CPU ms per request: server / pg | CPU ceiling req/s |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for config, steps in results.items():
         best = capacity(steps)
         if best is None:
-            print(f"| {config.label} | none held | — | — | — |")
+            print(f"| {config.label} | none held | — | — | — | — | — |")
             continue
         cores = best.cpu.cores()
         print(
             f"| {config.label} | {best.rate:.0f} | {best.rate / config.workers:.0f} | {ms(best.summary.p(0.99))} "
-            f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} |"
+            f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} "
+            f"| {cpu_per_request(best)[0]:.1f} / {cpu_per_request(best)[1]:.1f} | {cpu_ceiling(best, cpu_count):.0f} |"
         )
     print(f"\n({cpu_count} cores; 'other' is every process that is not the server, PostgreSQL's backends of the")
-    print("benchmark database, Redis or the load generator: on a shared machine, other people's work.)")
+    print("benchmark database, Redis or the load generator: on a shared machine, other people's work. The CPU")
+    print("ceiling is the rate that would keep all cores busy with the server, PostgreSQL, Redis and the client")
+    print("alone, from the CPU each request cost at capacity.)")
 
 
 def save_capacities(results: dict[Config, list[Step]]) -> None:
@@ -467,48 +578,81 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+@dataclass
+class Contender:
+    """One configuration under test: its server, CPU meter and search."""
+
+    config: Config
+    server: Server
+    meter: procstat.CpuMeter
+    search: CapacitySearch
+
+
 async def run_configs(configs: list[Config], data) -> dict[Config, list[Step]]:
+    """Start a server per configuration, then take the steps of their searches in turns.
+
+    Interleaving spreads whatever else runs on the machine over all the configurations
+    instead of charging it to the ones measured while it ran."""
     from bench.mixed_data import Workload
 
     client = OpenLoop("127.0.0.1", 0, loopback_sources(SOURCES), timeout=TIMEOUT)
-    workload = None
-    results = {}
-    for config in configs:
-        started = time.monotonic()
-        flush_redis()
-        server = Server(f"mixed-{config.spec.replace(':', '-')}", server_environment(**config.environment()))
-        server.start()
-        try:
-            host = f"127.0.0.1:{server.port}"
-            if workload is None:
-                workload = Workload(data, host)
-            workload.host = host  # the Host header only; the booked slots carry over between configurations
-            client.port = server.port
+    workload = Workload(data, "127.0.0.1")  # one draw of slots for the whole run: no slot is asked twice
+    flush_redis()
+    contenders: list[Contender] = []
+    try:
+        for config in configs:
+            server = Server(f"mixed-{config.spec.replace(':', '-')}", server_environment(**config.environment()))
+            server.start()
             meter = procstat.CpuMeter(server_pids=[server.started.pid], database=DB_NAME, pg_url=PG)
-            start = START_PER_WORKER * config.workers
-            print(f"\n### {config.label}  (workers {config.workers}, threads {config.threads})\n", flush=True)
-            await measure(client, workload, meter, [server], start * 0.7, WARMUP_SECONDS, seed=1)
-            wait_idle([server.started.pid])
+            search = CapacitySearch(START_PER_WORKER * config.workers)
+            contenders.append(Contender(config, server, meter, search))
+        for n, c in enumerate(contenders):
+            aim(client, workload, c.server)
+            await measure(client, workload, c.meter, [c.server], c.search.start * 0.7, WARMUP_SECONDS, seed=n)
+            wait_idle([c.server.started.pid])
+        rounds = 0
+        while any(c.search.rate is not None for c in contenders):
+            rounds += 1
+            for c in contenders:
+                if c.search.rate is None or (RATES and len(c.search.steps) >= len(RATES)):
+                    c.search.rate = None
+                    continue
+                rate = RATES[len(c.search.steps)] if RATES else c.search.rate
+                seconds = STEP_SECONDS if RATES else c.search.seconds
+                aim(client, workload, c.server)
+                step = await measure(client, workload, c.meter, [c.server], rate, seconds, seed=100 * rounds)
+                counted = True
+                if RATES:
+                    c.search.steps.append(step)
+                else:
+                    counted = c.search.record(step)
+                verdict = "held" if step.summary.held(P99_LIMIT_MS) else "failed"
+                if not counted:
+                    verdict += f" while other work used {step.cpu.cores()['other']:.2f} cores: taken again"
+                print(f"  round {rounds}, {c.config.label}: {rate:.0f} req/s, p99 {ms(step.summary.p(0.99))} ms, "
+                      f"{step.summary.errors} errors → {verdict}", flush=True)  # fmt: skip
+                wait_idle([c.server.started.pid])
+        for c in contenders:
+            print(f"\n### {c.config.label}  (workers {c.config.workers}, threads {c.config.threads})\n")
             print(STEP_HEADER)
-            print(STEP_RULE, flush=True)
-            if RATES:
-                steps = []
-                for n, rate in enumerate(RATES):
-                    steps.append(await measure(client, workload, meter, [server], rate, STEP_SECONDS, seed=200 + n))
-                    print(step_row(steps[-1]), flush=True)
-                    wait_idle([server.started.pid])
-            else:
-                steps = await capacity_search(client, workload, meter, [server], [server.started.pid], start=start)
-            meter.close()
-            results[config] = steps
-            best = capacity(steps)
-            held = f"{best.rate:.0f} req/s held" if best else "no rate held"
-            print(f"\n{held}; {time.monotonic() - started:.0f} s for this configuration.")
-            print_problems(steps)
-            print_breakdown(steps)
-        finally:
-            server.stop()
-    return results
+            print(STEP_RULE)
+            for step in c.search.steps:
+                print(step_row(step))
+            best = capacity(c.search.steps)
+            print(f"\n{f'{best.rate:.0f} req/s held' if best else 'no rate held'}.")
+            print_problems(c.search.steps)
+            print_breakdown(c.search.steps)
+            print_per_request(server_counters([c.server.port], c.server.environment["METRICS_TOKEN"]))
+    finally:
+        for c in contenders:
+            c.meter.close()
+            c.server.stop()
+    return {c.config: c.search.steps for c in contenders}
+
+
+def aim(client: OpenLoop, workload, server: Server) -> None:
+    client.port = server.port
+    workload.host = f"127.0.0.1:{server.port}"  # the Host header
 
 
 def configs_to_run() -> list[Config]:

@@ -10,7 +10,8 @@ notices wait in the broker). The open-loop generator of ``bench/openloop.py``
 sends the mixed requests to nginx from 1,000 loopback addresses (nginx passes
 each as ``X-Forwarded-For``, so the per-address throttles see 1,000
 visitors), and the capacity search of the mixed benchmark finds the highest
-rate held at p99 ≤ 200 ms with no error for each size. The CPU used by the
+rate held at p99 ≤ 200 ms with no error for each size (the second size's
+search starts at the first one's capacity). The CPU used by the
 web nodes, nginx, PostgreSQL's backends, the generator and everything else
 shows where the machine's cores went.
 
@@ -52,7 +53,9 @@ from bench.bench_mixed import (
     orchestrator_environment,
     prepare,
     print_breakdown,
+    print_per_request,
     print_problems,
+    server_counters,
     step_row,
     wait_idle,
 )
@@ -86,7 +89,7 @@ class ProxyLog:
         return access_lines(self.node.log, offset)
 
 
-async def measure_nodes(count: int, config: Config, data, workload) -> tuple[list, float]:
+async def measure_nodes(count: int, config: Config, data, workload, start: float) -> tuple[list, float]:
     from bench import mixed_data
     from bench.cluster import Cluster
 
@@ -114,19 +117,19 @@ async def measure_nodes(count: int, config: Config, data, workload) -> tuple[lis
             server_pids=masters, database=DB_NAME, pg_url=PG, proxy_pids=[nginx.started.pid]
         )  # fmt: skip
         logs = [ProxyLog(node) for node in nodes]
-        workers = config.workers * count
         print(f"\n### {count} node{'s' if count > 1 else ''} × {config.label} behind nginx\n", flush=True)
-        await measure(client, workload, meter, logs, START_PER_WORKER * workers * 0.7, 4, seed=1)
+        await measure(client, workload, meter, logs, start * 0.7, 4, seed=1)
         wait_idle(masters)
         print(STEP_HEADER + " nginx cores |")
         print(STEP_RULE + " ---: |", flush=True)
         steps = await capacity_search(
-            client, workload, meter, logs, masters, start=START_PER_WORKER * workers,
+            client, workload, meter, logs, masters, start=start,
             report=lambda step: print(step_row(step) + f" {step.cpu.cores()['proxy']:.2f} |", flush=True),
         )  # fmt: skip
         meter.close()
         print_problems(steps)
         print_breakdown(steps)
+        print_per_request(server_counters([node.port for node in nodes], cluster.token))
         print(f"\n{time.monotonic() - started:.0f} s for {count} node(s).")
         return steps, time.monotonic() - started
     finally:
@@ -140,8 +143,12 @@ async def run_async(data) -> int:
     config = Config.parse(CONFIG or configured_defaults()[0])
     workload = Workload(data, "127.0.0.1")
     results = {}
+    start = START_PER_WORKER * config.workers * NODES[0]
     for count in NODES:
-        results[count], _seconds = await measure_nodes(count, config, data, workload)
+        results[count], _seconds = await measure_nodes(count, config, data, workload, start)
+        # One machine: the next size starts where this one held (its cores are the same cores).
+        best = capacity(results[count])
+        start = best.rate if best else start
     print(f"\nScale-out through nginx, {config.label} per node: capacity at p99 ≤ {P99_LIMIT_MS:.0f} ms, 0 errors\n")
     print("| web nodes | gunicorn workers | capacity req/s | p99 ms there | cores: nodes / nginx / pg / client / other "
           "| machine busy |")  # fmt: skip

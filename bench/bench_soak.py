@@ -123,6 +123,7 @@ async def soak(server: Server, client: OpenLoop, workload, rate: float) -> list[
             "t": t,
             "master_rss": procstat.rss_bytes(server.started.pid),
             "workers": {pid: procstat.rss_bytes(pid) for pid in workers},
+            "pss": sum(procstat.pss_bytes(pid) for pid in [server.started.pid, *workers]),
             "pg": pg_connections(pg),
             "redis": redis_clients(broker),
         }
@@ -153,19 +154,21 @@ async def soak(server: Server, client: OpenLoop, workload, rate: float) -> list[
 
 
 def print_soak(samples: list[dict], rate: float, workers: int) -> int:
-    print("\n| minute | requests | p50 ms | p99 ms | errors | 409 | 429 | master MB | workers MB | PostgreSQL conns "
-          "| Redis clients |")  # fmt: skip
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+    print("\n| minute | requests | p50 ms | p99 ms | errors | 409 | 429 | master RSS MB | workers RSS MB "
+          "| all PSS MB | PostgreSQL conns | Redis clients |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for row in samples[1:]:
         s: Summary = row["summary"]
         worker_mb = " / ".join(f"{v / MB:.0f}" for v in row["workers"].values())
         print(
             f"| {row['t'] / 60:.1f} | {s.sent} | {ms(s.p(0.5))} | {ms(s.p(0.99))} | {s.errors} | {s.conflicts} "
-            f"| {s.throttled} | {row['master_rss'] / MB:.0f} | {worker_mb} | {row['pg']} | {row['redis']} |"
+            f"| {s.throttled} | {row['master_rss'] / MB:.0f} | {worker_mb} | {row['pss'] / MB:.0f} | {row['pg']} "
+            f"| {row['redis']} |"
         )
     steady = samples[2:]  # the first interval includes warming up (imports, caches, connections)
     pids = {pid for row in samples[1:] for pid in row["workers"]}
     growth = slope_per_minute([(row["t"], sum(row["workers"].values()) / MB) for row in steady])
+    pss_growth = slope_per_minute([(row["t"], row["pss"] / MB) for row in steady])
     per_worker = growth / max(1, workers)
     half = len(steady) // 2
     first, second = steady[:half], steady[half:]
@@ -183,7 +186,8 @@ def print_soak(samples: list[dict], rate: float, workers: int) -> int:
     print(f"Rate {rate:.0f} req/s for {samples[-1]['t'] / 60:.1f} min; {len(pids)} worker processes seen.")
     print(
         f"Memory: workers together {growth:+.2f} MB/min ({per_worker:+.2f} MB/min per worker) after the first "
-        f"interval; {'flat' if abs(per_worker) < 0.5 else 'GROWING' if per_worker > 0 else 'shrinking'}."
+        f"interval; {'flat' if abs(per_worker) < 0.5 else 'GROWING' if per_worker > 0 else 'shrinking'} "
+        f"(master and workers together, PSS: {pss_growth:+.2f} MB/min, {steady[-1]['pss'] / MB:.0f} MB at the end)."
     )
     print(f"PostgreSQL connections: {'stable' if flat('pg') else 'RISING'} "
           f"({min(r['pg'] for r in steady)}–{max(r['pg'] for r in steady)}); "

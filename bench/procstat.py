@@ -75,6 +75,19 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size of ``pid`` in bytes: its private pages plus its share of pages shared
+    with other processes (a preloaded gunicorn's workers share the application's code with the
+    master); 0 when gone or unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
 def pids_named(name: str) -> list[int]:
     """Processes whose command name (``comm``) is ``name``."""
     found = []

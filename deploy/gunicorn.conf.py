@@ -1,23 +1,47 @@
 """gunicorn settings for the web container (docker-compose.yml).
 
 Each value can be overridden with the matching GUNICORN_* environment variable.
+
+The defaults were chosen by measurement (`python -m bench mixed`, docs/performance.md,
+"Mixed load and capacity per worker") for the reference machine class, 2 cores:
+
+- **sync, 3 workers** (one per core, plus one). A request of the mix costs ~11 ms
+  of Python on the CPU and waits ~5 ms on PostgreSQL and Redis. Threads do not
+  make that CPU time shorter: under the GIL two threads of one worker take turns,
+  and each request waits for the other's Python: gthread 2 × 2 never held more
+  than sync 2 (Django's own time per request 24–38 ms against 15–21 ms), and
+  4 threads held less again. A worker more than the cores fills the cores while
+  another waits on the database: sync 3 held ~100 req/s where sync 2 held 80–90;
+  a fourth worker added nothing beyond the measurement's resolution. On a bigger
+  machine set GUNICORN_WORKERS to cores + 1. A sync worker is held by a slow
+  client for as long as it sends or reads: keep a buffering proxy in front
+  (nginx buffers bodies both ways by default; docs/operations.md, Scaling).
+- **preload_app.** The application is imported once in the master and the workers
+  are forked from it. A worker recycled by max_requests (or restarted after a crash)
+  then serves again in milliseconds; without it the new worker spends ~1.5 s of CPU
+  importing Django and the URLconf while its share of requests queues (a p99 spike).
+  It also shares the code's memory between the workers. The cost: HUP no longer
+  reloads code (it re-forks the same one) — deploys replace the container anyway.
+- **max_requests 20000.** A ten-minute soak kept the workers' memory flat, so
+  recycling is only a safety net; every recycled worker also leaves its metric
+  files behind (PROMETHEUS_MULTIPROC_DIR) until the container restarts.
 """
 
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # the container port, behind the proxy
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # sync: one request at a time per worker; gthread: `threads` at a time (and keep-alive).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
-# GUNICORN_PRELOAD=1: import the application once in the master and fork the workers from it.
-preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
+# GUNICORN_PRELOAD=0: each worker imports the application itself (HUP then reloads code).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows unbounded.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 # Django writes the access line itself (logger portal.access: method, path,
 # status, time, view and request id, in LOG_FORMAT), so gunicorn's own is off.
 accesslog = None
