@@ -63,6 +63,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.client import HTTPConnection
@@ -663,6 +664,20 @@ def configs_to_run() -> list[Config]:
             print(f"Skipped (no DATABASE_POOL in the settings): {', '.join(skipped)}")
         configs = [c for c in configs if not c.pool]
     return configs
+
+
+def run_on_data(run_async: Callable[[Any], Coroutine[Any, Any, int]], *, note_start: bool = True) -> int:
+    """Prepare the data set, run ``run_async(data)`` and print the load average around it
+    (the soak and the scale-out benchmarks run this way)."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    data, spent = prepare()
+    describe_data(data, spent)
+    if note_start:
+        print(f"Load average {procstat.load_average():.1f} at the start, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.")
+    result = asyncio.run(run_async(data))
+    print(f"\nLoad average at the end {procstat.load_average():.1f}; {time.monotonic() - started:.0f} s in all.")
+    return result
 
 
 def run() -> int:

@@ -27,12 +27,10 @@ skipped with a note without it). Env: ``BENCH_SCALEOUT_CONFIG``,
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
 
 from bench import procstat
 from bench.bench_mixed import (
@@ -47,14 +45,13 @@ from bench.bench_mixed import (
     Config,
     capacity,
     capacity_search,
-    describe_data,
     flush_redis,
     measure,
     orchestrator_environment,
-    prepare,
     print_breakdown,
     print_per_request,
     print_problems,
+    run_on_data,
     server_counters,
     step_row,
     wait_idle,
@@ -168,13 +165,7 @@ async def run_async(data) -> int:
 
 
 def run() -> int:
-    started = time.monotonic()
-    data, spent = prepare()
-    describe_data(data, spent)
-    print(f"Load average {procstat.load_average():.1f} at the start, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.")
-    result = asyncio.run(run_async(data))
-    print(f"\nLoad average at the end {procstat.load_average():.1f}; {time.monotonic() - started:.0f} s in all.")
-    return result
+    return run_on_data(run_async)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import json
 import os
 import runpy
 import sys
-import time
 from datetime import UTC, datetime
 
 from bench import procstat
@@ -43,15 +42,13 @@ from bench.bench_mixed import (
     PG,
     REDIS_URL,
     SOURCES,
-    STATE,
     TIMEOUT,
     Server,
     capacity,
     capacity_search,
-    describe_data,
     flush_redis,
     orchestrator_environment,
-    prepare,
+    run_on_data,
     server_environment,
     wait_idle,
 )
@@ -166,6 +163,10 @@ def print_soak(samples: list[dict], rate: float, workers: int) -> int:
             f"| {row['redis']} |"
         )
     steady = samples[2:]  # the first interval includes warming up (imports, caches, connections)
+    if len(steady) < 2:
+        print(f"\nToo short for a verdict: {len(steady)} interval(s) after the first; run two or more "
+              "(BENCH_SOAK_SECONDS at least three times BENCH_SOAK_INTERVAL).")  # fmt: skip
+        return 1
     pids = {pid for row in samples[1:] for pid in row["workers"]}
     growth = slope_per_minute([(row["t"], sum(row["workers"].values()) / MB) for row in steady])
     pss_growth = slope_per_minute([(row["t"], row["pss"] / MB) for row in steady])
@@ -240,13 +241,7 @@ async def run_async(data) -> int:
 
 
 def run() -> int:
-    STATE.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    data, spent = prepare()
-    describe_data(data, spent)
-    result = asyncio.run(run_async(data))
-    print(f"Load average at the end {procstat.load_average():.1f}; {time.monotonic() - started:.0f} s in all.")
-    return result
+    return run_on_data(run_async, note_start=False)
 
 
 if __name__ == "__main__":
