@@ -12,6 +12,7 @@ sets Django up; pytest-django takes over from there.
 import contextlib
 import os
 import threading
+from datetime import datetime, timedelta
 
 os.environ["DJANGO_DEBUG"] = "1"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -156,6 +157,19 @@ def fake_vk(settings):
         settings.VK_API_BASE_URL = fake.base_url
         settings.VK_RATE = "1000/second"
         yield fake
+
+
+@pytest.fixture
+def midday():
+    """Today at noon, Moscow time, with the clock running: a test about "today" whose data lies
+    minutes ahead (a booking starting in 20 minutes) stays on one day whenever the suite runs."""
+    import time_machine
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    noon = timezone.make_aware(datetime.combine(today, datetime.min.time()) + timedelta(hours=12))
+    with time_machine.travel(noon, tick=True):
+        yield noon
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def staff(db):
     return member
 
 
-def test_the_start_page_shows_todays_figures_and_the_revenue_charts_draw(page, admin_login, staff, shots):
+def test_the_start_page_shows_todays_figures_and_the_revenue_charts_draw(midday, page, admin_login, staff, shots):
     watch = BrowserWatch(page)
     owner = UserFactory()
     resource = ResourceFactory(organization=OrganizationFactory(owner=owner))

@@ -29,7 +29,7 @@ def test_the_admin_is_branded_citydesk(staff_client):
     assert "Администрирование Django" not in html and "Django administration" not in html
 
 
-def test_the_start_page_shows_todays_figures_with_links(staff_client, staff_user, user):
+def test_the_start_page_shows_todays_figures_with_links(midday, staff_client, staff_user, user):
     owner = UserFactory()
     resource = ResourceFactory(organization=OrganizationFactory(owner=owner))
     BookingFactory(resource=resource, starts_at=timezone.now() + timedelta(minutes=30))
