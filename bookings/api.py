@@ -35,11 +35,22 @@ from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 # --- serializers ------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "array", "items": {"type": "integer"}, "readOnly": True})
+class ServiceIdsField(serializers.Field):
+    """A resource's service ids: the ``service_ids`` its list annotates (``selectors.resource_service_ids``),
+    or its services read one query at a time for a resource on its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Resource) -> list[int]:
+        ids = getattr(value, "service_ids", None)
+        return list(ids) if ids is not None else [service.pk for service in value.services.all()]
+
+
 class ResourceSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
-    services: "serializers.PrimaryKeyRelatedField[Service]" = serializers.PrimaryKeyRelatedField(
-        many=True,
-        read_only=True,
+    services = ServiceIdsField(
         help_text="Ids of the services it offers; empty: every service of the organization (or booked by the hour).",
     )
 

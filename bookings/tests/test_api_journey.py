@@ -87,6 +87,25 @@ def test_resources_list_their_services_and_owners_set_them(resource, service):
     assert list(resource.services.all()) == [service]
 
 
+def test_the_resource_list_gives_each_resource_its_services_within_its_page_query(
+    resource, service, django_assert_num_queries
+):
+    organization = resource.organization
+    cut = ServiceFactory(organization=organization, name="Борода")
+    colour = ServiceFactory(organization=organization, name="Окрашивание")
+    resource.services.set([service, cut, colour])
+    ResourceFactory.create_batch(5, organization=organization).pop().services.set([colour])
+    alone = APIClient().get(reverse("api:resource-detail", args=[resource.pk])).json()
+    url = reverse("api:resource-list")
+
+    with django_assert_num_queries(3):  # the organization, the count, the page (its service ids included)
+        listing = APIClient().get(url, {"organization": organization.pk, "page_size": 100}).json()
+
+    by_id = {row["id"]: row["services"] for row in listing["results"]}
+    assert by_id[resource.pk] == alone["services"] == [s.pk for s in resource.services.all()]
+    assert sorted(by_id.values()) == sorted([alone["services"], [colour.pk], *[[]] * 4])
+
+
 def test_booking_with_a_comment_and_phone_shows_them_to_the_booker_and_the_owner_only(
     user, other_user, resource, service
 ):
