@@ -5,14 +5,14 @@ Each value can be overridden with the matching GUNICORN_* environment variable.
 The defaults were chosen by measurement (`python -m bench mixed`, docs/performance.md,
 "Mixed load and capacity per worker") for the reference machine class, 2 cores:
 
-- **sync, 3 workers** (one per core, plus one). A request of the mix costs ~11 ms
-  of Python on the CPU and waits ~5 ms on PostgreSQL and Redis. Threads do not
-  make that CPU time shorter: under the GIL two threads of one worker take turns,
-  and each request waits for the other's Python: gthread 2 × 2 never held more
-  than sync 2 (Django's own time per request 24–38 ms against 15–21 ms), and
-  4 threads held less again. A worker more than the cores fills the cores while
-  another waits on the database: sync 3 held ~100 req/s where sync 2 held 80–90;
-  a fourth worker added nothing beyond the measurement's resolution. On a bigger
+- **sync, 3 workers** (one per core, plus one). A request of the mix costs ~5 ms
+  of Python on the CPU and waits on PostgreSQL and Redis besides. Per node, threads
+  hold less: under the GIL two threads of one worker take turns, and each request
+  waits for the other's Python (gthread 2 × 2 held 150–202 req/s, sync 3 180–248,
+  sync 2 202–270). A single worker does better with 2 threads (135–143 against
+  101–124 for one sync worker), because a thread runs while the other waits; with a
+  worker per core the cores are busy during the waits anyway, and a third process
+  keeps them busy while one worker waits or serves a slow request. On a bigger
   machine set GUNICORN_WORKERS to cores + 1. A sync worker is held by a slow
   client for as long as it sends or reads: keep a buffering proxy in front
   (nginx buffers bodies both ways by default; docs/operations.md, Scaling).
