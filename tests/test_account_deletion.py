@@ -6,7 +6,6 @@ plan, a friend); everything the deleted user owns is created the way a person cr
 """
 
 import hashlib
-import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -28,6 +27,7 @@ from bookings.tests.factories import ResourceFactory, open_every_day
 from catalog.models import Organization
 from catalog.tests.factories import CategoryFactory, CityFactory, OrganizationFactory
 from mailings.models import BotSubscriber, Notification
+from mailings.testing.telegram_updates import message_update, post_update
 from portal.models import TelegramLinkToken, User
 from portal.tests.factories import UserFactory
 from portal.tests.images import image_bytes, upload
@@ -87,17 +87,7 @@ def _signup(client: APIClient, email=EMAIL) -> User:
 
 
 def _bot_start(client, text: str) -> None:
-    update = {
-        "update_id": 1,
-        "message": {"message_id": 1, "date": 1700000000, "chat": {"id": TG_USER["id"], "type": "private"},
-                    "from": TG_USER, "text": text},
-    }  # fmt: skip
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
+    response = post_update(client, message_update(text, user=TG_USER, update_id=1), secret=WEBHOOK_SECRET)
     assert response.status_code == 200
 
 

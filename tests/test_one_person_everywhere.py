@@ -26,6 +26,7 @@ from bookings.tests.factories import ResourceFactory, open_every_day
 from catalog.tests.factories import CityFactory, OrganizationFactory, ServiceFactory
 from mailings.models import BotSubscriber, Notification
 from mailings.services import notify
+from mailings.testing.telegram_updates import message_update, post_update
 from portal.models import User
 from portal.tests.miniapp_signing import BOT_TOKEN, VK_SECRET, telegram_init_data, vk_launch_params
 
@@ -87,23 +88,9 @@ def vk_miniapp(client, start_param=""):
     return miniapp(client, f"vk {vk_launch_params(user_id=VK_ID)}", start_param)
 
 
-_update_ids = iter(range(1, 10**6))
-
-
 def telegram_bot(client, text: str):
     user = {"id": TG_ID, "is_bot": False, "first_name": "Анна", "language_code": "ru"}
-    update = {
-        "update_id": next(_update_ids),
-        "message": {"message_id": 1, "date": 1700000000, "chat": {"id": TG_ID, "type": "private"},
-                    "from": user, "text": text},
-    }  # fmt: skip
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
-    assert response.status_code == 200
+    assert post_update(client, message_update(text, user=user), secret=WEBHOOK_SECRET).status_code == 200
 
 
 def vk_callback(client, kind: str, **obj):

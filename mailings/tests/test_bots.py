@@ -6,6 +6,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 
 from mailings.models import BotSubscriber
+from mailings.testing import telegram_updates
 from mailings.tests.factories import BotSubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,25 +22,12 @@ def bot(settings, fake_telegram):
     return fake_telegram
 
 
-_update_ids = iter(range(1, 10**6))
-
-
 def message_update(text, *, user=TG_USER, chat_type="private"):
-    return {
-        "update_id": next(_update_ids),
-        "message": {
-            "message_id": 1,
-            "date": 1700000000,
-            "chat": {"id": user["id"], "type": chat_type},
-            "from": user,
-            "text": text,
-        },
-    }
+    return telegram_updates.message_update(text, user=user, chat_type=chat_type)
 
 
 def post_update(client, update, secret=SECRET):
-    headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": secret} if secret is not None else {}
-    return client.post("/telegram/webhook/", data=json.dumps(update), content_type="application/json", **headers)
+    return telegram_updates.post_update(client, update, secret=secret)
 
 
 def replies(fake, chat_id=TG_USER["id"]):
@@ -156,7 +144,7 @@ def test_my_chat_member_kicked_and_member_toggle_active(client, bot):
 
     def member_update(old, new):
         return {
-            "update_id": next(_update_ids),
+            "update_id": telegram_updates.next_update_id(),
             "my_chat_member": {
                 "chat": {"id": 5001, "type": "private"},
                 "from": TG_USER,

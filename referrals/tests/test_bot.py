@@ -1,11 +1,10 @@
 """The Telegram side: the bot's /start ref_<code> and the referrer's bot notification (fake Bot API)."""
 
-import json
-
 import pytest
 from django.core import mail
 
 from mailings.models import BotSubscriber, Notification
+from mailings.testing.telegram_updates import message_update, post_update
 from portal.tests.factories import UserFactory
 from referrals import services
 from referrals.models import Referral
@@ -23,22 +22,8 @@ def fake_telegram(fake_telegram, settings):
 
 
 def _start(client, text, tg_id):
-    update = {
-        "update_id": tg_id,
-        "message": {
-            "message_id": 1,
-            "date": 1700000000,
-            "chat": {"id": tg_id, "type": "private"},
-            "from": {"id": tg_id, "is_bot": False, "first_name": "Гость", "language_code": "ru"},
-            "text": text,
-        },
-    }
-    return client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
-    )
+    guest = {"id": tg_id, "is_bot": False, "first_name": "Гость", "language_code": "ru"}
+    return post_update(client, message_update(text, user=guest, update_id=tg_id), secret=SECRET)
 
 
 def test_bot_start_with_ref_records_the_referral(client, fake_telegram, other_user):
