@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from billing import services as billing
 from bookings.tests.factories import BookingFactory, ResourceFactory
 from catalog.tests.factories import OrganizationFactory
+from e2e.charts import chart_drawn
 from e2e.test_csp import BrowserWatch
 from mailings.models import BotSubscriber, Mailing
 from mailings.services import mailing_create
@@ -81,21 +82,7 @@ def test_the_start_page_shows_todays_figures_and_the_revenue_charts_draw(midday,
     # the revenue dashboard: three series per chart, painted pixels, no console error
     page.goto("/admin/billing/revenuereport/")
     for canvas in ("chart-daily", "chart-monthly"):
-        page.wait_for_function(
-            "(id) => window.Chart && Chart.getChart(document.getElementById(id))", arg=canvas, timeout=10_000
-        )
-        drawn = page.evaluate(
-            """(id) => {
-                const canvas = document.getElementById(id);
-                const chart = Chart.getChart(canvas);
-                const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-                let painted = 0;
-                for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted++;
-                const sums = chart.data.datasets.map((ds) => ds.data.reduce((a, b) => a + b, 0));
-                return {labels: chart.data.labels.length, sums, painted};
-            }""",
-            canvas,
-        )
+        drawn = chart_drawn(page, canvas)
         assert drawn["sums"] == [2500, 0, 300], drawn  # top-ups, subscription charges, grants
         assert drawn["painted"] > 1000, drawn
     assert page.evaluate("() => Chart.getChart(document.getElementById('chart-daily')).data.labels.length") == 90

@@ -21,6 +21,7 @@ from billing.tests.factories import PlanFactory
 from bookings.tests.factories import BookingFactory, ResourceFactory, open_every_day
 from catalog.services import photo_add
 from catalog.tests.factories import OrganizationFactory, ServiceFactory
+from e2e.charts import chart_drawn
 from mailings.models import Mailing
 from portal.tests.factories import UserFactory
 from portal.tests.images import image_bytes, upload
@@ -222,24 +223,10 @@ def test_admin_pages_load_with_no_csp_violation_and_the_charts_are_drawn(page, l
     # the revenue dashboard: both charts exist and have painted pixels
     watch.visit(reverse("admin:billing_revenuereport_changelist"))
     for canvas in ("chart-daily", "chart-monthly"):
-        page.wait_for_function(
-            "(id) => window.Chart && Chart.getChart(document.getElementById(id))", arg=canvas, timeout=10_000
-        )
-        drawn = page.evaluate(
-            """(id) => {
-                const canvas = document.getElementById(id);
-                const chart = Chart.getChart(canvas);
-                const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-                let painted = 0;
-                for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted++;
-                const total = chart.data.datasets.reduce((sum, ds) => sum + ds.data.reduce((a, b) => a + b, 0), 0);
-                return {datasets: chart.data.datasets.length, points: chart.data.labels.length, total, painted};
-            }""",
-            canvas,
-        )
-        assert drawn["datasets"] == 3, drawn
-        assert drawn["points"] > 0, drawn
-        assert drawn["total"] >= 1700, drawn  # the top-up and the grant are in the series
+        drawn = chart_drawn(page, canvas)
+        assert len(drawn["sums"]) == 3, drawn
+        assert drawn["labels"] > 0, drawn
+        assert sum(drawn["sums"]) >= 1700, drawn  # the top-up and the grant are in the series
         assert drawn["painted"] > 1000, drawn
 
     watch.assert_clean()
