@@ -40,7 +40,7 @@ from portal.phones import phone_normalize
 from portal.services import actor_ensure_active, user_profile_update
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 logger = logging.getLogger(__name__)
 
@@ -1103,21 +1103,30 @@ def review_reply(*, review: Review | int, by: User, text: str) -> Review:
     return review
 
 
-@transaction.atomic
-def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
-    """Staff hide a review from the organization's page and its rating, giving the reason."""
+def _review_locked_for_staff(review: Review | int, by: User, refusal: StrOrPromise) -> tuple[Review, int]:
+    """The review locked for a staff change, with its organization's id (locked first, as the rating is
+    recomputed under that lock). ``refusal``: the message for someone who is not staff."""
     if not (by and by.is_authenticated and by.is_staff):
-        raise errors.PermissionDenied(_("Only staff can hide reviews."))
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Give the reason.")
-        raise errors.ValidationError(message, code="invalid", extra={"errors": {"reason": [message]}})
+        raise errors.PermissionDenied(refusal)
     pk = review.pk if isinstance(review, Review) else review
     organization_id = Review.objects.filter(pk=pk).values_list("organization_id", flat=True).first()
     if organization_id is None:
         raise errors.NotFound(_("Review not found."))
     _lock_organization(organization_id)
-    review = _lock_review(pk)
+    return _lock_review(pk), organization_id
+
+
+@transaction.atomic
+def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
+    """Staff hide a review from the organization's page and its rating, giving the reason."""
+    refusal = _("Only staff can hide reviews.")
+    if not (by and by.is_authenticated and by.is_staff):
+        raise errors.PermissionDenied(refusal)
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give the reason.")
+        raise errors.ValidationError(message, code="invalid", extra={"errors": {"reason": [message]}})
+    review, organization_id = _review_locked_for_staff(review, by, refusal)
     review.is_hidden = True
     review.hidden_reason = reason
     review.hidden_at = timezone.now()
@@ -1130,14 +1139,7 @@ def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
 @transaction.atomic
 def review_unhide(*, review: Review | int, by: User) -> Review:
     """Staff show a hidden review again (the reason is kept for the record)."""
-    if not (by and by.is_authenticated and by.is_staff):
-        raise errors.PermissionDenied(_("Only staff can show reviews again."))
-    pk = review.pk if isinstance(review, Review) else review
-    organization_id = Review.objects.filter(pk=pk).values_list("organization_id", flat=True).first()
-    if organization_id is None:
-        raise errors.NotFound(_("Review not found."))
-    _lock_organization(organization_id)
-    review = _lock_review(pk)
+    review, organization_id = _review_locked_for_staff(review, by, _("Only staff can show reviews again."))
     if review.is_hidden:
         review.is_hidden = False
         review.save(update_fields=["is_hidden"])
