@@ -6,16 +6,12 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from portal.tests.emails import confirmation_path
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMAIL = "marina@example.com"
 PASSWORD = "Vesna-2026-parol"
-
-
-def confirmation_path(message) -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", message.body)
-    assert match, message.body
-    return match.group(1)
 
 
 def test_sign_up_confirm_log_in_and_see_the_russian_home_page(page, live_server, settings):

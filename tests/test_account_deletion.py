@@ -6,7 +6,6 @@ plan, a friend); everything the deleted user owns is created the way a person cr
 """
 
 import hashlib
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +13,6 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
-from django.core import mail
 from django.core.files.storage import default_storage
 from django.db.models import Sum
 from django.test import Client
@@ -29,6 +27,7 @@ from catalog.tests.factories import CategoryFactory, CityFactory, OrganizationFa
 from mailings.models import BotSubscriber, Notification
 from mailings.testing.telegram_updates import message_update, post_update
 from portal.models import TelegramLinkToken, User
+from portal.tests.emails import site_signup
 from portal.tests.factories import UserFactory
 from portal.tests.images import image_bytes, upload
 from portal.tests.miniapp_signing import telegram_init_data
@@ -74,14 +73,7 @@ def world(settings, fake_telegram):
 
 def _signup(client: APIClient, email=EMAIL) -> User:
     """Sign up on the site and follow the emailed confirmation link (which logs ``client`` in)."""
-    site = Client()  # the HTML forms, as a browser posts them
-    mail.outbox.clear()
-    response = site.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
-    assert response.status_code == 302, response.content
-    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
-    assert found, mail.outbox[0].body
-    link = found.group(1)
-    assert site.post(link).status_code == 302
+    site = site_signup(email, PASSWORD)  # the HTML forms, as a browser posts them
     client.cookies = site.cookies
     return User.objects.get(email=email)
 

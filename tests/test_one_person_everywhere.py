@@ -10,7 +10,6 @@ allauth's OAuth round trip to VK, which cannot run here: it is entered at allaut
 """
 
 import json
-import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -28,6 +27,7 @@ from mailings.models import BotSubscriber, Notification
 from mailings.services import notify
 from mailings.testing.telegram_updates import message_update, post_update
 from portal.models import User
+from portal.tests.emails import confirmation_path, site_signup
 from portal.tests.miniapp_signing import BOT_TOKEN, VK_SECRET, telegram_init_data, vk_launch_params
 
 pytestmark = pytest.mark.django_db
@@ -103,28 +103,12 @@ def vk_writes(client):
     vk_callback(client, "message_new", message={"id": 1, "date": 1, "from_id": VK_ID, "peer_id": VK_ID, "text": "Hi"})
 
 
-def site_signup(email: str) -> Client:
-    """Sign up on the site with an email and confirm it; the returned browser is logged in."""
-    site = Client()
-    mail.outbox.clear()
-    response = site.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
-    assert response.status_code == 302, response.content
-    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
-    assert found, mail.outbox[0].body
-    link = found.group(1)
-    assert site.post(link).status_code == 302
-    return site
-
-
 def add_email(client, email: str) -> None:
     """Add an email on the account's email page and follow the confirmation link."""
     mail.outbox.clear()
     response = client.post("/accounts/email/", {"action_add": "", "email": email})
     assert response.status_code == 302, response.content
-    found = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", str(mail.outbox[0].body))
-    assert found, mail.outbox[0].body
-    link = found.group(1)
-    assert client.post(link).status_code == 302
+    assert client.post(confirmation_path(mail.outbox[0])).status_code == 302
 
 
 def link_telegram(client, bot_client):
@@ -173,7 +157,7 @@ def assert_channels_follow_use(client, user, capture):
 
 
 def test_email_then_telegram_then_vk_is_one_person(platforms, django_capture_on_commit_callbacks):
-    site = site_signup("anna@example.com")
+    site = site_signup("anna@example.com", PASSWORD)
     person = User.objects.get(email="anna@example.com")
     assert channel_of_next_notification(person, django_capture_on_commit_callbacks) == "email"
 

@@ -1,18 +1,11 @@
-import re
-
 import pytest
 from django.core import mail
 
 from portal.models import User
+from portal.tests.emails import confirmation_path
 from portal.tests.factories import USER_PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def _confirmation_link(message) -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", message.body)
-    assert match, message.body
-    return match.group(1)
 
 
 def test_signup_confirm_and_login(client):
@@ -25,7 +18,7 @@ def test_signup_confirm_and_login(client):
     assert len(mail.outbox) == 1
 
     # when they follow the emailed link and confirm
-    link = _confirmation_link(mail.outbox[0])
+    link = confirmation_path(mail.outbox[0])
     assert client.get(link).status_code == 200
     response = client.post(link)
 
