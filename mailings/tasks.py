@@ -15,18 +15,22 @@ from celery import shared_task
 from mailings import broadcasts, notifications
 from mailings.channels import Message, SendStatus, get_channel
 from mailings.sending import deliver, retry_error
-from portal.task_retries import RetryTransient
+from portal.task_retries import retry_transient_policy
 
-
-@shared_task(
-    base=RetryTransient,
-    acks_late=True,
-    max_retries=8,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    time_limit=120,
-    soft_time_limit=100,
+# How long each kind of task keeps retrying a transient failure (docs/architecture.md, "Retries").
+# A notification: about 1.5 hours while its channel fails temporarily.
+NOTIFICATION_RETRIES = retry_transient_policy(
+    max_retries=8, backoff=30, backoff_max=1800, time_limit=120, soft_time_limit=100
 )
+# A mailing batch: rows already sent are not resent by a retry.
+BATCH_RETRIES = retry_transient_policy(max_retries=10, backoff=5, backoff_max=300, time_limit=900, soft_time_limit=840)
+# A Telegram update from the webhook: the database refusing for a moment.
+BOT_UPDATE_RETRIES = retry_transient_policy(max_retries=3, backoff=2, backoff_max=30, time_limit=60, soft_time_limit=50)
+# A VK bot reply: the same random_id makes a resend harmless.
+BOT_REPLY_RETRIES = retry_transient_policy(max_retries=5, backoff=5, backoff_max=120, time_limit=60, soft_time_limit=50)
+
+
+@shared_task(**NOTIFICATION_RETRIES)
 def deliver_notification(notification_id: int) -> None:
     """Send one notification (retried for about 1.5 hours while its channel fails temporarily)."""
     notifications.notification_deliver(notification_id=notification_id)
@@ -41,16 +45,7 @@ def dispatch_due_mailings() -> list[int]:
     return broadcasts.mailings_dispatch_due()
 
 
-@shared_task(
-    bind=True,
-    base=RetryTransient,
-    acks_late=True,
-    max_retries=10,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    time_limit=900,
-    soft_time_limit=840,
-)
+@shared_task(bind=True, **BATCH_RETRIES)
 def send_mailing_batch(self, mailing_id: int, channel: str, first_id: int, last_id: int) -> dict:
     """Send the pending deliveries of a mailing with ids in [first_id, last_id] on ``channel``."""
     worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or ''}"
@@ -59,15 +54,7 @@ def send_mailing_batch(self, mailing_id: int, channel: str, first_id: int, last_
     )
 
 
-@shared_task(
-    base=RetryTransient,
-    acks_late=True,
-    max_retries=3,
-    retry_backoff=2,
-    retry_backoff_max=30,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**BOT_UPDATE_RETRIES)
 def process_telegram_update(update_json: dict) -> None:
     """Run the bot's handlers on one Telegram update (from the webhook)."""
     from mailings.telegram_bot import handle_update  # the bot's handlers import other apps' services
@@ -75,15 +62,7 @@ def process_telegram_update(update_json: dict) -> None:
     handle_update(update_json)
 
 
-@shared_task(
-    base=RetryTransient,
-    acks_late=True,
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**BOT_REPLY_RETRIES)
 def vk_send_message(peer_id: int, text: str, random_id: int) -> None:
     """A VK bot reply (greeting) sent outside the callback request; ``random_id`` makes a retry harmless."""
     result = deliver(

@@ -8,10 +8,11 @@ limit (429 with ``retry_after``), a database lock or connection that timed
 out. Anything else is a bug or a refusal: retrying cannot fix it, so the task
 fails once and Celery logs it with its traceback.
 
-A task opts in with ``@shared_task(base=RetryTransient, max_retries=…,
-retry_backoff=…, retry_backoff_max=…)``. The waits double from
-``retry_backoff`` up to ``retry_backoff_max`` seconds, never shorter than a
-``retry_after`` the platform asked for, so the whole retry window is bounded.
+A task opts in with ``@shared_task(**retry_transient_policy(max_retries=…,
+backoff=…, backoff_max=…, time_limit=…, soft_time_limit=…))`` (the base class,
+late acks and the time limits in one set of options). The waits double from
+``backoff`` up to ``backoff_max`` seconds, never shorter than a ``retry_after``
+the platform asked for, so the whole retry window is bounded.
 """
 
 import logging
@@ -23,7 +24,7 @@ from portal.retries import TransientError, is_transient
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RetryTransient", "TransientError", "is_transient", "retry_countdown"]
+__all__ = ["RetryTransient", "TransientError", "is_transient", "retry_countdown", "retry_transient_policy"]
 
 
 def retry_countdown(*, retries: int, backoff: float, backoff_max: float, retry_after: float | None = None) -> float:
@@ -66,3 +67,23 @@ class RetryTransient(Task):
                 countdown,
             )
             raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+def retry_transient_policy(
+    *, max_retries: int, backoff: int, backoff_max: int, time_limit: int, soft_time_limit: int
+) -> dict:
+    """Options for ``@shared_task``: a ``RetryTransient`` task with late acks and time limits.
+
+    Up to ``max_retries`` retries of a transient failure, waiting from
+    ``backoff`` up to ``backoff_max`` seconds (see ``retry_countdown``); one run
+    is stopped after ``time_limit`` seconds, warned after ``soft_time_limit``.
+    """
+    return {
+        "base": RetryTransient,
+        "acks_late": True,
+        "max_retries": max_retries,
+        "retry_backoff": backoff,
+        "retry_backoff_max": backoff_max,
+        "time_limit": time_limit,
+        "soft_time_limit": soft_time_limit,
+    }

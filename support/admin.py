@@ -102,6 +102,10 @@ class TicketAdminForm(forms.ModelForm):
         return cleaned
 
 
+# What staff see of a ticket above the conversation; none of it is edited here.
+TICKET_FIELDS = ("user", "kind", "contact_email", "subject", "booking", "status", "created_at", "waiting")
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
@@ -119,33 +123,9 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["user", "booking__resource__organization__city"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "user",
-        "kind",
-        "contact_email",
-        "subject",
-        "booking",
-        "status",
-        "created_at",
-        "waiting",
-        "conversation",
-    ]
+    readonly_fields = [*TICKET_FIELDS, "conversation"]
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "user",
-                    "kind",
-                    "contact_email",
-                    "subject",
-                    "booking",
-                    "status",
-                    "created_at",
-                    "waiting",
-                )
-            },
-        ),
+        (None, {"fields": TICKET_FIELDS}),
         (_("Conversation"), {"fields": ("conversation",)}),
         (_("Answer"), {"fields": ("reply_text", "reply_attachment")}),
         (_("Change status"), {"fields": ("new_status", "status_comment")}),

@@ -121,23 +121,12 @@ def ticket_change_status(*, ticket: Ticket, status: str, by: User, comment: str 
         ticket.last_staff_message_at = change.created_at
         fields.append("last_staff_message_at")
     ticket.save(update_fields=fields)
-    if ticket.user is None:
-        # An appeal from an address with no account: the comment (if any) goes by email.
-        if change.comment:
-            transaction.on_commit(lambda: tasks.deliver_appeal_answer.delay(ticket.pk, change.comment))
-        return change
-    notify(
-        user=ticket.user,
+    _notify_user(
+        ticket=ticket,
         kind="ticket_status",
-        context={
-            "ticket_id": ticket.pk,
-            "subject": ticket.subject,
-            "from_status": change.from_status,
-            "to_status": change.to_status,
-            "comment": change.comment,
-            "url": settings.SITE_URL + reverse("support:ticket_detail", args=[ticket.pk]),
-        },
+        context={"from_status": change.from_status, "to_status": change.to_status, "comment": change.comment},
         dedupe_key=f"ticket:{ticket.pk}:change:{change.pk}",
+        email_text=change.comment or None,  # an appeal is emailed a comment only
     )
     return change
 
@@ -227,7 +216,13 @@ def ticket_message_add(
     if as_staff:
         ticket.last_staff_message_at = message.created_at
         ticket.save(update_fields=["last_staff_message_at", "updated_at"])
-        _notify_user_of_answer(ticket=ticket, message=message)
+        _notify_user(
+            ticket=ticket,
+            kind="ticket_message",
+            context={"text": message.text, "attachment": bool(message.attachment)},
+            dedupe_key=f"ticket:{ticket.pk}:message:{message.pk}",
+            email_text=message.text,
+        )
     else:
         ticket.last_user_message_at = message.created_at
         ticket.save(update_fields=["last_user_message_at", "updated_at"])
@@ -241,22 +236,21 @@ def ticket_message_add(
     return message
 
 
-def _notify_user_of_answer(*, ticket: Ticket, message: TicketMessage) -> None:
+def _notify_user(
+    *, ticket: Ticket, kind: str, context: dict[str, Any], dedupe_key: str, email_text: str | None
+) -> None:
+    """Tell the ticket's user about an answer or a status change: a notification of ``kind`` whose
+    context is ``context`` plus the ticket's id, subject and page. An appeal from an address with no
+    account gets ``email_text`` by email instead (after commit), and nothing when it is None."""
     if ticket.user is None:
-        text = message.text
-        transaction.on_commit(lambda: tasks.deliver_appeal_answer.delay(ticket.pk, text))
+        if email_text is not None:
+            transaction.on_commit(lambda: tasks.deliver_appeal_answer.delay(ticket.pk, email_text))
         return
     notify(
         user=ticket.user,
-        kind="ticket_message",
-        context={
-            "ticket_id": ticket.pk,
-            "subject": ticket.subject,
-            "text": message.text,
-            "attachment": bool(message.attachment),
-            "url": _ticket_url(ticket),
-        },
-        dedupe_key=f"ticket:{ticket.pk}:message:{message.pk}",
+        kind=kind,
+        context={"ticket_id": ticket.pk, "subject": ticket.subject, **context, "url": _ticket_url(ticket)},
+        dedupe_key=dedupe_key,
     )
 
 

@@ -123,24 +123,35 @@ def keyboard(buttons) -> str | None:
     return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 
-def _upload_photo(media: Media) -> str:
-    """Upload a photo for messages; the attachment string ``photo<owner>_<id>[_<key>]``."""
-    server = _call("photos.getMessagesUploadServer", {"peer_id": 0})
+def _upload(media: Media, *, server_method: str, server_values: dict, field: str) -> dict:
+    """Post ``media`` as ``field`` to the upload server ``server_method`` names; VK's answer (what the
+    matching save method takes). A network failure or an unreadable answer is a ``retry``."""
+    server = _call(server_method, server_values)
     try:
-        response = get_api().http.post(
-            server["upload_url"], files={"photo": (media.filename, media.content)}, timeout=60
-        )
-        uploaded = response.json()
+        response = get_api().http.post(server["upload_url"], files={field: (media.filename, media.content)}, timeout=60)
+        return response.json()
     except (requests.RequestException, ValueError) as exc:
         raise SendFailed(SendResult.retry(f"VK upload failed: {exc}")) from exc
+
+
+def _attachment(kind: str, saved: dict) -> str:
+    """The attachment string of a saved upload: ``<kind><owner>_<id>``, plus ``_<key>`` when it has one."""
+    attachment = f"{kind}{saved['owner_id']}_{saved['id']}"
+    if saved.get("access_key"):
+        attachment += f"_{saved['access_key']}"
+    return attachment
+
+
+def _upload_photo(media: Media) -> str:
+    """Upload a photo for messages; the attachment string ``photo<owner>_<id>[_<key>]``."""
+    uploaded = _upload(
+        media, server_method="photos.getMessagesUploadServer", server_values={"peer_id": 0}, field="photo"
+    )
     saved = _call(
         "photos.saveMessagesPhoto",
         {"server": uploaded["server"], "photo": uploaded["photo"], "hash": uploaded["hash"]},
     )[0]
-    attachment = f"photo{saved['owner_id']}_{saved['id']}"
-    if saved.get("access_key"):
-        attachment += f"_{saved['access_key']}"
-    return attachment
+    return _attachment("photo", saved)
 
 
 def app_link_keyboard(app_link) -> str | None:
@@ -187,22 +198,14 @@ def _upload_document(media: Media) -> str:
     VK plays a GIF sent as a document (``docs.getMessagesUploadServer`` with
     ``type=doc``, then ``docs.save``); it has no "animation" attachment.
     """
-    server = _call("docs.getMessagesUploadServer", {"type": "doc", "peer_id": 0})
-    try:
-        response = get_api().http.post(
-            server["upload_url"], files={"file": (media.filename, media.content)}, timeout=60
-        )
-        uploaded = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise SendFailed(SendResult.retry(f"VK upload failed: {exc}")) from exc
+    uploaded = _upload(
+        media, server_method="docs.getMessagesUploadServer", server_values={"type": "doc", "peer_id": 0}, field="file"
+    )
     if "file" not in uploaded:
         raise SendFailed(SendResult.failed(f"VK upload refused: {uploaded.get('error', uploaded)}"))
     saved = _call("docs.save", {"file": uploaded["file"], "title": media.filename})
     doc = saved.get("doc", saved) if isinstance(saved, dict) else saved[0]
-    attachment = f"doc{doc['owner_id']}_{doc['id']}"
-    if doc.get("access_key"):
-        attachment += f"_{doc['access_key']}"
-    return attachment
+    return _attachment("doc", doc)
 
 
 #: What a mailing's media becomes on VK with a community token: photo → photo, GIF → document.
