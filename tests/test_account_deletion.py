@@ -19,6 +19,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from billing.models import Balance, LedgerEntry, Payment, Subscription
+from billing.tests.helpers import robokassa_test_shop
 from bookings.models import Booking, BookingParticipant
 from bookings.tests.clock import NOW, at
 from bookings.tests.factories import ResourceFactory, open_every_day
@@ -48,11 +49,7 @@ def world(settings, fake_telegram):
     from billing.tests.factories import PlanFactory
 
     settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.ROBOKASSA_LOGIN = "shop"
-    settings.ROBOKASSA_PASSWORD1 = "pass-one"
-    settings.ROBOKASSA_PASSWORD2 = "pass-two"
-    settings.ROBOKASSA_HASH = "md5"
-    settings.ROBOKASSA_IS_TEST = True
+    robokassa_test_shop(settings)
     settings.BOOKING_CANCEL_DEADLINE_HOURS = 24
     with time_machine.travel(NOW, tick=False) as clock:
         city = CityFactory()

@@ -11,6 +11,15 @@ from billing import services
 from billing.models import Balance, LedgerEntry
 
 
+def robokassa_test_shop(settings) -> None:
+    """The Robokassa shop the tests sign callbacks for (MD5, test mode)."""
+    settings.ROBOKASSA_LOGIN = "shop"
+    settings.ROBOKASSA_PASSWORD1 = "pass-one"
+    settings.ROBOKASSA_PASSWORD2 = "pass-two"
+    settings.ROBOKASSA_HASH = "md5"
+    settings.ROBOKASSA_IS_TEST = True
+
+
 def fund(user, amount) -> None:
     """Put ``amount`` on the user's balance as a top-up (through the ledger service)."""
     services.balance_credit(user=user, amount=Decimal(amount), kind="topup")

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from billing.tests.factories import PaymentFactory
+from billing.tests.helpers import robokassa_test_shop
 from billing.tests.test_robokassa import RESULT_URL, result_params
 from portal.tests.metrics import sample, scrape
 
@@ -14,10 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _robokassa(settings):
-    settings.ROBOKASSA_LOGIN = "shop"
-    settings.ROBOKASSA_PASSWORD1 = "pass-one"
-    settings.ROBOKASSA_PASSWORD2 = "pass-two"
-    settings.ROBOKASSA_HASH = "md5"
+    robokassa_test_shop(settings)
 
 
 def test_a_forged_callback_moves_rejected_and_credits_nothing(client, settings):

@@ -12,7 +12,7 @@ from billing import services, tasks
 from billing.models import Payment
 from billing.selectors import balance_get
 from billing.tests.factories import PlanFactory
-from billing.tests.helpers import fund
+from billing.tests.helpers import fund, robokassa_test_shop
 from billing.tests.test_robokassa import result_params
 from catalog.models import Organization
 from catalog.tests.factories import OrganizationFactory
@@ -24,11 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _robokassa(settings):
-    settings.ROBOKASSA_LOGIN = "shop"
-    settings.ROBOKASSA_PASSWORD1 = "pass-one"
-    settings.ROBOKASSA_PASSWORD2 = "pass-two"
-    settings.ROBOKASSA_HASH = "md5"
-    settings.ROBOKASSA_IS_TEST = True
+    robokassa_test_shop(settings)
     settings.ROBOKASSA_PAYMENT_URL = ""
     settings.ROBOKASSA_PENDING_TTL = 60
 

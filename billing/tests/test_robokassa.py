@@ -10,7 +10,7 @@ from billing.models import LedgerEntry, Payment, PaymentCallback
 from billing.selectors import balance_get
 from billing.signals import topup_paid
 from billing.tests.factories import PaymentFactory
-from billing.tests.helpers import assert_ledger_invariant, run_concurrently
+from billing.tests.helpers import assert_ledger_invariant, robokassa_test_shop, run_concurrently
 from mailings.models import Notification
 from portal import errors
 from portal.tests.factories import UserFactory
@@ -20,11 +20,7 @@ RESULT_URL = "/billing/robokassa/result/"
 
 @pytest.fixture(autouse=True)
 def _robokassa(settings):
-    settings.ROBOKASSA_LOGIN = "shop"
-    settings.ROBOKASSA_PASSWORD1 = "pass-one"
-    settings.ROBOKASSA_PASSWORD2 = "pass-two"
-    settings.ROBOKASSA_HASH = "md5"
-    settings.ROBOKASSA_IS_TEST = True
+    robokassa_test_shop(settings)
     settings.ROBOKASSA_PAYMENT_URL = ""
 
 
