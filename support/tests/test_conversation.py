@@ -18,16 +18,11 @@ from portal.tests.images import image_bytes, upload
 from support import selectors
 from support.models import Ticket, TicketMessage
 from support.services import appeal_create, ticket_change_status, ticket_create, ticket_message_add
-from support.tests.factories import TicketFactory
+from support.tests.factories import TICKET_PAGE_INLINES, TicketFactory
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
-INLINES = {
-    "messages-TOTAL_FORMS": "0",
-    "messages-INITIAL_FORMS": "0",
-    "history-TOTAL_FORMS": "0",
-    "history-INITIAL_FORMS": "0",
-}
+INLINES = TICKET_PAGE_INLINES
 
 
 def png(name="shot.png"):

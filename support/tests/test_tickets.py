@@ -9,17 +9,11 @@ from portal import errors
 from portal.tests.factories import UserFactory
 from support.models import Ticket, TicketStatusChange
 from support.services import ticket_allowed_statuses, ticket_change_status, ticket_create
-from support.tests.factories import TicketFactory
+from support.tests.factories import TICKET_PAGE_INLINES, TicketFactory
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
-# The management forms of the ticket change page's read-only inlines (conversation, history).
-INLINES = {
-    "messages-TOTAL_FORMS": "0",
-    "messages-INITIAL_FORMS": "0",
-    "history-TOTAL_FORMS": "0",
-    "history-INITIAL_FORMS": "0",
-}
+INLINES = TICKET_PAGE_INLINES
 
 
 # --- services --------------------------------------------------------------------------
