@@ -4,12 +4,11 @@ from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ImproperlyConfigured
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -27,6 +26,7 @@ from bookings.models import (
 )
 from bookings.zones import city_zone_label
 from portal import errors
+from portal.admin_actions import action_confirmation_response
 from portal.admin_dashboard import Figure, dashboard_register
 from portal.exports import ExportAdminMixin
 from portal.local_time import city_datetime, city_localtime
@@ -42,6 +42,11 @@ class HideReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Kept with the review for the record; the author does not see it."),
     )
+
+
+def _review_line(review: Review) -> str:
+    """A review as the hide confirmation lists it: where, how many stars, who, and the start of the text."""
+    return f"{review.organization} — {review.rating}★ {review.author_name}: {Truncator(review.text).chars(120)}"
 
 
 @admin.register(Review)
@@ -99,17 +104,17 @@ class ReviewAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Hide reviews"),
-            "form": form,
-            "reviews": queryset.select_related("organization", "author"),
-            "action_name": "hide_reviews",
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/bookings/review/hide_reviews.html", context)
+        return action_confirmation_response(
+            request,
+            self,
+            objects=queryset.select_related("organization", "author"),
+            action_name="hide_reviews",
+            title=_("Hide reviews"),
+            intro=_("These reviews will disappear from the organization's page and stop counting in its rating:"),
+            form=form,
+            describe=_review_line,
+            submit_label=_("Hide"),
+        )
 
     @admin.action(description=_("Show selected reviews again"), permissions=["change"])
     def unhide_reviews(self, request, queryset):

@@ -1,6 +1,7 @@
 """The back office as staff use it, in a real browser: the start page's figures and the revenue charts,
 a support conversation with both sides notified through the (fake) Telegram Bot API, the appeal form of
-a blocked person, the mailing preview with its image, and an export opened and checked.
+a blocked person, the mailing preview with its image, an export opened and checked, and the pages the
+admin actions ask on before they act (hide reviews, block users, erase users) and the grant form.
 
 Screenshots of the pages looked at go to ``$E2E_SCREENSHOTS`` when it is set (else the test's tmp dir).
 """
@@ -19,12 +20,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing import services as billing
+from bookings.models import Booking
+from bookings.services import review_create
 from bookings.tests.factories import BookingFactory, ResourceFactory
 from catalog.tests.factories import OrganizationFactory
 from e2e.charts import chart_drawn
 from e2e.test_csp import BrowserWatch
 from mailings.models import BotSubscriber, Mailing
 from mailings.services import mailing_create
+from portal.models import User
 from portal.services import user_block
 from portal.tests.factories import USER_PASSWORD, UserFactory
 from portal.tests.images import image_bytes
@@ -217,4 +221,73 @@ def test_an_export_is_downloaded_and_reads_right(page, admin_login, staff, shots
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["название"] == "'=cmd|'/C calc'!A0"
+    watch.assert_clean()
+
+
+def _confirmation(page, shots, changelist: str, pk: int, action: str, *, title: str, listed: str) -> None:
+    """Tick one row of an admin list and run ``action`` on it, as staff do; the page that asks first
+    is titled ``title``, has it in its trail and lists ``listed``."""
+    page.goto(changelist)
+    page.check(f"input[name=_selected_action][value='{pk}']")
+    page.select_option("select[name=action]", action)
+    page.get_by_role("button", name="Выполнить").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.locator(".breadcrumbs")).to_contain_text(title)
+    expect(page.locator("#content > ul > li")).to_have_text([listed])
+    shots(page, f"admin-action-{action.replace('_', '-')}")
+
+
+def test_admin_actions_ask_first_and_list_what_they_act_on(page, admin_login, staff, shots):
+    watch = BrowserWatch(page)
+    author = UserFactory(first_name="Анна", last_name="Иванова")
+    resource = ResourceFactory(organization=OrganizationFactory(name="Кофейня «Зерно»"))
+    visit = BookingFactory(
+        resource=resource,
+        user=author,
+        starts_at=timezone.now() - timedelta(hours=3),
+        ends_at=timezone.now() - timedelta(hours=2),
+        status=Booking.Status.COMPLETED,
+    )
+    review = review_create(user=author, organization=resource.organization, booking=visit, rating=2, text="Долго ждали")
+    person = UserFactory(first_name="Пётр", last_name="Петров", email="petr@example.com")
+    admin_login(page, staff, "/admin/bookings/review/")
+
+    # hiding reviews: the reviews, a reason, then "Скрыть"
+    listed = "Кофейня «Зерно» — 2★ Анна И.: Долго ждали"
+    _confirmation(
+        page, shots, "/admin/bookings/review/", review.pk, "hide_reviews", title="Скрыть отзывы", listed=listed
+    )
+    page.get_by_label("Причина").fill("Оскорбления")
+    page.get_by_role("button", name="Скрыть").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("1 отзыв скрыт.")
+    review.refresh_from_db()
+    assert (review.is_hidden, review.hidden_reason) == (True, "Оскорбления")
+
+    # blocking users: the people, a reason, then "Заблокировать" and the password again
+    listed = "Пётр Петров (petr@example.com)"
+    title = "Блокировка пользователей"
+    _confirmation(page, shots, "/admin/portal/user/", person.pk, "block_users", title=title, listed=listed)
+    page.get_by_label("Причина блокировки").fill("Спам")
+    page.get_by_role("button", name="Заблокировать").click()
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.fill("input[name=password]", USER_PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("ul.messagelist")).to_contain_text("Заблокирован 1 пользователь.")
+    person.refresh_from_db()
+    assert (person.is_blocked, person.blocked_reason) == (True, "Спам")
+
+    # erasing: the people and what cannot be undone, nothing to fill in; "Отмена" leaves them be
+    title = "Стереть личные данные"
+    _confirmation(page, shots, "/admin/portal/user/", person.pk, "erase_users", title=title, listed=listed)
+    expect(page.locator("#content > p")).to_contain_text("Отменить это нельзя.")
+    expect(page.locator("#content textarea")).to_have_count(0)
+    expect(page.get_by_role("button", name="Стереть")).to_be_visible()
+    page.get_by_role("link", name="Отмена").click()
+    page.wait_for_url("**/admin/portal/user/")
+    assert User.objects.get(pk=person.pk).email == "petr@example.com"
+
+    # the grant form has the same trail back to its list
+    page.goto(f"/admin/billing/ledgerentry/grant/?user={person.pk}")
+    expect(page.locator(".breadcrumbs")).to_contain_text("Операции по балансу › Начислить на баланс")
+    shots(page, "admin-grant")
     watch.assert_clean()

@@ -9,16 +9,15 @@ from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.files.uploadedfile import UploadedFile
-from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import errors, services
+from portal.admin_actions import action_confirmation_response
 from portal.images import image_validate_and_normalize
 from portal.models import SecurityEvent, TelegramLinkToken, User
 from portal.phones import PhoneFormField
@@ -44,6 +43,11 @@ class BlockReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Stored with the block and shown to staff."),
     )
+
+
+def _user_line(user: User) -> str:
+    """A user as the block and erase confirmations list them: the name, then the email if any."""
+    return f"{user} ({user.email})" if user.email else str(user)
 
 
 def _confirms_a_block(request) -> bool:
@@ -186,17 +190,20 @@ class UserAdmin(DjangoUserAdmin):
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Block users"),
-            "form": form,
-            "users": queryset,
-            "action_name": "block_users",
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/portal/user/block_users.html", context)
+        return action_confirmation_response(
+            request,
+            self,
+            objects=queryset,
+            action_name="block_users",
+            title=_("Block users"),
+            intro=_(
+                "These users will be logged out, refused on the API and in the bots, "
+                "and their organizations will leave the catalog:"
+            ),
+            form=form,
+            describe=_user_line,
+            submit_label=_("Block"),
+        )
 
     @admin.action(description=_("Unblock selected users"), permissions=["change"])
     def unblock_users(self, request, queryset):
@@ -248,15 +255,21 @@ class UserAdmin(DjangoUserAdmin):
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Erase personal data"),
-            "users": queryset,
-            "action_name": "erase_users",
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/portal/user/erase_users.html", context)
+        return action_confirmation_response(
+            request,
+            self,
+            objects=queryset,
+            action_name="erase_users",
+            title=_("Erase personal data"),
+            intro=_(
+                "The personal data of these users will be erased for good: name, email, phone, avatar, linked "
+                "accounts and bot chats. Their future bookings are cancelled, their organizations hidden, their "
+                "subscriptions stop renewing and their referral codes stop working. Payments, the ledger and past "
+                "bookings stay, attached to the anonymised accounts. This cannot be undone."
+            ),
+            describe=_user_line,
+            submit_label=_("Erase"),
+        )
 
 
 @admin.register(TelegramLinkToken)
