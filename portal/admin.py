@@ -141,9 +141,10 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
-    # Blocking asks for the password (or a 2FA code) again unless it was entered in
-    # the last REAUTHENTICATION_TIMEOUT seconds; allauth keeps the submitted form
-    # and carries it out once the staff member has confirmed.
+    # Blocking asks for the password (or a 2FA code) again unless it was re-entered
+    # in the last REAUTHENTICATION_TIMEOUT seconds (the sign-in itself does not
+    # count); allauth keeps the submitted form and carries it out once the staff
+    # member has confirmed.
     @method_decorator(reauthentication_required(enabled=_confirms_a_block))
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, extra_context)
