@@ -35,22 +35,13 @@ from portal.throttling import WRITE_THROTTLES, ScopedThrottle
 # --- serializers ------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "array", "items": {"type": "integer"}, "readOnly": True})
-class ServiceIdsField(serializers.Field):
-    """A resource's service ids: the ``service_ids`` its list annotates (``selectors.resource_service_ids``),
-    or its services read one query at a time for a resource on its own."""
-
-    def __init__(self, **kwargs):
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, value: Resource) -> list[int]:
-        ids = getattr(value, "service_ids", None)
-        return list(ids) if ids is not None else [service.pk for service in value.services.all()]
-
-
 class ResourceSerializer(serializers.ModelSerializer):
     available = serializers.SerializerMethodField()
-    services = ServiceIdsField(
+    # The ids come annotated with the resource (selectors.resource_service_ids), never a query per resource.
+    services = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="service_ids",
+        read_only=True,
         help_text="Ids of the services it offers; empty: every service of the organization (or booked by the hour).",
     )
 
@@ -381,10 +372,10 @@ class ResourceDetailView(generics.RetrieveUpdateAPIView):
         return ResourceWriteSerializer if self.request.method == "PATCH" else ResourceSerializer
 
     def get_queryset(self):
-        queryset = Resource.objects.select_related("organization")
         if self.request.method == "PATCH":
-            return queryset.filter(organization__in=selectors.organization_list_managed(user=self.request.user))
-        return queryset.filter(is_active=True, organization__in=Organization.objects.visible())
+            managed = selectors.organization_list_managed(user=self.request.user)
+            return Resource.objects.select_related("organization").filter(organization__in=managed)
+        return selectors.resources_public().annotate(service_ids=selectors.resource_service_ids())
 
     def patch(self, request, *args, **kwargs):
         resource = self.get_object()
@@ -404,12 +395,7 @@ class ResourceSlotsView(APIView):
 
     @extend_schema(parameters=[SlotQuerySerializer], responses={200: SlotsResponseSerializer})
     def get(self, request, pk: int):
-        resource = get_object_or_404(
-            Resource.objects.select_related("organization__city").filter(
-                is_active=True, organization__in=Organization.objects.visible()
-            ),
-            pk=pk,
-        )
+        resource = get_object_or_404(selectors.resources_public().select_related("organization__city"), pk=pk)
         query = query_validate(request, SlotQuerySerializer)
         day: date = query["date"]
         length = selectors.slot_length(

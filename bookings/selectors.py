@@ -42,6 +42,11 @@ def _overlapping_active(queryset: BookingQuerySet, start: datetime, end: datetim
     return queryset.overlapping(start, end)
 
 
+def resources_public() -> QuerySet[Resource]:
+    """Active resources of visible organizations: those anyone may open, see the free times of and book."""
+    return Resource.objects.filter(is_active=True, organization__in=Organization.objects.visible())
+
+
 def resource_list_with_availability(
     *, organization: Organization | int, start: datetime | None = None, end: datetime | None = None
 ) -> QuerySet[Resource]:
@@ -63,8 +68,8 @@ def resource_list_with_availability(
 
 
 def resource_service_ids() -> ArraySubquery:
-    """The ids of the services a resource lists, as an array column (``service_ids``), in the order of
-    ``resource.services.all()``.
+    """The ids of the services a resource lists, as an array column (``service_ids``; what the API's
+    ``services`` shows), in the order of ``resource.services.all()``.
 
     A list of resources takes them in its own query: ``prefetch_related("services")`` builds a related
     manager and a queryset per resource, which cost ~25 ms for an organization's 1,000 resources."""
