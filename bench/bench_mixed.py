@@ -461,15 +461,20 @@ def cpu_ceiling(step: Step, cpu_count: int) -> float:
     return cpu_count / per_request if per_request else 0.0
 
 
+def cores_cell(step: Step, roles: tuple[str, ...] = ("server", "postgres", "client", "other")) -> str:
+    """The cores each role used during ``step``, as "a / b / c" in ``roles``' order (a table cell)."""
+    cores = step.cpu.cores()
+    return " / ".join(f"{cores[role]:.2f}" for role in roles)
+
+
 def step_row(step: Step) -> str:
-    s, cores = step.summary, step.cpu.cores()
+    s = step.summary
     kinds = " | ".join(ms(s.kind_p99(kind)) for kind in ("list", "detail", "slots", "me", "book"))
     verdict = "" if s.held(P99_LIMIT_MS) else " ✗"
     return (
         f"| {s.target:.0f}{verdict} | {s.achieved:.0f} | {s.sent} | {ms(s.p(0.50))} | {ms(s.p(0.95))} "
         f"| {ms(s.p(0.99))} | {s.errors} | {s.conflicts} | {s.throttled} | {kinds} | {s.lag_p99:.1f} ms "
-        f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} "
-        f"| {cpu_per_request(step)[0]:.1f} / {cpu_per_request(step)[1]:.1f} |"
+        f"| {cores_cell(step)} | {cpu_per_request(step)[0]:.1f} / {cpu_per_request(step)[1]:.1f} |"
     )
 
 
@@ -509,6 +514,14 @@ def print_breakdown(steps: list[Step]) -> None:
         print(f"| {view} | {len(durations)} | {sum(durations) / len(durations):.1f} | {sum(durations) / total:.0%} |")
 
 
+def print_capacity_row(head: str, steps: list[Step], cells: Callable[[Step], str], *, columns: int) -> None:
+    """One row of a capacity table: ``head``, then ``cells(best)`` of the highest rate held, or "none held"
+    and dashes over the ``columns`` cells."""
+    best = capacity(steps)
+    rest = cells(best) if best is not None else " | ".join(["none held", *["—"] * (columns - 1)])
+    print(f"| {head} | {rest} |")
+
+
 def print_summary(results: dict[Config, list[Step]], cpu_count: int) -> None:
     print(f"\nCapacity: the highest rate held at p99 ≤ {P99_LIMIT_MS:.0f} ms with 0 errors\n")
     print(
@@ -517,16 +530,15 @@ def print_summary(results: dict[Config, list[Step]], cpu_count: int) -> None:
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for config, steps in results.items():
-        best = capacity(steps)
-        if best is None:
-            print(f"| {config.label} | none held | — | — | — | — | — |")
-            continue
-        cores = best.cpu.cores()
-        print(
-            f"| {config.label} | {best.rate:.0f} | {best.rate / config.workers:.0f} | {ms(best.summary.p(0.99))} "
-            f"| {cores['server']:.2f} / {cores['postgres']:.2f} / {cores['client']:.2f} / {cores['other']:.2f} "
-            f"| {cpu_per_request(best)[0]:.1f} / {cpu_per_request(best)[1]:.1f} | {cpu_ceiling(best, cpu_count):.0f} |"
-        )
+
+        def cells(best: Step, workers: int = config.workers) -> str:
+            return (
+                f"{best.rate:.0f} | {best.rate / workers:.0f} | {ms(best.summary.p(0.99))} | {cores_cell(best)} "
+                f"| {cpu_per_request(best)[0]:.1f} / {cpu_per_request(best)[1]:.1f} "
+                f"| {cpu_ceiling(best, cpu_count):.0f}"
+            )
+
+        print_capacity_row(config.label, steps, cells, columns=6)
     print(f"\n({cpu_count} cores; 'other' is every process that is not the server, PostgreSQL's backends of the")
     print("benchmark database, Redis or the load generator: on a shared machine, other people's work. The CPU")
     print("ceiling is the rate that would keep all cores busy with the server, PostgreSQL, Redis and the client")

@@ -45,10 +45,12 @@ from bench.bench_mixed import (
     Config,
     capacity,
     capacity_search,
+    cores_cell,
     flush_redis,
     measure,
     orchestrator_environment,
     print_breakdown,
+    print_capacity_row,
     print_per_request,
     print_problems,
     run_on_data,
@@ -150,16 +152,16 @@ async def run_async(data) -> int:
     print("| web nodes | gunicorn workers | capacity req/s | p99 ms there | cores: nodes / nginx / pg / client / other "
           "| machine busy |")  # fmt: skip
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    roles = ("server", "proxy", "postgres", "client", "other")
     for count, steps in results.items():
-        best = capacity(steps)
-        if best is None:
-            print(f"| {count} | {count * config.workers} | none held | — | — | — |")
-            continue
-        c = best.cpu.cores()
-        print(
-            f"| {count} | {count * config.workers} | {best.rate:.0f} | {ms(best.summary.p(0.99))} "
-            f"| {c['server']:.2f} / {c['proxy']:.2f} / {c['postgres']:.2f} / {c['client']:.2f} / {c['other']:.2f} "
-            f"| {c['machine']:.2f} of {os.cpu_count()} |"
+        print_capacity_row(
+            f"{count} | {count * config.workers}",
+            steps,
+            lambda best: (
+                f"{best.rate:.0f} | {ms(best.summary.p(0.99))} | {cores_cell(best, roles)} "
+                f"| {best.cpu.cores()['machine']:.2f} of {os.cpu_count()}"
+            ),
+            columns=4,
         )
     return 0
 
