@@ -1103,11 +1103,14 @@ def review_reply(*, review: Review | int, by: User, text: str) -> Review:
     return review
 
 
-def _review_locked_for_staff(review: Review | int, by: User, refusal: StrOrPromise) -> tuple[Review, int]:
-    """The review locked for a staff change, with its organization's id (locked first, as the rating is
-    recomputed under that lock). ``refusal``: the message for someone who is not staff."""
+def _ensure_staff(by: User, refusal: StrOrPromise) -> None:
     if not (by and by.is_authenticated and by.is_staff):
         raise errors.PermissionDenied(refusal)
+
+
+def _review_locked(review: Review | int) -> tuple[Review, int]:
+    """The review locked for a change of its visibility, with its organization's id (locked first, as
+    the rating is recomputed under that lock)."""
     pk = review.pk if isinstance(review, Review) else review
     organization_id = Review.objects.filter(pk=pk).values_list("organization_id", flat=True).first()
     if organization_id is None:
@@ -1119,14 +1122,12 @@ def _review_locked_for_staff(review: Review | int, by: User, refusal: StrOrPromi
 @transaction.atomic
 def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
     """Staff hide a review from the organization's page and its rating, giving the reason."""
-    refusal = _("Only staff can hide reviews.")
-    if not (by and by.is_authenticated and by.is_staff):
-        raise errors.PermissionDenied(refusal)
+    _ensure_staff(by, _("Only staff can hide reviews."))
     reason = (reason or "").strip()
     if not reason:
         message = _("Give the reason.")
         raise errors.ValidationError(message, code="invalid", extra={"errors": {"reason": [message]}})
-    review, organization_id = _review_locked_for_staff(review, by, refusal)
+    review, organization_id = _review_locked(review)
     review.is_hidden = True
     review.hidden_reason = reason
     review.hidden_at = timezone.now()
@@ -1139,7 +1140,8 @@ def review_hide(*, review: Review | int, by: User, reason: str) -> Review:
 @transaction.atomic
 def review_unhide(*, review: Review | int, by: User) -> Review:
     """Staff show a hidden review again (the reason is kept for the record)."""
-    review, organization_id = _review_locked_for_staff(review, by, _("Only staff can show reviews again."))
+    _ensure_staff(by, _("Only staff can show reviews again."))
+    review, organization_id = _review_locked(review)
     if review.is_hidden:
         review.is_hidden = False
         review.save(update_fields=["is_hidden"])
